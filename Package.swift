@@ -1,0 +1,53 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Parley",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "parley", targets: ["parley"]),
+        .library(name: "EventLog", targets: ["EventLog"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
+    ],
+    targets: [
+        // liblz4 from the system (Debian: liblz4-dev), wrapped by `LZ4Block` in EventLog.
+        .systemLibrary(
+            name: "CLZ4",
+            pkgConfig: "liblz4",
+            providers: [.apt(["liblz4-dev"]), .brew(["lz4"])]
+        ),
+        // CRC-32C with the SSE4.2 instruction when the CPU has it, and a portable table fallback.
+        .target(name: "CParleyCRC32C"),
+        // The append-only, LZ4-compressed, hash-chained segment log. No networking.
+        .target(
+            name: "EventLog",
+            dependencies: [
+                "CLZ4",
+                "CParleyCRC32C",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // The `parley` command implementations; the executable only calls into this.
+        .target(
+            name: "ParleyCLI",
+            dependencies: [
+                "EventLog",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "parley", dependencies: ["ParleyCLI"]),
+        .testTarget(name: "EventLogTests", dependencies: ["EventLog", "CParleyCRC32C"]),
+        .testTarget(name: "ParleyCLITests", dependencies: ["EventLog", "parley"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
+
+for target in package.targets where target.type != .system && target.name != "CParleyCRC32C" {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    target.swiftSettings = settings
+}

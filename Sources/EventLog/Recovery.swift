@@ -1,0 +1,340 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What recovery cut off the end of the log: a frame whose write never completed, so it was never acknowledged.
+public struct TornTailReport: Sendable, Equatable, CustomStringConvertible {
+    /// Segment file whose tail was cut.
+    public var segment: String
+    /// Where the log now ends (the start of the torn frame).
+    public var offset: Int64
+    /// How many bytes were removed (or, read-only, would be).
+    public var bytesTruncated: Int64
+    /// The first sequence number that was in flight and is now not in the log.
+    public var firstLostSequence: UInt64
+    /// The last sequence number of the torn frame, when its header was still readable.
+    public var lastLostSequence: UInt64?
+    /// Why the tail was judged torn.
+    public var reason: String
+
+    /// One line for logs and the CLI.
+    public var description: String {
+        let range = lastLostSequence.map { "\(firstLostSequence)–\($0)" } ?? "from \(firstLostSequence)"
+        return
+            "torn tail in \(segment) at offset \(offset): \(bytesTruncated) bytes, unacknowledged sequences \(range) (\(reason))"
+    }
+}
+
+/// The state of a log's end as found by the tail scan.
+struct RecoveredLog {
+    var extent: LogExtent
+    /// The index of the last segment, brought up to date with the scanned frames.
+    var lastIndex: SegmentIndex?
+    /// Whether the on-disk index of the last segment differs from `lastIndex`.
+    var indexStale: Bool
+    var torn: TornTailReport?
+    /// Offset and length of the last frame, if any.
+    var lastFrame: (segment: String, offset: Int64, length: Int)?
+}
+
+/// Opening a log: find segments, scan only the tail of the last one, cut a torn tail, refuse mid-log damage.
+enum Recovery {
+    static func segmentBases(in directory: String) throws(EventLogError) -> [UInt64] {
+        try Directory.list(directory).compactMap(SegmentFile.base(fromName:)).sorted()
+    }
+
+    /// Scans the tail of the log in `directory`; with `repair`, truncates a torn tail and fixes a torn segment header.
+    static func recover(directory: String, repair: Bool, indexInterval: Int64) throws(EventLogError) -> RecoveredLog {
+        let bases = try segmentBases(in: directory)
+        guard let lastBase = bases.last else {
+            return RecoveredLog(
+                extent: LogExtent(segments: [], headSequence: 0, headTimestamp: 0, headHash: .zero),
+                lastIndex: nil,
+                indexStale: false,
+                torn: nil,
+                lastFrame: nil
+            )
+        }
+        var segments: [SegmentRef] = []
+        for base in bases.dropLast() {
+            let path = directory + "/" + SegmentFile.name(base: base)
+            let fd = try FileDescriptor.open(path, O_RDONLY)
+            let size = try fd.size()
+            fd.close()
+            guard size >= Int64(SegmentFile.headerSize) else {
+                throw EventLogError(
+                    .corruptFrame,
+                    "sealed segment is only \(size) bytes, shorter than its header",
+                    segment: SegmentFile.name(base: base),
+                    offset: 0,
+                    sequence: base
+                )
+            }
+            segments.append(SegmentRef(base: base, length: size))
+        }
+
+        let name = SegmentFile.name(base: lastBase)
+        let path = directory + "/" + name
+        let fd = try FileDescriptor.open(path, repair ? O_RDWR : O_RDONLY)
+        defer { fd.close() }
+        var fileLength = try fd.size()
+
+        // The segment header: a crash while rolling can leave it short; anything else wrong with it is damage.
+        let headerBytes = try fd.read(count: SegmentFile.headerSize, at: 0)
+        let headerProblem = headerBytes.withUnsafeBytes { SegmentFile.headerProblem($0, expectedBase: lastBase) }
+        var torn: TornTailReport?
+        if let headerProblem {
+            guard fileLength <= Int64(SegmentFile.headerSize) else {
+                throw EventLogError(.corruptFrame, headerProblem, segment: name, offset: 0, sequence: lastBase)
+            }
+            torn = TornTailReport(
+                segment: name,
+                offset: 0,
+                bytesTruncated: fileLength,
+                firstLostSequence: lastBase,
+                lastLostSequence: nil,
+                reason: "segment header incomplete (" + headerProblem + ")"
+            )
+            if repair {
+                try fd.truncate(to: 0)
+                try fd.write(SegmentFile.header(base: lastBase), at: 0)
+                try fd.sync()
+                fileLength = Int64(SegmentFile.headerSize)
+            } else {
+                fileLength = 0
+            }
+        }
+
+        // Start from the last index entry so only the tail is read; fall back to the whole segment if the index is
+        // missing, damaged, or points at something that is not the frame it names.
+        let indexPath = directory + "/" + SegmentFile.indexName(base: lastBase)
+        var index = SegmentIndex(base: lastBase, interval: indexInterval)
+        var indexStale = true
+        if case .loaded(let loaded, let clean) = SegmentIndex.load(
+            path: indexPath,
+            base: lastBase,
+            segmentLength: fileLength
+        ) {
+            index = loaded
+            indexStale = !clean
+        }
+        var scan = try scanTail(fd: fd, name: name, base: lastBase, limit: fileLength, index: index)
+        if !scan.startedAtEntry {
+            // `scanTail` fell back to a full scan: the loaded index did not agree with the segment.
+            indexStale = true
+        }
+        if scan.index != index { indexStale = true }
+        index = scan.index
+
+        if let bad = scan.tornAt {
+            let lost = fileLength - bad.offset
+            let report = TornTailReport(
+                segment: name,
+                offset: bad.offset,
+                bytesTruncated: lost,
+                firstLostSequence: scan.nextSequence,
+                lastLostSequence: bad.problem.header.flatMap {
+                    $0.firstSequence == scan.nextSequence ? $0.lastSequence : nil
+                },
+                reason: bad.problem.explanation
+            )
+            torn = report
+            if repair {
+                try fd.truncate(to: bad.offset)
+                try fd.sync()
+            }
+            fileLength = bad.offset
+        }
+        segments.append(SegmentRef(base: lastBase, length: fileLength))
+
+        var extent = LogExtent(segments: segments, headSequence: 0, headTimestamp: 0, headHash: .zero)
+        var lastFrame: (segment: String, offset: Int64, length: Int)?
+        if let last = scan.lastFrame {
+            extent.headSequence = last.header.lastSequence
+            extent.headTimestamp = last.header.lastTimestamp
+            extent.headHash = last.hash
+            lastFrame = (name, last.offset, last.header.frameLength)
+        } else if bases.count > 1 {
+            // The last segment has no frames (a crash right after a roll): the head is the previous segment's end.
+            let previous = segments[segments.count - 2]
+            let previousFD = try FileDescriptor.open(directory + "/" + previous.name, O_RDONLY)
+            defer { previousFD.close() }
+            let previousIndex: SegmentIndex
+            if case .loaded(let loaded, _) = SegmentIndex.load(
+                path: directory + "/" + SegmentFile.indexName(base: previous.base),
+                base: previous.base,
+                segmentLength: previous.length
+            ) {
+                previousIndex = loaded
+            } else {
+                previousIndex = SegmentIndex(base: previous.base, interval: indexInterval)
+            }
+            scan = try scanTail(
+                fd: previousFD,
+                name: previous.name,
+                base: previous.base,
+                limit: previous.length,
+                index: previousIndex
+            )
+            if let bad = scan.tornAt {
+                throw EventLogError(
+                    bad.problem.errorCode,
+                    bad.problem.explanation + " at the end of a sealed segment",
+                    segment: previous.name,
+                    offset: bad.offset,
+                    sequence: scan.nextSequence
+                )
+            }
+            guard let last = scan.lastFrame else {
+                throw EventLogError(
+                    .corruptFrame,
+                    "sealed segment holds no frames",
+                    segment: previous.name,
+                    offset: Int64(SegmentFile.headerSize)
+                )
+            }
+            guard last.header.lastSequence + 1 == lastBase else {
+                throw EventLogError(
+                    .sequenceGap,
+                    "segment \(name) starts at \(lastBase) but the previous segment ends at \(last.header.lastSequence)",
+                    segment: name,
+                    offset: 0,
+                    sequence: lastBase
+                )
+            }
+            extent.headSequence = last.header.lastSequence
+            extent.headTimestamp = last.header.lastTimestamp
+            extent.headHash = last.hash
+            lastFrame = (previous.name, last.offset, last.header.frameLength)
+        } else {
+            extent.headSequence = lastBase - 1
+        }
+        return RecoveredLog(
+            extent: extent,
+            lastIndex: index,
+            indexStale: indexStale,
+            torn: torn,
+            lastFrame: lastFrame
+        )
+    }
+
+    struct TailScan {
+        var index: SegmentIndex
+        var startedAtEntry: Bool
+        var nextSequence: UInt64
+        var lastFrame: (header: FrameHeader, offset: Int64, hash: FrameHash)?
+        var tornAt: (offset: Int64, problem: FrameProblem)?
+    }
+
+    /// Walks frames from the last index entry (or the segment start) to `limit`, checking CRCs, sequence
+    /// continuity and hash links, and classifies the first bad frame as a torn tail or as mid-log damage.
+    static func scanTail(
+        fd: FileDescriptor,
+        name: String,
+        base: UInt64,
+        limit: Int64,
+        index: SegmentIndex
+    ) throws(EventLogError) -> TailScan {
+        if let entry = index.entries.last, entry.offset < limit {
+            var trimmed = index
+            trimmed.truncate(at: entry.offset)
+            if let scan = try scanFrames(
+                fd: fd,
+                name: name,
+                start: entry,
+                limit: limit,
+                index: trimmed
+            ) {
+                return scan
+            }
+        }
+        let fresh = SegmentIndex(base: base, interval: index.interval)
+        let start = IndexEntry(sequence: base, timestamp: Int64.min, offset: Int64(SegmentFile.headerSize))
+        var scan = try scanFrames(fd: fd, name: name, start: start, limit: limit, index: fresh)!
+        scan.startedAtEntry = false
+        return scan
+    }
+
+    /// Returns nil when the frame at `start` is not the one the index entry names (the index is stale).
+    private static func scanFrames(
+        fd: FileDescriptor,
+        name: String,
+        start: IndexEntry,
+        limit: Int64,
+        index: SegmentIndex
+    ) throws(EventLogError) -> TailScan? {
+        var scan = TailScan(index: index, startedAtEntry: true, nextSequence: start.sequence)
+        let fromEntry = start.timestamp != Int64.min
+        if limit < start.offset { return fromEntry ? nil : scan }
+        var scanner = FrameScanner(file: fd, limit: limit, offset: start.offset, readAhead: 256 * 1024)
+        var previousHash: FrameHash?
+        var lastTimestamp = Int64.min
+        while true {
+            switch try scanner.next() {
+            case .end:
+                return scan
+            case .frame(let header, let offset, let bytes):
+                if fromEntry && offset == start.offset
+                    && (header.firstSequence != start.sequence || header.firstTimestamp != start.timestamp)
+                {
+                    return nil
+                }
+                guard header.firstSequence == scan.nextSequence else {
+                    throw EventLogError(
+                        .sequenceGap,
+                        "frame starts at sequence \(header.firstSequence), expected \(scan.nextSequence)",
+                        segment: name,
+                        offset: offset,
+                        sequence: scan.nextSequence
+                    )
+                }
+                if let previousHash, previousHash != header.previousHash {
+                    throw EventLogError(
+                        .chainMismatch,
+                        "frame's previous-frame hash does not match the frame before it",
+                        segment: name,
+                        offset: offset,
+                        sequence: header.firstSequence
+                    )
+                }
+                guard header.firstTimestamp >= lastTimestamp else {
+                    throw EventLogError(
+                        .corruptFrame,
+                        "frame timestamp goes backwards",
+                        segment: name,
+                        offset: offset,
+                        sequence: header.firstSequence
+                    )
+                }
+                lastTimestamp = header.lastTimestamp
+                let hash = FrameHash.of(bytes)
+                previousHash = hash
+                scan.index.note(header, at: offset)
+                scan.lastFrame = (header, offset, hash)
+                scan.nextSequence = header.lastSequence + 1
+            case .bad(let problem, let offset):
+                if fromEntry && offset == start.offset { return nil }
+                if case .short = problem {
+                    scan.tornAt = (offset, problem)
+                    return scan
+                }
+                if let following = try scanner.findValidFrame(after: offset) {
+                    throw EventLogError(
+                        problem.errorCode,
+                        problem.explanation
+                            + "; a valid frame follows at offset \(following), so this is damage inside the log, "
+                            + "not a torn write. The log was not opened and nothing was changed: restore this "
+                            + "segment from a replica or backup",
+                        segment: name,
+                        offset: offset,
+                        sequence: scan.nextSequence
+                    )
+                }
+                scan.tornAt = (offset, problem)
+                return scan
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Names, header and layout of segment files.
+public enum SegmentFile {
+    /// "PARLEYSG".
+    static let magic: [UInt8] = Array("PARLEYSG".utf8)
+    /// Segment header size; the first frame starts here.
+    public static let headerSize = 32
+    /// Current segment format version.
+    static let version: UInt16 = 1
+    /// Digits in a segment file name (zero-padded base sequence).
+    static let nameDigits = 20
+
+    /// The file name of the segment whose first record has sequence `base`, e.g. `00000000000000000001.seg`.
+    public static func name(base: UInt64) -> String { paddedNumber(base) + ".seg" }
+
+    /// The index file name for the segment starting at `base`.
+    public static func indexName(base: UInt64) -> String { paddedNumber(base) + ".idx" }
+
+    static func paddedNumber(_ value: UInt64) -> String {
+        let digits = String(value)
+        return String(repeating: "0", count: max(0, nameDigits - digits.count)) + digits
+    }
+
+    /// The base sequence encoded in a segment file name, or nil if `name` is not a segment file.
+    static func base(fromName name: String) -> UInt64? {
+        guard name.hasSuffix(".seg") else { return nil }
+        let stem = name.dropLast(4)
+        guard stem.count == nameDigits, stem.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return UInt64(stem)
+    }
+
+    /// The 32-byte segment header for `base`.
+    static func header(base: UInt64) -> [UInt8] {
+        var bytes = magic
+        bytes.appendLE(version)
+        bytes.appendLE(UInt16(0))
+        bytes.appendLE(UInt32(0))
+        bytes.appendLE(base)
+        let crc = bytes.withUnsafeBytes { CRC32C.checksum($0) }
+        bytes.appendLE(crc)
+        bytes.appendLE(UInt32(0))
+        return bytes
+    }
+
+    /// Checks a segment header read from `file`; returns a problem description or nil.
+    static func headerProblem(_ bytes: UnsafeRawBufferPointer, expectedBase: UInt64) -> String? {
+        guard bytes.count >= headerSize else { return "segment shorter than its \(headerSize)-byte header" }
+        guard Array(bytes[0..<8]) == magic else { return "segment header magic is not PARLEYSG" }
+        guard CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[0..<24])) == bytes.le(24, as: UInt32.self) else {
+            return "segment header checksum mismatch"
+        }
+        let version = bytes.le(8, as: UInt16.self)
+        guard version == Self.version else { return "unsupported segment version \(version)" }
+        let base = bytes.le(16, as: UInt64.self)
+        guard base == expectedBase else { return "segment header says base \(base), file name says \(expectedBase)" }
+        return nil
+    }
+}
+
+/// A segment as readers see it: its base sequence, file name and how many bytes of it are committed.
+public struct SegmentRef: Sendable, Equatable {
+    /// Sequence of the first record the segment holds (or will hold).
+    public var base: UInt64
+    /// File name inside the log directory.
+    public var name: String { SegmentFile.name(base: base) }
+    /// Bytes of the file that hold complete, committed frames (header included).
+    public var length: Int64
+}
+
+/// The committed extent of a log: what a reader may read without ever seeing a partial frame.
+public struct LogExtent: Sendable, Equatable {
+    /// Segments in order.
+    public var segments: [SegmentRef]
+    /// Sequence of the last committed record; 0 when the log is empty.
+    public var headSequence: UInt64
+    /// Timestamp of the last committed record; 0 when empty.
+    public var headTimestamp: Int64
+    /// SHA-256 of the last frame; zero when empty.
+    public var headHash: FrameHash
+}

@@ -1,0 +1,269 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The result of checking a whole log.
+public struct VerifyReport: Sendable {
+    /// Segments checked.
+    public var segments = 0
+    /// Frames that passed every check.
+    public var frames = 0
+    /// Records in those frames.
+    public var records = 0
+    /// Sequence of the last good record.
+    public var headSequence: UInt64 = 0
+    /// SHA-256 of the last good frame.
+    public var headHash = FrameHash.zero
+    /// Index files that were rewritten (only with `repairIndexes`).
+    public var repairedIndexes: [String] = []
+    /// The first problem found, or nil when the log is intact.
+    public var problem: EventLogError?
+
+    /// Whether every check passed.
+    public var intact: Bool { problem == nil }
+}
+
+/// Size and compression figures for a log, from a header-only walk.
+public struct LogStatistics: Sendable, Codable, Equatable {
+    /// Where the last frame is, so outside tools can aim at it.
+    public struct LastFrame: Sendable, Codable, Equatable {
+        /// Segment file name.
+        public var segment: String
+        /// Byte offset in the segment.
+        public var offset: Int64
+        /// Frame length (header and stored payload).
+        public var length: Int
+    }
+
+    /// Segment files.
+    public var segments = 0
+    /// Frames.
+    public var frames = 0
+    /// Records.
+    public var events = 0
+    /// Bytes of record data before compression (the raw payloads).
+    public var rawBytes: Int64 = 0
+    /// Bytes the frames occupy on disk (headers and stored payloads).
+    public var storedBytes: Int64 = 0
+    /// Frames stored uncompressed because LZ4 would not have made them smaller.
+    public var rawFrames = 0
+    /// Sequence of the last record.
+    public var headSequence: UInt64 = 0
+    /// The last frame, if any.
+    public var lastFrame: LastFrame?
+
+    /// rawBytes / storedBytes.
+    public var ratio: Double { storedBytes == 0 ? 0 : Double(rawBytes) / Double(storedBytes) }
+}
+
+/// Whole-log checks and figures.
+public enum LogInspector {
+    /// Checks every segment header, frame CRC, record layout, hash link, sequence continuity and index.
+    ///
+    /// - Parameter repairIndexes: rewrite index files that disagree with their segments instead of failing.
+    public static func verify(dataDirectory: String, repairIndexes: Bool = false) throws(EventLogError)
+        -> VerifyReport
+    {
+        let directory = EventLog.logDirectory(in: dataDirectory)
+        guard Directory.exists(directory) else { throw EventLogError(.notFound, "no log at \(directory)") }
+        let bases = try Recovery.segmentBases(in: directory)
+        guard !bases.isEmpty else { throw EventLogError(.notFound, "no segment files in \(directory)") }
+        var report = VerifyReport()
+        var expected = bases[0]
+        var previousHash: FrameHash? = bases[0] == 1 ? FrameHash.zero : nil
+        var lastTimestamp = Int64.min
+        var decoder = PayloadDecoder()
+        for (position, base) in bases.enumerated() {
+            let name = SegmentFile.name(base: base)
+            let isLast = position == bases.count - 1
+            report.segments += 1
+            do {
+                let file = try FileDescriptor.open(directory + "/" + name, O_RDONLY)
+                defer { file.close() }
+                let size = try file.size()
+                let header = try file.read(count: SegmentFile.headerSize, at: 0)
+                if let problem = header.withUnsafeBytes({ SegmentFile.headerProblem($0, expectedBase: base) }) {
+                    let code: EventLogError.Code = isLast && size <= Int64(SegmentFile.headerSize) ? .tornTail : .corruptFrame
+                    throw EventLogError(code, problem, segment: name, offset: 0, sequence: base)
+                }
+                guard base == expected else {
+                    throw EventLogError(
+                        .sequenceGap,
+                        "segment starts at sequence \(base), expected \(expected)",
+                        segment: name,
+                        offset: 0,
+                        sequence: expected
+                    )
+                }
+                let indexPath = directory + "/" + SegmentFile.indexName(base: base)
+                let stored = SegmentIndex.load(path: indexPath, base: base, segmentLength: size)
+                var interval: Int64 = 4096
+                if case .loaded(let index, _) = stored { interval = index.interval }
+                var rebuilt = SegmentIndex(base: base, interval: interval)
+                var scanner = FrameScanner(file: file, limit: size, offset: Int64(SegmentFile.headerSize))
+                frames: while true {
+                    switch try scanner.next() {
+                    case .end:
+                        break frames
+                    case .bad(let problem, let offset):
+                        var code = problem.errorCode
+                        var message = problem.explanation
+                        if isLast, try scanner.findValidFrame(after: offset) == nil {
+                            code = .tornTail
+                            message += "; nothing valid follows, so this is a torn last write that opening the log "
+                                + "for writing will truncate"
+                        }
+                        throw EventLogError(code, message, segment: name, offset: offset, sequence: expected)
+                    case .frame(let header, let offset, let bytes):
+                        guard header.firstSequence == expected else {
+                            throw EventLogError(
+                                .sequenceGap,
+                                "frame starts at sequence \(header.firstSequence), expected \(expected)",
+                                segment: name,
+                                offset: offset,
+                                sequence: expected
+                            )
+                        }
+                        if let previousHash, previousHash != header.previousHash {
+                            throw EventLogError(
+                                .chainMismatch,
+                                "previous-frame hash \(header.previousHash) does not match the previous frame's "
+                                    + "hash \(previousHash)",
+                                segment: name,
+                                offset: offset,
+                                sequence: header.firstSequence
+                            )
+                        }
+                        guard header.firstTimestamp >= lastTimestamp else {
+                            throw EventLogError(
+                                .corruptFrame,
+                                "frame timestamp goes backwards",
+                                segment: name,
+                                offset: offset,
+                                sequence: header.firstSequence
+                            )
+                        }
+                        do {
+                            let payload = try decoder.payload(of: bytes, header: header)
+                            _ = try walkRecords(payload, header: header) { _ in true }
+                        } catch let error as EventLogError {
+                            throw EventLogError(
+                                error.code,
+                                error.message,
+                                segment: name,
+                                offset: offset,
+                                sequence: header.firstSequence
+                            )
+                        }
+                        rebuilt.note(header, at: offset)
+                        previousHash = FrameHash.of(bytes)
+                        lastTimestamp = header.lastTimestamp
+                        expected = header.lastSequence + 1
+                        report.frames += 1
+                        report.records += Int(header.count)
+                        report.headSequence = header.lastSequence
+                        report.headHash = previousHash!
+                    }
+                }
+                if let problem = indexProblem(stored, rebuilt: rebuilt, sealed: !isLast) {
+                    if repairIndexes {
+                        try rebuilt.write(to: indexPath)
+                        report.repairedIndexes.append(SegmentFile.indexName(base: base))
+                    } else {
+                        throw EventLogError(
+                            .indexMismatch,
+                            "index \(SegmentFile.indexName(base: base)) \(problem); "
+                                + "`parley log verify --repair-indexes` rebuilds it from the segment",
+                            segment: name
+                        )
+                    }
+                }
+            } catch let error as EventLogError {
+                report.problem = error
+                return report
+            } catch {
+                report.problem = EventLogError(.io, "\(error)", segment: name)
+                return report
+            }
+        }
+        return report
+    }
+
+    /// Why a stored index disagrees with the one rebuilt from its segment, or nil if it agrees.
+    ///
+    /// The active segment's index may lag behind (the writer appends entries after each batch and a crash can
+    /// lose the last few), so for it a matching prefix is enough.
+    static func indexProblem(_ stored: SegmentIndex.LoadResult, rebuilt: SegmentIndex, sealed: Bool) -> String? {
+        switch stored {
+        case .missing:
+            return "is missing"
+        case .unusable(let why):
+            return "is unusable (\(why))"
+        case .loaded(let index, let clean):
+            if !clean { return "has damaged entries" }
+            guard index.entries.count <= rebuilt.entries.count,
+                Array(rebuilt.entries.prefix(index.entries.count)) == index.entries
+            else { return "has entries that do not match the segment's frames" }
+            if sealed && index.entries.count != rebuilt.entries.count {
+                return "lacks \(rebuilt.entries.count - index.entries.count) entries"
+            }
+            return nil
+        }
+    }
+
+    /// Segments, frames, records, raw and stored bytes, from a read-only, header-only walk.
+    public static func statistics(dataDirectory: String) throws -> LogStatistics {
+        let reader = try LogReader.open(dataDirectory: dataDirectory)
+        var stats = LogStatistics()
+        stats.segments = reader.extent.segments.count
+        try reader.forEachFrame { frame in
+            stats.frames += 1
+            stats.events += Int(frame.header.count)
+            stats.rawBytes += Int64(frame.header.rawLength)
+            stats.storedBytes += Int64(frame.header.frameLength)
+            if frame.header.codec == .raw { stats.rawFrames += 1 }
+            stats.headSequence = frame.header.lastSequence
+            stats.lastFrame = LogStatistics.LastFrame(
+                segment: frame.segment,
+                offset: frame.offset,
+                length: frame.header.frameLength
+            )
+        }
+        return stats
+    }
+}
+
+/// Rebuilding sparse indexes from their segments.
+enum IndexMaintenance {
+    /// Builds the index of a segment by walking its frame headers.
+    static func build(directory: String, segment: SegmentRef, interval: Int64) throws(EventLogError) -> SegmentIndex {
+        let file = try FileDescriptor.open(directory + "/" + segment.name, O_RDONLY)
+        defer { file.close() }
+        var index = SegmentIndex(base: segment.base, interval: interval)
+        var scanner = FrameScanner(file: file, limit: segment.length, offset: Int64(SegmentFile.headerSize))
+        while case .frame(let header, let offset, _) = try scanner.next(checkPayload: false) {
+            index.note(header, at: offset)
+        }
+        return index
+    }
+
+    /// Rewrites the index of every sealed segment whose index file is missing or damaged.
+    static func repairSealedIndexes(directory: String, segments: [SegmentRef], interval: Int64) {
+        for segment in segments {
+            let path = directory + "/" + SegmentFile.indexName(base: segment.base)
+            if case .loaded(let index, true) = SegmentIndex.load(
+                path: path,
+                base: segment.base,
+                segmentLength: segment.length
+            ), !index.entries.isEmpty {
+                continue
+            }
+            // A failure here only means readers seek more slowly; verify reports the index.
+            if let index = try? build(directory: directory, segment: segment, interval: interval) {
+                try? index.write(to: path)
+            }
+        }
+    }
+}
