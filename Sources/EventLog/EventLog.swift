@@ -24,6 +24,7 @@ public final class EventLog: Sendable {
     private let shared: Mutex<Shared>
     private let core: WriterCore
     private let queue: DispatchQueue
+    private let maintenance = DispatchGroup()
 
     /// The segment directory inside a data directory.
     public static func logDirectory(in dataDirectory: String) -> String {
@@ -33,7 +34,10 @@ public final class EventLog: Sendable {
     /// Opens (creating if needed) the log in `<dataDirectory>/log`, recovering its tail.
     ///
     /// Takes an exclusive lock: a second writer on the same directory fails with `.locked`.
-    public static func open(dataDirectory: String, options: EventLogOptions = EventLogOptions()) throws(EventLogError)
+    public static func open(
+        dataDirectory: String,
+        options: EventLogOptions = EventLogOptions()
+    ) throws(EventLogError)
         -> EventLog
     {
         guard options.segmentSize >= Int64(SegmentFile.headerSize + FrameHeader.size + 64),
@@ -71,13 +75,23 @@ public final class EventLog: Sendable {
         self.shared = Mutex(Shared(committed: core.extent()))
         let sealed = core.sealedSegments
         let interval = options.indexIntervalBytes
-        DispatchQueue.global(qos: .utility).async {
+        DispatchQueue.global(qos: .utility).async(group: maintenance) {
             IndexMaintenance.repairSealedIndexes(directory: directory, segments: sealed, interval: interval)
         }
     }
 
     deinit {
         core.closeFiles()
+    }
+
+    /// Returns once the background check of sealed segments' index files (started by `open`) has finished.
+    ///
+    /// Opening only scans the tail of the log; missing or damaged indexes of sealed segments are rebuilt in the
+    /// background so that opening stays fast however long the log is.
+    public func waitForIndexMaintenance() async {
+        await withCheckedContinuation { continuation in
+            maintenance.notify(queue: .global()) { continuation.resume() }
+        }
     }
 
     /// The committed extent: readers may read exactly this much.
@@ -92,7 +106,10 @@ public final class EventLog: Sendable {
     }
 
     /// Appends `records` atomically (one frame) and returns once they are committed per the durability policy.
-    public func append(_ records: [LogRecord], stamp: StampPolicy = .asGiven) async throws(EventLogError)
+    public func append(
+        _ records: [LogRecord],
+        stamp: StampPolicy = .asGiven
+    ) async throws(EventLogError)
         -> AppendReceipt
     {
         let result = await withCheckedContinuation { continuation in

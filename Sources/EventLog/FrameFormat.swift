@@ -146,7 +146,9 @@ public struct FrameHash: Hashable, Sendable, CustomStringConvertible {
     }
 
     func write(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) {
-        bytes.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<offset + 32]).copyMemory(from: $0) }
+        bytes.withUnsafeBytes {
+            UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<offset + 32]).copyMemory(from: $0)
+        }
     }
 
     /// Lower-case hex.

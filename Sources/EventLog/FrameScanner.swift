@@ -26,12 +26,19 @@ enum FrameProblem: Equatable {
         }
     }
 
+    /// The error code when this is found at the very end of the log (where a short frame is a torn write).
     var errorCode: EventLogError.Code {
         switch self {
         case .short: .tornTail
         case .badHeader: .corruptFrame
         case .payloadChecksum: .checksumMismatch
         }
+    }
+
+    /// The error code when this is found where complete frames must be (a sealed segment, the committed extent).
+    var midLogCode: EventLogError.Code {
+        if case .short = self { return .corruptFrame }
+        return errorCode
     }
 
     var explanation: String {
@@ -101,7 +108,9 @@ struct FrameScanner: ~Copyable {
     mutating func next(checkPayload: Bool = true) throws(EventLogError) -> ScanStep {
         let remaining = limit - offset
         if remaining == 0 { return .end }
-        if remaining < Int64(FrameHeader.size) { return .bad(.short(remaining: remaining, header: nil), offset: offset) }
+        if remaining < Int64(FrameHeader.size) {
+            return .bad(.short(remaining: remaining, header: nil), offset: offset)
+        }
         let headerBytes = try bytes(at: offset, count: FrameHeader.size)
         let header: FrameHeader
         switch FrameHeader.parse(headerBytes) {
@@ -165,7 +174,10 @@ struct PayloadDecoder: ~Copyable {
     deinit { raw.deallocate() }
 
     /// The raw payload of `frame` (header + stored payload), valid until the next call.
-    mutating func payload(of frame: UnsafeRawBufferPointer, header: FrameHeader) throws(EventLogError)
+    mutating func payload(
+        of frame: UnsafeRawBufferPointer,
+        header: FrameHeader
+    ) throws(EventLogError)
         -> UnsafeRawBufferPointer
     {
         let stored = UnsafeRawBufferPointer(rebasing: frame[FrameHeader.size..<header.frameLength])

@@ -191,11 +191,16 @@ public struct LogReader: Sendable {
         }
     }
 
-    private func damage(_ problem: FrameProblem, segment: SegmentRef, offset: Int64, sequence: UInt64)
+    private func damage(
+        _ problem: FrameProblem,
+        segment: SegmentRef,
+        offset: Int64,
+        sequence: UInt64
+    )
         -> EventLogError
     {
         EventLogError(
-            problem.errorCode,
+            problem.midLogCode,
             problem.explanation + " inside the committed log",
             segment: segment.name,
             offset: offset,
@@ -227,7 +232,8 @@ public struct LogReader: Sendable {
 
     private func loadIndex(_ segment: SegmentRef) -> SegmentIndex? {
         let path = directory + "/" + SegmentFile.indexName(base: segment.base)
-        if case .loaded(let index, _) = SegmentIndex.load(path: path, base: segment.base, segmentLength: segment.length) {
+        if case .loaded(let index, _) = SegmentIndex.load(path: path, base: segment.base, segmentLength: segment.length)
+        {
             return index
         }
         return nil

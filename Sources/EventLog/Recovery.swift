@@ -180,7 +180,7 @@ enum Recovery {
             )
             if let bad = scan.tornAt {
                 throw EventLogError(
-                    bad.problem.errorCode,
+                    bad.problem.midLogCode,
                     bad.problem.explanation + " at the end of a sealed segment",
                     segment: previous.name,
                     offset: bad.offset,

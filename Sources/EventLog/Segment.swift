@@ -54,6 +54,7 @@ public enum SegmentFile {
         guard CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[0..<24])) == bytes.le(24, as: UInt32.self) else {
             return "segment header checksum mismatch"
         }
+        guard bytes.le(28, as: UInt32.self) == 0 else { return "segment header reserved bytes are not zero" }
         let version = bytes.le(8, as: UInt16.self)
         guard version == Self.version else { return "unsupported segment version \(version)" }
         let base = bytes.le(16, as: UInt64.self)

@@ -63,7 +63,10 @@ public enum LogInspector {
     /// Checks every segment header, frame CRC, record layout, hash link, sequence continuity and index.
     ///
     /// - Parameter repairIndexes: rewrite index files that disagree with their segments instead of failing.
-    public static func verify(dataDirectory: String, repairIndexes: Bool = false) throws(EventLogError)
+    public static func verify(
+        dataDirectory: String,
+        repairIndexes: Bool = false
+    ) throws(EventLogError)
         -> VerifyReport
     {
         let directory = EventLog.logDirectory(in: dataDirectory)
@@ -85,7 +88,8 @@ public enum LogInspector {
                 let size = try file.size()
                 let header = try file.read(count: SegmentFile.headerSize, at: 0)
                 if let problem = header.withUnsafeBytes({ SegmentFile.headerProblem($0, expectedBase: base) }) {
-                    let code: EventLogError.Code = isLast && size <= Int64(SegmentFile.headerSize) ? .tornTail : .corruptFrame
+                    let code: EventLogError.Code =
+                        isLast && size <= Int64(SegmentFile.headerSize) ? .tornTail : .corruptFrame
                     throw EventLogError(code, problem, segment: name, offset: 0, sequence: base)
                 }
                 guard base == expected else {
@@ -108,11 +112,12 @@ public enum LogInspector {
                     case .end:
                         break frames
                     case .bad(let problem, let offset):
-                        var code = problem.errorCode
+                        var code = problem.midLogCode
                         var message = problem.explanation
                         if isLast, try scanner.findValidFrame(after: offset) == nil {
                             code = .tornTail
-                            message += "; nothing valid follows, so this is a torn last write that opening the log "
+                            message +=
+                                "; nothing valid follows, so this is a torn last write that opening the log "
                                 + "for writing will truncate"
                         }
                         throw EventLogError(code, message, segment: name, offset: offset, sequence: expected)

@@ -8,7 +8,7 @@ import Darwin
 final class WriterCore: @unchecked Sendable {
     let directory: String
     let options: EventLogOptions
-    private let lock: FileDescriptor
+    private var lock: FileDescriptor?
 
     private var segment: FileDescriptor?
     private var segmentBase: UInt64
@@ -30,7 +30,12 @@ final class WriterCore: @unchecked Sendable {
     var deferredSyncScheduled = false
     private(set) var statistics = WriterStatistics()
 
-    init(directory: String, options: EventLogOptions, recovered: RecoveredLog, lock: FileDescriptor)
+    init(
+        directory: String,
+        options: EventLogOptions,
+        recovered: RecoveredLog,
+        lock: FileDescriptor
+    )
         throws(EventLogError)
     {
         self.directory = directory
@@ -83,7 +88,8 @@ final class WriterCore: @unchecked Sendable {
         segment = nil
         indexFile?.close()
         indexFile = nil
-        lock.close()
+        lock?.close()
+        lock = nil
     }
 
     // MARK: - Committing a batch
@@ -197,7 +203,12 @@ final class WriterCore: @unchecked Sendable {
         return Outcome(results: results, fatal: nil)
     }
 
-    private func fail(batch: [PendingAppend], error: EventLogError, checkpoint: Checkpoint, anythingOnDisk: Bool)
+    private func fail(
+        batch: [PendingAppend],
+        error: EventLogError,
+        checkpoint: Checkpoint,
+        anythingOnDisk: Bool
+    )
         -> Outcome
     {
         // Roll the active segment back to where the batch began; if part of the batch already reached another
@@ -287,7 +298,7 @@ final class WriterCore: @unchecked Sendable {
             && segmentLength + Int64(header.frameLength) > options.segmentSize
         {
             try writeOutput(at: writeStart)
-            try roll()
+            try roll(newBase: frame.firstSequence)
             writeStart = segmentLength
             rolled = true
         }
@@ -361,8 +372,8 @@ final class WriterCore: @unchecked Sendable {
         }
     }
 
-    /// Seals the active segment (synced, full index written) and starts a new one at `nextSequence`.
-    private func roll() throws(EventLogError) {
+    /// Seals the active segment (synced, full index written) and starts a new one whose first record is `newBase`.
+    private func roll(newBase: UInt64) throws(EventLogError) {
         try syncSegment()
         segment?.close()
         segment = nil
@@ -371,7 +382,7 @@ final class WriterCore: @unchecked Sendable {
         indexFile = nil
         sealedSegments.append(SegmentRef(base: segmentBase, length: segmentLength))
         statistics.rolls += 1
-        try createSegment(base: nextSequence)
+        try createSegment(base: newBase)
     }
 
     private func createSegment(base: UInt64) throws(EventLogError) {

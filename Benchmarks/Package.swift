@@ -1,0 +1,39 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// The log benchmarks: a package of their own so that neither SQLite nor the benchmark code is part of the main
+// package's graph. Run with `make bench` (`swift run -c release --package-path Benchmarks log-bench`).
+let package = Package(
+    name: "ParleyBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "Parley", path: "../"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+    ],
+    targets: [
+        // SQLite from the system (Debian: libsqlite3-dev), the peer the log is measured against.
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]
+        ),
+        // Prints one table: append, replay, size, recovery and verify figures of the log next to SQLite.
+        .executableTarget(
+            name: "log-bench",
+            dependencies: [
+                "CSQLite",
+                .product(name: "EventLog", package: "Parley"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/LogBench"
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
+
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    target.swiftSettings = settings
+}
