@@ -56,7 +56,7 @@ public final class EventLog: Sendable {
             let recovered = try Recovery.recover(
                 directory: directory,
                 repair: true,
-                indexInterval: options.indexIntervalBytes
+                newIndexInterval: options.indexIntervalBytes
             )
             let core = try WriterCore(directory: directory, options: options, recovered: recovered, lock: lock)
             return EventLog(directory: directory, options: options, recovery: recovered.torn, core: core)
@@ -74,9 +74,8 @@ public final class EventLog: Sendable {
         self.queue = DispatchQueue(label: "parley.eventlog.writer", qos: .userInitiated)
         self.shared = Mutex(Shared(committed: core.extent()))
         let sealed = core.sealedSegments
-        let interval = options.indexIntervalBytes
         DispatchQueue.global(qos: .utility).async(group: maintenance) {
-            IndexMaintenance.repairSealedIndexes(directory: directory, segments: sealed, interval: interval)
+            IndexMaintenance.repairSealedIndexes(directory: directory, segments: sealed)
         }
     }
 

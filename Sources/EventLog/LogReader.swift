@@ -38,7 +38,7 @@ public struct LogReader: Sendable {
         guard Directory.exists(directory) else {
             throw EventLogError(.notFound, "no log at \(directory)")
         }
-        let recovered = try Recovery.recover(directory: directory, repair: false, indexInterval: 4096)
+        let recovered = try Recovery.recover(directory: directory, repair: false, newIndexInterval: 4096)
         guard !recovered.extent.segments.isEmpty else {
             throw EventLogError(.notFound, "no segment files in \(directory)")
         }
@@ -221,11 +221,11 @@ public struct LogReader: Sendable {
                 errno: error.errno
             )
         }
-        let header = try file.read(count: SegmentFile.headerSize, at: 0)
-        let problem = header.withUnsafeBytes { SegmentFile.headerProblem($0, expectedBase: segment.base) }
-        if let problem {
+        do {
+            _ = try SegmentFile.readHeader(file, name: segment.name, base: segment.base)
+        } catch {
             file.close()
-            throw EventLogError(.corruptFrame, problem, segment: segment.name, offset: 0, sequence: segment.base)
+            throw error
         }
         return file
     }

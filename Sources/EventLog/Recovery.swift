@@ -46,7 +46,15 @@ enum Recovery {
     }
 
     /// Scans the tail of the log in `directory`; with `repair`, truncates a torn tail and fixes a torn segment header.
-    static func recover(directory: String, repair: Bool, indexInterval: Int64) throws(EventLogError) -> RecoveredLog {
+    ///
+    /// - Parameter newIndexInterval: the index interval written into a segment header that has to be recreated.
+    static func recover(
+        directory: String,
+        repair: Bool,
+        newIndexInterval: Int64
+    ) throws(EventLogError)
+        -> RecoveredLog
+    {
         let bases = try segmentBases(in: directory)
         guard let lastBase = bases.last else {
             return RecoveredLog(
@@ -82,10 +90,13 @@ enum Recovery {
         var fileLength = try fd.size()
 
         // The segment header: a crash while rolling can leave it short; anything else wrong with it is damage.
-        let headerBytes = try fd.read(count: SegmentFile.headerSize, at: 0)
-        let headerProblem = headerBytes.withUnsafeBytes { SegmentFile.headerProblem($0, expectedBase: lastBase) }
+        var interval = newIndexInterval
         var torn: TornTailReport?
-        if let headerProblem {
+        switch SegmentFile.parseHeader(try fd.read(count: SegmentFile.headerSize, at: 0), expectedBase: lastBase) {
+        case .success(let recorded):
+            interval = recorded
+        case .failure(let problem):
+            let headerProblem = problem.text
             guard fileLength <= Int64(SegmentFile.headerSize) else {
                 throw EventLogError(.corruptFrame, headerProblem, segment: name, offset: 0, sequence: lastBase)
             }
@@ -99,7 +110,7 @@ enum Recovery {
             )
             if repair {
                 try fd.truncate(to: 0)
-                try fd.write(SegmentFile.header(base: lastBase), at: 0)
+                try fd.write(SegmentFile.header(base: lastBase, indexInterval: interval), at: 0)
                 try fd.sync()
                 fileLength = Int64(SegmentFile.headerSize)
             } else {
@@ -110,13 +121,13 @@ enum Recovery {
         // Start from the last index entry so only the tail is read; fall back to the whole segment if the index is
         // missing, damaged, or points at something that is not the frame it names.
         let indexPath = directory + "/" + SegmentFile.indexName(base: lastBase)
-        var index = SegmentIndex(base: lastBase, interval: indexInterval)
+        var index = SegmentIndex(base: lastBase, interval: interval)
         var indexStale = true
         if case .loaded(let loaded, let clean) = SegmentIndex.load(
             path: indexPath,
             base: lastBase,
             segmentLength: fileLength
-        ) {
+        ), loaded.interval == interval {
             index = loaded
             indexStale = !clean
         }
@@ -161,6 +172,7 @@ enum Recovery {
             let previous = segments[segments.count - 2]
             let previousFD = try FileDescriptor.open(directory + "/" + previous.name, O_RDONLY)
             defer { previousFD.close() }
+            let previousInterval = try SegmentFile.readHeader(previousFD, name: previous.name, base: previous.base)
             let previousIndex: SegmentIndex
             if case .loaded(let loaded, _) = SegmentIndex.load(
                 path: directory + "/" + SegmentFile.indexName(base: previous.base),
@@ -169,7 +181,7 @@ enum Recovery {
             ) {
                 previousIndex = loaded
             } else {
-                previousIndex = SegmentIndex(base: previous.base, interval: indexInterval)
+                previousIndex = SegmentIndex(base: previous.base, interval: previousInterval)
             }
             scan = try scanTail(
                 fd: previousFD,

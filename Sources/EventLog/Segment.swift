@@ -34,12 +34,12 @@ public enum SegmentFile {
         return UInt64(stem)
     }
 
-    /// The 32-byte segment header for `base`.
-    static func header(base: UInt64) -> [UInt8] {
+    /// The 32-byte segment header for `base`, recording the interval of its sparse index.
+    static func header(base: UInt64, indexInterval: Int64) -> [UInt8] {
         var bytes = magic
         bytes.appendLE(version)
         bytes.appendLE(UInt16(0))
-        bytes.appendLE(UInt32(0))
+        bytes.appendLE(UInt32(clamping: indexInterval))
         bytes.appendLE(base)
         let crc = bytes.withUnsafeBytes { CRC32C.checksum($0) }
         bytes.appendLE(crc)
@@ -47,19 +47,45 @@ public enum SegmentFile {
         return bytes
     }
 
-    /// Checks a segment header read from `file`; returns a problem description or nil.
-    static func headerProblem(_ bytes: UnsafeRawBufferPointer, expectedBase: UInt64) -> String? {
-        guard bytes.count >= headerSize else { return "segment shorter than its \(headerSize)-byte header" }
-        guard Array(bytes[0..<8]) == magic else { return "segment header magic is not PARLEYSG" }
-        guard CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[0..<24])) == bytes.le(24, as: UInt32.self) else {
-            return "segment header checksum mismatch"
+    /// Checks a segment header; returns its index interval, or a description of what is wrong.
+    static func parseHeader(_ bytes: [UInt8], expectedBase: UInt64) -> Result<Int64, HeaderProblem> {
+        bytes.withUnsafeBytes { bytes in
+            guard bytes.count >= headerSize else {
+                return .failure(HeaderProblem("segment shorter than its \(headerSize)-byte header"))
+            }
+            guard Array(bytes[0..<8]) == magic else { return .failure(HeaderProblem("segment magic is not PARLEYSG")) }
+            guard CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[0..<24])) == bytes.le(24, as: UInt32.self)
+            else { return .failure(HeaderProblem("segment header checksum mismatch")) }
+            guard bytes.le(28, as: UInt32.self) == 0 else {
+                return .failure(HeaderProblem("segment header reserved bytes are not zero"))
+            }
+            let version = bytes.le(8, as: UInt16.self)
+            guard version == Self.version else {
+                return .failure(HeaderProblem("unsupported segment version \(version)"))
+            }
+            let base = bytes.le(16, as: UInt64.self)
+            guard base == expectedBase else {
+                return .failure(HeaderProblem("segment header says base \(base), file name says \(expectedBase)"))
+            }
+            let interval = Int64(bytes.le(12, as: UInt32.self))
+            guard interval > 0 else { return .failure(HeaderProblem("segment header index interval is zero")) }
+            return .success(interval)
         }
-        guard bytes.le(28, as: UInt32.self) == 0 else { return "segment header reserved bytes are not zero" }
-        let version = bytes.le(8, as: UInt16.self)
-        guard version == Self.version else { return "unsupported segment version \(version)" }
-        let base = bytes.le(16, as: UInt64.self)
-        guard base == expectedBase else { return "segment header says base \(base), file name says \(expectedBase)" }
-        return nil
+    }
+
+    /// Why a segment header is unusable.
+    struct HeaderProblem: Error {
+        var text: String
+        init(_ text: String) { self.text = text }
+    }
+
+    /// Reads and checks the header of the segment at `path`, returning its index interval.
+    static func readHeader(_ file: FileDescriptor, name: String, base: UInt64) throws(EventLogError) -> Int64 {
+        switch parseHeader(try file.read(count: headerSize, at: 0), expectedBase: base) {
+        case .success(let interval): return interval
+        case .failure(let problem):
+            throw EventLogError(.corruptFrame, problem.text, segment: name, offset: 0, sequence: base)
+        }
     }
 }
 

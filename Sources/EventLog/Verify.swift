@@ -87,10 +87,14 @@ public enum LogInspector {
                 defer { file.close() }
                 let size = try file.size()
                 let header = try file.read(count: SegmentFile.headerSize, at: 0)
-                if let problem = header.withUnsafeBytes({ SegmentFile.headerProblem($0, expectedBase: base) }) {
+                let interval: Int64
+                switch SegmentFile.parseHeader(header, expectedBase: base) {
+                case .success(let recorded):
+                    interval = recorded
+                case .failure(let problem):
                     let code: EventLogError.Code =
                         isLast && size <= Int64(SegmentFile.headerSize) ? .tornTail : .corruptFrame
-                    throw EventLogError(code, problem, segment: name, offset: 0, sequence: base)
+                    throw EventLogError(code, problem.text, segment: name, offset: 0, sequence: base)
                 }
                 guard base == expected else {
                     throw EventLogError(
@@ -103,8 +107,6 @@ public enum LogInspector {
                 }
                 let indexPath = directory + "/" + SegmentFile.indexName(base: base)
                 let stored = SegmentIndex.load(path: indexPath, base: base, segmentLength: size)
-                var interval: Int64 = 4096
-                if case .loaded(let index, _) = stored { interval = index.interval }
                 var rebuilt = SegmentIndex(base: base, interval: interval)
                 var scanner = FrameScanner(file: file, limit: size, offset: Int64(SegmentFile.headerSize))
                 frames: while true {
@@ -185,11 +187,8 @@ public enum LogInspector {
                         )
                     }
                 }
-            } catch let error as EventLogError {
-                report.problem = error
-                return report
             } catch {
-                report.problem = EventLogError(.io, "\(error)", segment: name)
+                report.problem = (error as? EventLogError) ?? EventLogError(.io, "\(error)", segment: name)
                 return report
             }
         }
@@ -208,7 +207,7 @@ public enum LogInspector {
             return "is unusable (\(why))"
         case .loaded(let index, let clean):
             if !clean { return "has damaged entries" }
-            guard index.entries.count <= rebuilt.entries.count,
+            guard index.interval == rebuilt.interval, index.entries.count <= rebuilt.entries.count,
                 Array(rebuilt.entries.prefix(index.entries.count)) == index.entries
             else { return "has entries that do not match the segment's frames" }
             if sealed && index.entries.count != rebuilt.entries.count {
@@ -243,9 +242,10 @@ public enum LogInspector {
 /// Rebuilding sparse indexes from their segments.
 enum IndexMaintenance {
     /// Builds the index of a segment by walking its frame headers.
-    static func build(directory: String, segment: SegmentRef, interval: Int64) throws(EventLogError) -> SegmentIndex {
+    static func build(directory: String, segment: SegmentRef) throws(EventLogError) -> SegmentIndex {
         let file = try FileDescriptor.open(directory + "/" + segment.name, O_RDONLY)
         defer { file.close() }
+        let interval = try SegmentFile.readHeader(file, name: segment.name, base: segment.base)
         var index = SegmentIndex(base: segment.base, interval: interval)
         var scanner = FrameScanner(file: file, limit: segment.length, offset: Int64(SegmentFile.headerSize))
         while case .frame(let header, let offset, _) = try scanner.next(checkPayload: false) {
@@ -255,7 +255,7 @@ enum IndexMaintenance {
     }
 
     /// Rewrites the index of every sealed segment whose index file is missing or damaged.
-    static func repairSealedIndexes(directory: String, segments: [SegmentRef], interval: Int64) {
+    static func repairSealedIndexes(directory: String, segments: [SegmentRef]) {
         for segment in segments {
             let path = directory + "/" + SegmentFile.indexName(base: segment.base)
             if case .loaded(let index, true) = SegmentIndex.load(
@@ -266,7 +266,7 @@ enum IndexMaintenance {
                 continue
             }
             // A failure here only means readers seek more slowly; verify reports the index.
-            if let index = try? build(directory: directory, segment: segment, interval: interval) {
+            if let index = try? build(directory: directory, segment: segment) {
                 try? index.write(to: path)
             }
         }

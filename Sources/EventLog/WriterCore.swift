@@ -388,7 +388,7 @@ final class WriterCore: @unchecked Sendable {
     private func createSegment(base: UInt64) throws(EventLogError) {
         let path = directory + "/" + SegmentFile.name(base: base)
         let file = try FileDescriptor.open(path, O_RDWR | O_CREAT | O_EXCL)
-        try file.write(SegmentFile.header(base: base), at: 0)
+        try file.write(SegmentFile.header(base: base, indexInterval: options.indexIntervalBytes), at: 0)
         try file.sync()
         segment = file
         segmentBase = base
