@@ -131,7 +131,7 @@ private struct CrashCase {
             do { _ = try log.reader().records() } catch { readError = error as? EventLogError }
             await log.close()
         } catch {
-            openError = error as? EventLogError
+            openError = error
         }
         if let openError {
             #expect(location.matches(openError), "open: \(openError)", sourceLocation: sourceLocation)
@@ -323,7 +323,7 @@ private struct CrashCase {
                         #expect(log.recovery == nil)
                         await log.close()
                     } catch {
-                        let error = error as? EventLogError
+                        let error: EventLogError? = error
                         #expect(error?.code == (forgery == 0 ? .chainMismatch : .sequenceGap))
                         // Open cannot check the back link of the first frame it scans, so a forged frame there is
                         // caught at the link to the next frame; verify (above) names the forged frame itself.
