@@ -195,3 +195,55 @@ struct PayloadDecoder: ~Copyable {
         }
     }
 }
+
+/// Checks that consecutive frames link up: sequence continuity, the hash chain (when the previous frame is known)
+/// and time order.
+struct FrameLinkCheck {
+    /// The sequence the next frame must start at.
+    var nextSequence: UInt64
+    /// The hash of the previous frame, when it is known.
+    var previousHash: FrameHash?
+    /// The last timestamp of the previous frame.
+    var lastTimestamp = Int64.min
+
+    /// Checks `header` against the frame before it, then makes it the previous frame; returns its hash.
+    mutating func accept(
+        _ header: FrameHeader,
+        bytes: UnsafeRawBufferPointer,
+        segment: String,
+        offset: Int64
+    ) throws(EventLogError) -> FrameHash {
+        guard header.firstSequence == nextSequence else {
+            throw EventLogError(
+                .sequenceGap,
+                "frame starts at sequence \(header.firstSequence), expected \(nextSequence)",
+                segment: segment,
+                offset: offset,
+                sequence: nextSequence
+            )
+        }
+        if let previousHash, previousHash != header.previousHash {
+            throw EventLogError(
+                .chainMismatch,
+                "previous-frame hash \(header.previousHash) does not match the previous frame's hash \(previousHash)",
+                segment: segment,
+                offset: offset,
+                sequence: header.firstSequence
+            )
+        }
+        guard header.firstTimestamp >= lastTimestamp else {
+            throw EventLogError(
+                .corruptFrame,
+                "frame timestamp goes backwards",
+                segment: segment,
+                offset: offset,
+                sequence: header.firstSequence
+            )
+        }
+        let hash = FrameHash.of(bytes)
+        previousHash = hash
+        lastTimestamp = header.lastTimestamp
+        nextSequence = header.lastSequence + 1
+        return hash
+    }
+}

@@ -281,8 +281,7 @@ enum Recovery {
         let fromEntry = start.timestamp != Int64.min
         if limit < start.offset { return fromEntry ? nil : scan }
         var scanner = FrameScanner(file: fd, limit: limit, offset: start.offset, readAhead: 256 * 1024)
-        var previousHash: FrameHash?
-        var lastTimestamp = Int64.min
+        var links = FrameLinkCheck(nextSequence: start.sequence)
         while true {
             switch try scanner.next() {
             case .end:
@@ -293,39 +292,10 @@ enum Recovery {
                 {
                     return nil
                 }
-                guard header.firstSequence == scan.nextSequence else {
-                    throw EventLogError(
-                        .sequenceGap,
-                        "frame starts at sequence \(header.firstSequence), expected \(scan.nextSequence)",
-                        segment: name,
-                        offset: offset,
-                        sequence: scan.nextSequence
-                    )
-                }
-                if let previousHash, previousHash != header.previousHash {
-                    throw EventLogError(
-                        .chainMismatch,
-                        "frame's previous-frame hash does not match the frame before it",
-                        segment: name,
-                        offset: offset,
-                        sequence: header.firstSequence
-                    )
-                }
-                guard header.firstTimestamp >= lastTimestamp else {
-                    throw EventLogError(
-                        .corruptFrame,
-                        "frame timestamp goes backwards",
-                        segment: name,
-                        offset: offset,
-                        sequence: header.firstSequence
-                    )
-                }
-                lastTimestamp = header.lastTimestamp
-                let hash = FrameHash.of(bytes)
-                previousHash = hash
+                let hash = try links.accept(header, bytes: bytes, segment: name, offset: offset)
                 scan.index.note(header, at: offset)
                 scan.lastFrame = (header, offset, hash)
-                scan.nextSequence = header.lastSequence + 1
+                scan.nextSequence = links.nextSequence
             case .bad(let problem, let offset):
                 if fromEntry && offset == start.offset { return nil }
                 if case .short = problem {

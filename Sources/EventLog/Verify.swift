@@ -74,9 +74,7 @@ public enum LogInspector {
         let bases = try Recovery.segmentBases(in: directory)
         guard !bases.isEmpty else { throw EventLogError(.notFound, "no segment files in \(directory)") }
         var report = VerifyReport()
-        var expected = bases[0]
-        var previousHash: FrameHash? = bases[0] == 1 ? FrameHash.zero : nil
-        var lastTimestamp = Int64.min
+        var links = FrameLinkCheck(nextSequence: bases[0], previousHash: bases[0] == 1 ? FrameHash.zero : nil)
         var decoder = PayloadDecoder()
         for (position, base) in bases.enumerated() {
             let name = SegmentFile.name(base: base)
@@ -96,13 +94,13 @@ public enum LogInspector {
                         isLast && size <= Int64(SegmentFile.headerSize) ? .tornTail : .corruptFrame
                     throw EventLogError(code, problem.text, segment: name, offset: 0, sequence: base)
                 }
-                guard base == expected else {
+                guard base == links.nextSequence else {
                     throw EventLogError(
                         .sequenceGap,
-                        "segment starts at sequence \(base), expected \(expected)",
+                        "segment starts at sequence \(base), expected \(links.nextSequence)",
                         segment: name,
                         offset: 0,
-                        sequence: expected
+                        sequence: links.nextSequence
                     )
                 }
                 let indexPath = directory + "/" + SegmentFile.indexName(base: base)
@@ -122,36 +120,9 @@ public enum LogInspector {
                                 "; nothing valid follows, so this is a torn last write that opening the log "
                                 + "for writing will truncate"
                         }
-                        throw EventLogError(code, message, segment: name, offset: offset, sequence: expected)
+                        throw EventLogError(code, message, segment: name, offset: offset, sequence: links.nextSequence)
                     case .frame(let header, let offset, let bytes):
-                        guard header.firstSequence == expected else {
-                            throw EventLogError(
-                                .sequenceGap,
-                                "frame starts at sequence \(header.firstSequence), expected \(expected)",
-                                segment: name,
-                                offset: offset,
-                                sequence: expected
-                            )
-                        }
-                        if let previousHash, previousHash != header.previousHash {
-                            throw EventLogError(
-                                .chainMismatch,
-                                "previous-frame hash \(header.previousHash) does not match the previous frame's "
-                                    + "hash \(previousHash)",
-                                segment: name,
-                                offset: offset,
-                                sequence: header.firstSequence
-                            )
-                        }
-                        guard header.firstTimestamp >= lastTimestamp else {
-                            throw EventLogError(
-                                .corruptFrame,
-                                "frame timestamp goes backwards",
-                                segment: name,
-                                offset: offset,
-                                sequence: header.firstSequence
-                            )
-                        }
+                        let hash = try links.accept(header, bytes: bytes, segment: name, offset: offset)
                         do {
                             let payload = try decoder.payload(of: bytes, header: header)
                             _ = try walkRecords(payload, header: header) { _ in true }
@@ -165,13 +136,10 @@ public enum LogInspector {
                             )
                         }
                         rebuilt.note(header, at: offset)
-                        previousHash = FrameHash.of(bytes)
-                        lastTimestamp = header.lastTimestamp
-                        expected = header.lastSequence + 1
                         report.frames += 1
                         report.records += Int(header.count)
                         report.headSequence = header.lastSequence
-                        report.headHash = previousHash!
+                        report.headHash = hash
                     }
                 }
                 if let problem = indexProblem(stored, rebuilt: rebuilt, sealed: !isLast) {
