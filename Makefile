@@ -39,6 +39,9 @@ format:
 
 ## Log append/replay/recovery/verify figures next to SQLite (see docs/performance.md).
 bench: deps
+	@pkg-config --exists sqlite3 2>/dev/null || { \
+	  echo "installing libsqlite3-dev"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libsqlite3-dev; }
 	$(SWIFT) run -c release --package-path Benchmarks log-bench
 
 clean:

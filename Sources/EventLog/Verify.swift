@@ -1,3 +1,6 @@
+import Dispatch
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -62,105 +65,182 @@ public struct LogStatistics: Sendable, Codable, Equatable {
 public enum LogInspector {
     /// Checks every segment header, frame CRC, record layout, hash link, sequence continuity and index.
     ///
+    /// Segments are checked in parallel (one per core); the links between segments are checked afterwards, and
+    /// the problem reported is the first one in log order.
+    ///
     /// - Parameter repairIndexes: rewrite index files that disagree with their segments instead of failing.
     public static func verify(
         dataDirectory: String,
         repairIndexes: Bool = false
-    ) throws(EventLogError)
-        -> VerifyReport
-    {
+    ) throws(EventLogError) -> VerifyReport {
         let directory = EventLog.logDirectory(in: dataDirectory)
         guard Directory.exists(directory) else { throw EventLogError(.notFound, "no log at \(directory)") }
         let bases = try Recovery.segmentBases(in: directory)
         guard !bases.isEmpty else { throw EventLogError(.notFound, "no segment files in \(directory)") }
+
+        let verdicts = Mutex<[SegmentVerdict?]>(Array(repeating: nil, count: bases.count))
+        DispatchQueue.concurrentPerform(iterations: bases.count) { position in
+            let verdict = verifySegment(
+                directory: directory,
+                base: bases[position],
+                isLast: position == bases.count - 1,
+                repairIndexes: repairIndexes
+            )
+            verdicts.withLock { $0[position] = verdict }
+        }
+
         var report = VerifyReport()
-        var links = FrameLinkCheck(nextSequence: bases[0], previousHash: bases[0] == 1 ? FrameHash.zero : nil)
-        var decoder = PayloadDecoder()
-        for (position, base) in bases.enumerated() {
-            let name = SegmentFile.name(base: base)
-            let isLast = position == bases.count - 1
+        var nextSequence = bases[0]
+        var previousHash: FrameHash? = bases[0] == 1 ? FrameHash.zero : nil
+        var lastTimestamp = Int64.min
+        for (position, verdict) in verdicts.withLock({ $0 }).enumerated() {
+            guard let verdict else { continue }
+            let name = SegmentFile.name(base: bases[position])
             report.segments += 1
-            do {
-                let file = try FileDescriptor.open(directory + "/" + name, O_RDONLY)
-                defer { file.close() }
-                let size = try file.size()
-                let header = try file.read(count: SegmentFile.headerSize, at: 0)
-                let interval: Int64
-                switch SegmentFile.parseHeader(header, expectedBase: base) {
-                case .success(let recorded):
-                    interval = recorded
-                case .failure(let problem):
-                    let code: EventLogError.Code =
-                        isLast && size <= Int64(SegmentFile.headerSize) ? .tornTail : .corruptFrame
-                    throw EventLogError(code, problem.text, segment: name, offset: 0, sequence: base)
-                }
-                guard base == links.nextSequence else {
-                    throw EventLogError(
+            if let first = verdict.first {
+                // The link from the previous segment's last frame to this segment's first frame.
+                var problem: EventLogError?
+                if bases[position] != nextSequence {
+                    problem = EventLogError(
                         .sequenceGap,
-                        "segment starts at sequence \(base), expected \(links.nextSequence)",
+                        "segment starts at sequence \(bases[position]), expected \(nextSequence)",
                         segment: name,
                         offset: 0,
-                        sequence: links.nextSequence
+                        sequence: nextSequence
+                    )
+                } else if let previousHash, previousHash != first.previousHash {
+                    problem = EventLogError(
+                        .chainMismatch,
+                        "previous-frame hash \(first.previousHash) does not match the previous frame's hash "
+                            + "\(previousHash)",
+                        segment: name,
+                        offset: Int64(SegmentFile.headerSize),
+                        sequence: first.firstSequence
+                    )
+                } else if first.firstTimestamp < lastTimestamp {
+                    problem = EventLogError(
+                        .corruptFrame,
+                        "frame timestamp goes backwards",
+                        segment: name,
+                        offset: Int64(SegmentFile.headerSize),
+                        sequence: first.firstSequence
                     )
                 }
-                let indexPath = directory + "/" + SegmentFile.indexName(base: base)
-                let stored = SegmentIndex.load(path: indexPath, base: base, segmentLength: size)
-                var rebuilt = SegmentIndex(base: base, interval: interval)
-                var scanner = FrameScanner(file: file, limit: size, offset: Int64(SegmentFile.headerSize))
-                frames: while true {
-                    switch try scanner.next() {
-                    case .end:
-                        break frames
-                    case .bad(let problem, let offset):
-                        var code = problem.midLogCode
-                        var message = problem.explanation
-                        if isLast, try scanner.findValidFrame(after: offset) == nil {
-                            code = .tornTail
-                            message +=
-                                "; nothing valid follows, so this is a torn last write that opening the log "
-                                + "for writing will truncate"
-                        }
-                        throw EventLogError(code, message, segment: name, offset: offset, sequence: links.nextSequence)
-                    case .frame(let header, let offset, let bytes):
-                        let hash = try links.accept(header, bytes: bytes, segment: name, offset: offset)
-                        do {
-                            let payload = try decoder.payload(of: bytes, header: header)
-                            _ = try walkRecords(payload, header: header) { _ in true }
-                        } catch let error as EventLogError {
-                            throw EventLogError(
-                                error.code,
-                                error.message,
-                                segment: name,
-                                offset: offset,
-                                sequence: header.firstSequence
-                            )
-                        }
-                        rebuilt.note(header, at: offset)
-                        report.frames += 1
-                        report.records += Int(header.count)
-                        report.headSequence = header.lastSequence
-                        report.headHash = hash
-                    }
+                if let problem {
+                    report.problem = problem
+                    return report
                 }
-                if let problem = indexProblem(stored, rebuilt: rebuilt, sealed: !isLast) {
-                    if repairIndexes {
-                        try rebuilt.write(to: indexPath)
-                        report.repairedIndexes.append(SegmentFile.indexName(base: base))
-                    } else {
-                        throw EventLogError(
-                            .indexMismatch,
-                            "index \(SegmentFile.indexName(base: base)) \(problem); "
-                                + "`parley log verify --repair-indexes` rebuilds it from the segment",
-                            segment: name
-                        )
-                    }
-                }
-            } catch {
-                report.problem = (error as? EventLogError) ?? EventLogError(.io, "\(error)", segment: name)
+            }
+            report.frames += verdict.frames
+            report.records += verdict.records
+            report.repairedIndexes += verdict.repairedIndex.map { [$0] } ?? []
+            if let last = verdict.last {
+                report.headSequence = last.header.lastSequence
+                report.headHash = last.hash
+                nextSequence = last.header.lastSequence + 1
+                previousHash = last.hash
+                lastTimestamp = last.header.lastTimestamp
+            }
+            if let problem = verdict.problem {
+                report.problem = problem
                 return report
             }
         }
         return report
+    }
+
+    /// What checking one segment on its own found.
+    private struct SegmentVerdict: Sendable {
+        var first: FrameHeader?
+        var last: (header: FrameHeader, hash: FrameHash)?
+        var frames = 0
+        var records = 0
+        var repairedIndex: String?
+        var problem: EventLogError?
+    }
+
+    /// Checks one segment: header, every frame (CRCs, fields, record layout), the links between its own frames,
+    /// and its index. Counts stop at the first problem.
+    private static func verifySegment(
+        directory: String,
+        base: UInt64,
+        isLast: Bool,
+        repairIndexes: Bool
+    )
+        -> SegmentVerdict
+    {
+        let name = SegmentFile.name(base: base)
+        var verdict = SegmentVerdict()
+        do throws(EventLogError) {
+            let file = try FileDescriptor.open(directory + "/" + name, O_RDONLY)
+            defer { file.close() }
+            let size = try file.size()
+            let interval: Int64
+            switch SegmentFile.parseHeader(try file.read(count: SegmentFile.headerSize, at: 0), expectedBase: base) {
+            case .success(let recorded):
+                interval = recorded
+            case .failure(let problem):
+                let code: EventLogError.Code =
+                    isLast && size <= Int64(SegmentFile.headerSize) ? .tornTail : .corruptFrame
+                throw EventLogError(code, problem.text, segment: name, offset: 0, sequence: base)
+            }
+            let indexPath = directory + "/" + SegmentFile.indexName(base: base)
+            let stored = SegmentIndex.load(path: indexPath, base: base, segmentLength: size)
+            var rebuilt = SegmentIndex(base: base, interval: interval)
+            var links = FrameLinkCheck(nextSequence: base)
+            var decoder = PayloadDecoder()
+            var scanner = FrameScanner(file: file, limit: size, offset: Int64(SegmentFile.headerSize))
+            frames: while true {
+                switch try scanner.next() {
+                case .end:
+                    break frames
+                case .bad(let problem, let offset):
+                    var code = problem.midLogCode
+                    var message = problem.explanation
+                    if isLast, try scanner.findValidFrame(after: offset) == nil {
+                        code = .tornTail
+                        message +=
+                            "; nothing valid follows, so this is a torn last write that opening the log "
+                            + "for writing will truncate"
+                    }
+                    throw EventLogError(code, message, segment: name, offset: offset, sequence: links.nextSequence)
+                case .frame(let header, let offset, let bytes):
+                    let hash = try links.accept(header, bytes: bytes, segment: name, offset: offset)
+                    do {
+                        let payload = try decoder.payload(of: bytes, header: header)
+                        _ = try walkRecords(payload, header: header) { _ in true }
+                    } catch {
+                        throw EventLogError(
+                            (error as? EventLogError)?.code ?? .corruptFrame,
+                            (error as? EventLogError)?.message ?? "\(error)",
+                            segment: name,
+                            offset: offset,
+                            sequence: header.firstSequence
+                        )
+                    }
+                    rebuilt.note(header, at: offset)
+                    if verdict.first == nil { verdict.first = header }
+                    verdict.last = (header, hash)
+                    verdict.frames += 1
+                    verdict.records += Int(header.count)
+                }
+            }
+            if let problem = indexProblem(stored, rebuilt: rebuilt, sealed: !isLast) {
+                guard repairIndexes else {
+                    throw EventLogError(
+                        .indexMismatch,
+                        "index \(SegmentFile.indexName(base: base)) \(problem); "
+                            + "`parley log verify --repair-indexes` rebuilds it from the segment",
+                        segment: name
+                    )
+                }
+                try rebuilt.write(to: indexPath)
+                verdict.repairedIndex = SegmentFile.indexName(base: base)
+            }
+        } catch {
+            verdict.problem = error
+        }
+        return verdict
     }
 
     /// Why a stored index disagrees with the one rebuilt from its segment, or nil if it agrees.

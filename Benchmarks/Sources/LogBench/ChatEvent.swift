@@ -48,6 +48,16 @@ enum ChatSignal: UInt8, Sendable {
     }
 }
 
+/// A participant of a chat as transcript items name it: id, role and display name.
+struct Participant: Sendable {
+    /// The participant's id.
+    var id: ID128
+    /// Customer, agent, bot…
+    var role: ParticipantRole
+    /// The name shown in the chat.
+    var displayName: String
+}
+
 /// A contact attribute set by a flow or an agent.
 struct ContactAttribute: Sendable {
     /// The attribute's name.
@@ -62,20 +72,20 @@ struct ChatEvent: Sendable {
     enum Body: Sendable {
         /// A customer started a chat.
         case contactStarted(customerName: String, queue: String, attributes: [ContactAttribute])
-        /// A participant joined the chat.
-        case participantJoined(participant: ID128, role: ParticipantRole, displayName: String)
-        /// A participant sent a text message.
-        case messageSent(participant: ID128, role: ParticipantRole, message: ID128, content: String)
+        /// A participant joined the chat (a transcript item with its own id).
+        case participantJoined(item: ID128, participant: Participant)
+        /// A participant sent a text message; `clientToken` is the sender's idempotency token.
+        case messageSent(participant: Participant, message: ID128, content: String, clientToken: String)
         /// A participant sent a typing indicator or a delivered/read receipt (receipts name the message).
-        case eventSent(participant: ID128, role: ParticipantRole, signal: ChatSignal, message: ID128?)
+        case eventSent(item: ID128, participant: Participant, signal: ChatSignal, message: ID128?, clientToken: String)
         /// A flow or an agent set contact attributes.
         case attributesUpdated(attributes: [ContactAttribute])
         /// The contact was transferred to another queue.
         case contactTransferred(queue: String, agent: ID128)
         /// A participant left the chat.
-        case participantLeft(participant: ID128, role: ParticipantRole)
+        case participantLeft(item: ID128, participant: Participant)
         /// The chat ended.
-        case chatEnded(reason: String, durationSeconds: Int)
+        case chatEnded(item: ID128, reason: String, durationSeconds: Int)
     }
 
     /// When it happened, in µs since the Unix epoch (the log record's timestamp).

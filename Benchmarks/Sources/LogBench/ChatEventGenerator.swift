@@ -57,12 +57,15 @@ private struct ContactScript {
     private let contact: ID128
     private let customer: ID128
     private let customerName: String
+    private let system: ID128
     private var agent: ID128
     private var agentName: String
     private var lastMessage: ID128
     private var turnsLeft: Int
     private var speaker = ParticipantRole.customer
-    private var pending: [Step] = [.start, .join(.customer), .message(.customer), .attributes, .join(.agent)]
+    private var pending: [Step] = [
+        .start, .join(.customer), .message(.customer), .message(.system), .attributes, .join(.agent),
+    ]
     private var position = 0
     private var startTime: Int64 = 0
 
@@ -70,6 +73,7 @@ private struct ContactScript {
         contact = ID128(using: &random)
         customer = ID128(using: &random)
         customerName = ChatText.customerNames.randomElement(using: &random)!
+        system = ID128(using: &random)
         agent = ID128(using: &random)
         agentName = ChatText.agentNames.randomElement(using: &random)!
         lastMessage = ID128(using: &random)
@@ -97,10 +101,10 @@ private struct ContactScript {
         turnsLeft -= 1
         if Double.random(in: 0..<1, using: &random) < 0.7 { speaker = speaker == .agent ? .customer : .agent }
         let listener: ParticipantRole = speaker == .agent ? .customer : .agent
-        if Double.random(in: 0..<1, using: &random) < 0.6 { pending.append(.signal(speaker, .typing)) }
+        if Double.random(in: 0..<1, using: &random) < 0.35 { pending.append(.signal(speaker, .typing)) }
         pending.append(.message(speaker))
-        if Double.random(in: 0..<1, using: &random) < 0.3 { pending.append(.signal(listener, .delivered)) }
-        if Double.random(in: 0..<1, using: &random) < 0.8 { pending.append(.signal(listener, .read)) }
+        if Double.random(in: 0..<1, using: &random) < 0.15 { pending.append(.signal(listener, .delivered)) }
+        if Double.random(in: 0..<1, using: &random) < 0.6 { pending.append(.signal(listener, .read)) }
         let extra = Double.random(in: 0..<1, using: &random)
         if extra < 0.1 {
             pending.append(.attributes)
@@ -110,7 +114,20 @@ private struct ContactScript {
         return true
     }
 
-    private func participant(_ role: ParticipantRole) -> ID128 { role == .customer ? customer : agent }
+    private func participant(_ role: ParticipantRole) -> Participant {
+        switch role {
+        case .customer: Participant(id: customer, role: .customer, displayName: customerName)
+        case .agent: Participant(id: agent, role: .agent, displayName: agentName)
+        default: Participant(id: system, role: role, displayName: "SYSTEM_MESSAGE")
+        }
+    }
+
+    /// An idempotency token as SDKs make them: a random UUID in text form.
+    private static func clientToken(using random: inout SplitMix64) -> String {
+        var text: [UInt8] = []
+        ID128(using: &random).appendUUID(to: &text)
+        return String(decoding: text, as: UTF8.self)
+    }
 
     private mutating func body(of step: Step, at time: Int64, using random: inout SplitMix64) -> ChatEvent.Body {
         switch step {
@@ -122,26 +139,28 @@ private struct ContactScript {
                 attributes: ChatText.startAttributes(using: &random)
             )
         case .join(let role):
-            return .participantJoined(
-                participant: participant(role),
-                role: role,
-                displayName: role == .customer ? customerName : agentName
-            )
+            return .participantJoined(item: ID128(using: &random), participant: participant(role))
         case .message(let role):
             lastMessage = ID128(using: &random)
-            let fragments = role == .customer ? ChatText.customerFragments : ChatText.agentFragments
+            let fragments =
+                switch role {
+                case .customer: ChatText.customerFragments
+                case .agent: ChatText.agentFragments
+                default: ChatText.systemFragments
+                }
             return .messageSent(
                 participant: participant(role),
-                role: role,
                 message: lastMessage,
-                content: ChatText.message(fragments, agentName: agentName, using: &random)
+                content: ChatText.message(fragments, agentName: agentName, using: &random),
+                clientToken: Self.clientToken(using: &random)
             )
         case .signal(let role, let signal):
             return .eventSent(
+                item: ID128(using: &random),
                 participant: participant(role),
-                role: role,
                 signal: signal,
-                message: signal == .typing ? nil : lastMessage
+                message: signal == .typing ? nil : lastMessage,
+                clientToken: Self.clientToken(using: &random)
             )
         case .attributes:
             return .attributesUpdated(attributes: ChatText.updateAttributes(using: &random))
@@ -150,11 +169,12 @@ private struct ContactScript {
         case .handover:
             agent = ID128(using: &random)
             agentName = ChatText.agentNames.randomElement(using: &random)!
-            return .participantJoined(participant: agent, role: .agent, displayName: agentName)
+            return .participantJoined(item: ID128(using: &random), participant: participant(.agent))
         case .leave(let role):
-            return .participantLeft(participant: participant(role), role: role)
+            return .participantLeft(item: ID128(using: &random), participant: participant(role))
         case .end:
             return .chatEnded(
+                item: ID128(using: &random),
                 reason: ChatText.endReasons.randomElement(using: &random)!,
                 durationSeconds: Int((time - startTime) / 1_000_000)
             )

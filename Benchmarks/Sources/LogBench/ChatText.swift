@@ -47,6 +47,14 @@ enum ChatText {
         "The charge ending in & was a pre-authorization and will drop off.",
     ]
 
+    static let systemFragments: [String] = [
+        "Thanks for contacting us. An agent will be with you shortly.",
+        "All of our agents are busy right now, please stay in this chat.",
+        "You can also track your order at any time in the app under My Orders.",
+        "This chat may be recorded for quality and training purposes.",
+        "Our support hours are 7am to 10pm, seven days a week.",
+    ]
+
     static let products = [
         "blender", "headphones", "coffee maker", "desk lamp", "running shoes", "backpack", "phone case",
         "air fryer", "monitor", "keyboard", "winter jacket", "vacuum cleaner",
@@ -86,7 +94,8 @@ enum ChatText {
         out.reserveCapacity(fragment.utf8.count + 16)
         for character in fragment {
             switch character {
-            case "#": out += "\(Int.random(in: 1000...9999, using: &random))-\(Int.random(in: 1000...9999, using: &random))"
+            case "#":
+                out += "\(Int.random(in: 1000...9999, using: &random))-\(Int.random(in: 1000...9999, using: &random))"
             case "@": out += dates.randomElement(using: &random)!
             case "$": out += "$\(Int.random(in: 5...480, using: &random)).\(Int.random(in: 10...99, using: &random))"
             case "%": out += products.randomElement(using: &random)!
@@ -101,13 +110,25 @@ enum ChatText {
     /// 2–5 attributes a contact starts with (language, tier, customer id, entry point, country).
     static func startAttributes(using random: inout SplitMix64) -> [ContactAttribute] {
         var attributes = [
-            ContactAttribute(key: "language", value: ["en-US", "en-GB", "de-DE", "fr-FR", "es-ES"].randomElement(using: &random)!),
-            ContactAttribute(key: "tier", value: ["bronze", "silver", "gold", "platinum"].randomElement(using: &random)!),
+            ContactAttribute(
+                key: "language",
+                value: ["en-US", "en-GB", "de-DE", "fr-FR", "es-ES"].randomElement(using: &random)!
+            ),
+            ContactAttribute(
+                key: "tier",
+                value: ["bronze", "silver", "gold", "platinum"].randomElement(using: &random)!
+            ),
         ]
         let optional = [
             ContactAttribute(key: "customerId", value: "C\(Int.random(in: 10_000_000...99_999_999, using: &random))"),
-            ContactAttribute(key: "entryPoint", value: ["web-widget", "mobile-app", "help-center"].randomElement(using: &random)!),
-            ContactAttribute(key: "country", value: ["US", "GB", "DE", "FR", "ES", "CA"].randomElement(using: &random)!),
+            ContactAttribute(
+                key: "entryPoint",
+                value: ["web-widget", "mobile-app", "help-center"].randomElement(using: &random)!
+            ),
+            ContactAttribute(
+                key: "country",
+                value: ["US", "GB", "DE", "FR", "ES", "CA"].randomElement(using: &random)!
+            ),
         ]
         attributes += optional.prefix(Int.random(in: 0...3, using: &random))
         return attributes
@@ -121,7 +142,10 @@ enum ChatText {
                 value: ["OrderStatus", "Refund", "BillingQuestion", "PasswordReset", "ChangeAddress", "Cancel"]
                     .randomElement(using: &random)!
             ),
-            ContactAttribute(key: "sentiment", value: ["POSITIVE", "NEUTRAL", "NEGATIVE", "MIXED"].randomElement(using: &random)!),
+            ContactAttribute(
+                key: "sentiment",
+                value: ["POSITIVE", "NEUTRAL", "NEGATIVE", "MIXED"].randomElement(using: &random)!
+            ),
             ContactAttribute(key: "caseId", value: "CASE-\(Int.random(in: 1_000_000...9_999_999, using: &random))"),
             ContactAttribute(key: "priority", value: String(Int.random(in: 1...5, using: &random))),
             ContactAttribute(

@@ -17,30 +17,31 @@ enum EventEncoding {
             out.string(customerName)
             out.string(queue)
             out.attributes(attributes)
-        case .participantJoined(let participant, let role, let displayName):
-            out.id(participant)
-            out.byte(role.rawValue)
-            out.string(displayName)
-        case .messageSent(let participant, let role, let message, let content):
-            out.id(participant)
-            out.byte(role.rawValue)
+        case .participantJoined(let item, let participant):
+            out.id(item)
+            out.participant(participant)
+        case .messageSent(let participant, let message, let content, let clientToken):
+            out.participant(participant)
             out.id(message)
             out.byte(1)  // text/plain
             out.string(content)
-        case .eventSent(let participant, let role, let signal, let message):
-            out.id(participant)
-            out.byte(role.rawValue)
+            out.string(clientToken)
+        case .eventSent(let item, let participant, let signal, let message, let clientToken):
+            out.id(item)
+            out.participant(participant)
             out.byte(signal.rawValue)
             if let message { out.id(message) }
+            out.string(clientToken)
         case .attributesUpdated(let attributes):
             out.attributes(attributes)
         case .contactTransferred(let queue, let agent):
             out.string(queue)
             out.id(agent)
-        case .participantLeft(let participant, let role):
-            out.id(participant)
-            out.byte(role.rawValue)
-        case .chatEnded(let reason, let durationSeconds):
+        case .participantLeft(let item, let participant):
+            out.id(item)
+            out.participant(participant)
+        case .chatEnded(let item, let reason, let durationSeconds):
+            out.id(item)
             out.byte(UInt8(ChatText.endReasons.firstIndex(of: reason) ?? 255))
             out.varint(UInt64(durationSeconds))
         }
@@ -59,19 +60,18 @@ enum EventEncoding {
             out.field("customerDisplayName", customerName)
             out.field("queue", queue)
             out.field("attributes", attributes)
-        case .participantJoined(let participant, let role, let displayName):
-            out.field("participantId", participant)
-            out.field("role", role.name)
-            out.field("displayName", displayName)
-        case .messageSent(let participant, let role, let message, let content):
-            out.field("participantId", participant)
-            out.field("role", role.name)
+        case .participantJoined(let item, let participant):
+            out.field("id", item)
+            out.field(participant)
+        case .messageSent(let participant, let message, let content, let clientToken):
+            out.field(participant)
             out.field("messageId", message)
             out.field("contentType", "text/plain")
             out.field("content", content)
-        case .eventSent(let participant, let role, let signal, let message):
-            out.field("participantId", participant)
-            out.field("role", role.name)
+            out.field("clientToken", clientToken)
+        case .eventSent(let item, let participant, let signal, let message, let clientToken):
+            out.field("id", item)
+            out.field(participant)
             out.field("contentType", signal.contentType)
             if let message {
                 // Amazon Connect's receipt content: a JSON document in a string.
@@ -80,15 +80,17 @@ enum EventEncoding {
                 inner += Array("\"}".utf8)
                 out.field("content", String(decoding: inner, as: UTF8.self))
             }
+            out.field("clientToken", clientToken)
         case .attributesUpdated(let attributes):
             out.field("attributes", attributes)
         case .contactTransferred(let queue, let agent):
             out.field("queue", queue)
             out.field("fromAgentId", agent)
-        case .participantLeft(let participant, let role):
-            out.field("participantId", participant)
-            out.field("role", role.name)
-        case .chatEnded(let reason, let durationSeconds):
+        case .participantLeft(let item, let participant):
+            out.field("id", item)
+            out.field(participant)
+        case .chatEnded(let item, let reason, let durationSeconds):
+            out.field("id", item)
             out.field("disconnectReason", reason)
             out.field("durationSeconds", durationSeconds)
         }
@@ -138,6 +140,12 @@ private struct BinaryWriter {
         bytes += value.utf8
     }
 
+    mutating func participant(_ participant: Participant) {
+        id(participant.id)
+        byte(participant.role.rawValue)
+        string(participant.displayName)
+    }
+
     mutating func attributes(_ attributes: [ContactAttribute]) {
         varint(UInt64(attributes.count))
         for attribute in attributes {
@@ -172,6 +180,12 @@ private struct JSONLineWriter {
     mutating func field(_ key: String, _ value: Int) {
         name(key)
         bytes += String(value).utf8
+    }
+
+    mutating func field(_ participant: Participant) {
+        field("participantId", participant.id)
+        field("role", participant.role.name)
+        field("displayName", participant.displayName)
     }
 
     mutating func field(_ key: String, _ attributes: [ContactAttribute]) {

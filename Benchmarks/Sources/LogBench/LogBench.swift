@@ -1,6 +1,68 @@
-import CSQLite
-import EventLog
+import ArgumentParser
+import Foundation
 
-let pool = EventPool(count: 262_144)
-print(pool.meanBinaryBytes, pool.meanJSONBytes, pool.typeShares)
-for i in 0..<12 { print(String(decoding: pool.json[i], as: UTF8.self), terminator: "") }
+/// `log-bench`: every figure of docs/performance.md, Parley's log next to SQLite, from one run.
+@main
+struct LogBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "log-bench",
+        abstract: "Append, replay, size, recovery and verify figures of Parley's event log next to SQLite, in one run."
+    )
+
+    @Flag(help: "Small sizes and short runs: a smoke test whose figures mean little.")
+    var quick = false
+
+    @Option(help: "Seconds each append configuration runs (default 3; quick 0.5).")
+    var seconds: Double?
+
+    @Option(help: "Concurrent writers of the durable append runs, comma-separated.")
+    var writers = "1,16,256"
+
+    @Option(help: "Events in the replay log and the SQLite replay table (default 2000000; quick 200000).")
+    var replayEvents: Int?
+
+    @Option(help: "Size of the recovery and verify log in MiB (default 1024; quick 130).")
+    var recoveryMib: Int?
+
+    @Option(help: "Repetitions of replay, recovery and verify; medians are reported (default 5; quick 3).")
+    var runs: Int?
+
+    @Option(help: "Run only these phases, comma-separated: append, replay, recovery (for profiling).")
+    var only = "append,replay,recovery"
+
+    @Option(help: "Directory for the benchmark's files (default: a new directory in the temporary directory).")
+    var scratch: String?
+
+    @Flag(help: "Print the table as Markdown.")
+    var markdown = false
+
+    @Flag(help: "Leave the files in the scratch directory (the last of each workload) instead of deleting them.")
+    var keep = false
+
+    mutating func run() async throws {
+        let writerCounts = writers.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !writerCounts.isEmpty, writerCounts.allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("--writers takes positive counts separated by commas, e.g. 1,16,256")
+        }
+        let phases = Set(only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        guard !phases.isEmpty, phases.isSubset(of: ["append", "replay", "recovery"]) else {
+            throw ValidationError("--only takes append, replay and/or recovery, separated by commas")
+        }
+        let plan = RunPlan(
+            phases: phases,
+            appendSeconds: seconds ?? (quick ? 0.5 : 3),
+            writers: writerCounts,
+            replayEvents: replayEvents ?? (quick ? 200_000 : 2_000_000),
+            recoveryBytes: Int64(recoveryMib ?? (quick ? 130 : 1024)) << 20,
+            runs: max(1, runs ?? (quick ? 3 : 5)),
+            poolEvents: quick ? 65_536 : 262_144,
+            probeSeconds: quick ? 0.3 : 1
+        )
+        let root = scratch ?? FileManager.default.temporaryDirectory.path + "/parley-log-bench-\(getpid())"
+        let directory = try Scratch(root: root, keep: keep)
+        defer { directory.remove(root) }
+        var benchmark = BenchmarkRun(plan: plan, scratch: directory)
+        let report = try await benchmark.run()
+        print(report.render(markdown: markdown))
+    }
+}
