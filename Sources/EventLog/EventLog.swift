@@ -9,10 +9,11 @@ import Darwin
 
 /// An append-only, LZ4-compressed, hash-chained segment log opened for writing.
 ///
-/// Appends are group-committed: every append that arrives while a write and `fdatasync` are in flight joins the
-/// next batch, and each caller is answered only once its batch is durable (under `Durability.always`). All file
-/// I/O of the writer runs on a dedicated serial dispatch queue, never on Swift's cooperative pool. The records of
-/// one append call always land in one frame, so they survive or vanish together.
+/// Appends are group-committed: every append that arrives while a write is in flight joins the next batch, and
+/// each caller is answered only once its batch is durable (under `Durability.always`). Writing and syncing are
+/// pipelined on two serial dispatch queues: while one `fdatasync` runs, the writer frames and writes the next
+/// batch, and the next `fdatasync` covers every batch written meanwhile. No file I/O runs on Swift's cooperative
+/// pool. The records of one append call always land in one frame, so they survive or vanish together.
 public final class EventLog: Sendable {
     /// The directory holding the segment files (`<data>/log`).
     public let directory: String
@@ -24,6 +25,9 @@ public final class EventLog: Sendable {
     private let shared: Mutex<Shared>
     private let core: WriterCore
     private let queue: DispatchQueue
+    private let syncQueue: DispatchQueue
+    /// Batches that may be written but not yet synced at once under `Durability.always` (double buffering).
+    private let syncSlots = DispatchSemaphore(value: 2)
     private let maintenance = DispatchGroup()
 
     /// The segment directory inside a data directory.
@@ -72,6 +76,7 @@ public final class EventLog: Sendable {
         self.recovery = recovery
         self.core = core
         self.queue = DispatchQueue(label: "parley.eventlog.writer", qos: .userInitiated)
+        self.syncQueue = DispatchQueue(label: "parley.eventlog.syncer", qos: .userInitiated)
         self.shared = Mutex(Shared(committed: core.extent()))
         let sealed = core.sealedSegments
         DispatchQueue.global(qos: .utility).async(group: maintenance) {
@@ -97,7 +102,13 @@ public final class EventLog: Sendable {
     public var extent: LogExtent { shared.withLock { $0.committed } }
 
     /// Counters since open.
-    public var statistics: WriterStatistics { shared.withLock { $0.statistics } }
+    public var statistics: WriterStatistics {
+        shared.withLock { state in
+            var statistics = state.writerStatistics
+            statistics.syncs += state.syncerSyncs
+            return statistics
+        }
+    }
 
     /// A reader over what is committed now, running concurrently with the writer.
     public func reader() -> LogReader {
@@ -170,32 +181,121 @@ public final class EventLog: Sendable {
     }
 
     /// Runs on `queue`: takes every pending append, writes them as one batch, repeats until none are left.
+    ///
+    /// Under `Durability.always` a written batch goes to the syncer and this queue goes straight on to write the
+    /// next batch while the sync is in flight; otherwise the batch is answered here.
     private func drain() {
+        let pipelined = options.durability == .always
         while true {
-            let batch: [PendingAppend] = shared.withLock { state in
+            // Double buffering: one batch may be written while the previous one syncs, no more; waiting here lets
+            // the next batch gather everything that arrives during the sync.
+            if pipelined { syncSlots.wait() }
+            let taken: (batch: [PendingAppend], failure: EventLogError?) = shared.withLock { state in
                 let taken = state.pending
                 state.pending.removeAll(keepingCapacity: true)
                 if taken.isEmpty { state.draining = false }
-                return taken
+                return (taken, state.failure)
             }
-            if batch.isEmpty { return }
+            let batch = taken.batch
+            if batch.isEmpty {
+                if pipelined { syncSlots.signal() }
+                return
+            }
+            if let failure = taken.failure {
+                if pipelined { syncSlots.signal() }
+                for append in batch { append.completion(.failure(failure)) }
+                continue
+            }
             let outcome = core.commit(batch)
+            if outcome.fatal == nil, let handle = outcome.awaitingSync {
+                // The syncer returns the slot once this batch is synced.
+                submitForSync(
+                    WrittenBatch(appends: batch, results: outcome.results, extent: core.extent(), segment: handle)
+                )
+                continue
+            }
+            if pipelined { syncSlots.signal() }
             let statistics = core.statistics
             let committed = core.extent()
-            let pendingFailures: [PendingAppend] = shared.withLock { state in
-                state.statistics = statistics
-                state.committed = committed
-                if let fatal = outcome.fatal {
-                    state.failure = fatal
-                    let stranded = state.pending
-                    state.pending.removeAll()
-                    return stranded
-                }
-                return []
+            let publish = options.durability != .always
+            let stranded: [PendingAppend] = shared.withLock { state in
+                state.writerStatistics = statistics
+                if publish { state.committed = committed }
+                guard let fatal = outcome.fatal else { return [] }
+                state.failure = fatal
+                let stranded = state.pending
+                state.pending.removeAll()
+                return stranded
             }
             for (append, result) in zip(batch, outcome.results) { append.completion(result) }
-            for append in pendingFailures { append.completion(.failure(outcome.fatal!)) }
+            for append in stranded { append.completion(.failure(outcome.fatal!)) }
             if core.wantsDeferredSync { scheduleDeferredSync() }
+        }
+    }
+
+    /// Queues a written batch for the syncer, starting the syncer if it is idle.
+    private func submitForSync(_ written: WrittenBatch) {
+        let statistics = core.statistics
+        let start: Bool = shared.withLock { state in
+            state.writerStatistics = statistics
+            state.written.append(written)
+            if state.syncing { return false }
+            state.syncing = true
+            return true
+        }
+        if start { syncQueue.async { self.syncLoop() } }
+    }
+
+    /// Runs on `syncQueue`: one `fdatasync` covers every batch written since the last one; then the new extent is
+    /// published and those callers are answered. A failed sync stops the writer for good.
+    private func syncLoop() {
+        while true {
+            let group: [WrittenBatch] = shared.withLock { state in
+                let taken = state.written
+                state.written.removeAll(keepingCapacity: true)
+                if taken.isEmpty { state.syncing = false }
+                return taken
+            }
+            guard let last = group.last else { return }
+            var failure: EventLogError?
+            var synced: [ObjectIdentifier] = []
+            for written in group where !synced.contains(ObjectIdentifier(written.segment)) {
+                synced.append(ObjectIdentifier(written.segment))
+                do {
+                    try written.segment.file.sync()
+                } catch {
+                    failure = EventLogError(
+                        .writerFailed,
+                        "fdatasync failed (\(error.message)); the writer stopped. Unanswered appends may or may not "
+                            + "be on disk: reopen the log to recover",
+                        segment: written.segment.file.path,
+                        errno: error.errno
+                    )
+                    break
+                }
+            }
+            let syncs = synced.count
+            let stranded: [PendingAppend] = shared.withLock { state in
+                state.syncerSyncs += syncs
+                guard let failure else {
+                    state.committed = last.extent
+                    return []
+                }
+                state.failure = failure
+                let stranded = state.pending + state.written.flatMap(\.appends)
+                state.pending.removeAll()
+                state.written.removeAll()
+                return stranded
+            }
+            for _ in group { syncSlots.signal() }
+            if let failure {
+                for written in group { for append in written.appends { append.completion(.failure(failure)) } }
+                for append in stranded { append.completion(.failure(failure)) }
+            } else {
+                for written in group {
+                    for (append, result) in zip(written.appends, written.results) { append.completion(result) }
+                }
+            }
         }
     }
 
@@ -208,17 +308,25 @@ public final class EventLog: Sendable {
                 shared.withLock { $0.failure = fatal }
             }
             let statistics = core.statistics
-            shared.withLock { $0.statistics = statistics }
+            shared.withLock { $0.writerStatistics = statistics }
         }
+    }
+
+    /// Runs on `queue`: commits what is queued, waits for the syncer, syncs and closes the files.
+    private func finishAndCloseFiles() {
+        drain()
+        syncQueue.sync {}  // the syncer drains everything submitted before this point
+        _ = core.syncIfDirty()
+        core.closeFiles()
+        let statistics = core.statistics
+        shared.withLock { $0.writerStatistics = statistics }
     }
 
     /// Like `close()`, blocking the calling thread; for synchronous command-line code, never from the writer queue.
     public func closeSynchronously() {
         shared.withLock { $0.closed = true }
         queue.sync {
-            drain()
-            _ = core.syncIfDirty()
-            core.closeFiles()
+            finishAndCloseFiles()
         }
     }
 
@@ -227,9 +335,7 @@ public final class EventLog: Sendable {
         shared.withLock { $0.closed = true }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             queue.async { [self] in
-                drain()
-                _ = core.syncIfDirty()
-                core.closeFiles()
+                finishAndCloseFiles()
                 continuation.resume()
             }
         }
@@ -243,12 +349,24 @@ struct PendingAppend: Sendable {
     var completion: @Sendable (Result<AppendReceipt, EventLogError>) -> Void
 }
 
-/// State shared between callers and the writer queue.
+/// A batch that is written but, under `Durability.always`, not yet synced or answered.
+struct WrittenBatch: Sendable {
+    var appends: [PendingAppend]
+    var results: [Result<AppendReceipt, EventLogError>]
+    /// The extent including this batch, published once it is synced.
+    var extent: LogExtent
+    var segment: SegmentHandle
+}
+
+/// State shared between callers, the writer queue and the syncer queue.
 private struct Shared: Sendable {
     var pending: [PendingAppend] = []
     var draining = false
+    var written: [WrittenBatch] = []
+    var syncing = false
     var closed = false
     var failure: EventLogError?
     var committed: LogExtent
-    var statistics = WriterStatistics()
+    var writerStatistics = WriterStatistics()
+    var syncerSyncs = 0
 }

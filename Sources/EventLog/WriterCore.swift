@@ -4,13 +4,20 @@ import Glibc
 import Darwin
 #endif
 
+/// An open segment file, closed when the last user (writer or a pending sync) lets go of it.
+final class SegmentHandle: Sendable {
+    let file: FileDescriptor
+    init(_ file: FileDescriptor) { self.file = file }
+    deinit { file.close() }
+}
+
 /// The writer's file state. Touched only on the writer's serial queue (and in `init`/`deinit`), hence unchecked.
 final class WriterCore: @unchecked Sendable {
     let directory: String
     let options: EventLogOptions
     private var lock: FileDescriptor?
 
-    private var segment: FileDescriptor?
+    private var segment: SegmentHandle?
     private var segmentBase: UInt64
     private var segmentLength: Int64
     private var index: SegmentIndex
@@ -53,7 +60,7 @@ final class WriterCore: @unchecked Sendable {
             segmentBase = last.base
             segmentLength = last.length
             index = lastIndex
-            segment = try FileDescriptor.open(directory + "/" + last.name, O_RDWR)
+            segment = SegmentHandle(try FileDescriptor.open(directory + "/" + last.name, O_RDWR))
             let indexPath = directory + "/" + SegmentFile.indexName(base: last.base)
             if recovered.indexStale || !Directory.exists(indexPath) {
                 try index.write(to: indexPath)
@@ -84,7 +91,6 @@ final class WriterCore: @unchecked Sendable {
     var wantsDeferredSync: Bool { dirty }
 
     func closeFiles() {
-        segment?.close()
         segment = nil
         indexFile?.close()
         indexFile = nil
@@ -98,6 +104,8 @@ final class WriterCore: @unchecked Sendable {
         var results: [Result<AppendReceipt, EventLogError>]
         /// Set when the writer can no longer accept appends.
         var fatal: EventLogError?
+        /// Under `Durability.always`: the segment that must be `fdatasync`ed before the batch is answered.
+        var awaitingSync: SegmentHandle?
     }
 
     /// State to return to when a batch's write fails before anything of it is on disk.
@@ -182,6 +190,14 @@ final class WriterCore: @unchecked Sendable {
         } catch {
             return fail(batch: batch, error: error, checkpoint: checkpoint, anythingOnDisk: rolled)
         }
+        writeIndexEntries()
+        statistics.batches += 1
+        statistics.records += appended
+        statistics.appends += results.count { if case .success = $0 { true } else { false } }
+        if options.durability == .always {
+            // The sync runs on the syncer queue while this queue writes the next batch.
+            return Outcome(results: results, fatal: nil, awaitingSync: segment)
+        }
         do {
             try syncPerPolicy()
         } catch {
@@ -196,10 +212,6 @@ final class WriterCore: @unchecked Sendable {
             )
             return Outcome(results: batch.map { _ in .failure(fatal) }, fatal: fatal)
         }
-        writeIndexEntries()
-        statistics.batches += 1
-        statistics.records += appended
-        statistics.appends += results.count { if case .success = $0 { true } else { false } }
         return Outcome(results: results, fatal: nil)
     }
 
@@ -216,7 +228,9 @@ final class WriterCore: @unchecked Sendable {
         var fatal: EventLogError?
         output.removeAll(keepingCapacity: true)
         raw.removeAll(keepingCapacity: true)
-        if anythingOnDisk {
+        if error.code == .writerFailed {
+            fatal = error
+        } else if anythingOnDisk {
             fatal = EventLogError(
                 .writerFailed,
                 "write failed after part of the batch reached a sealed segment (\(error.message)); the writer "
@@ -225,7 +239,7 @@ final class WriterCore: @unchecked Sendable {
             )
         } else {
             do {
-                try segment?.truncate(to: checkpoint.segmentLength)
+                try segment?.file.truncate(to: checkpoint.segmentLength)
             } catch let truncateError {
                 fatal = EventLogError(
                     .writerFailed,
@@ -337,7 +351,7 @@ final class WriterCore: @unchecked Sendable {
     /// Writes `output` (frames not yet on disk) at `offset` of the active segment and empties it.
     private func writeOutput(at offset: Int64) throws(EventLogError) {
         guard !output.isEmpty, let segment else { return }
-        try segment.write(output, at: offset)
+        try segment.file.write(output, at: offset)
         output.removeAll(keepingCapacity: true)
         dirty = true
     }
@@ -345,7 +359,7 @@ final class WriterCore: @unchecked Sendable {
     private func syncPerPolicy() throws(EventLogError) {
         switch options.durability {
         case .always:
-            try syncSegment()
+            break  // synced by the caller's syncer
         case .interval(let ms):
             let now = monotonicMilliseconds()
             if now - lastSyncTime >= Int64(ms) { try syncSegment() }
@@ -356,7 +370,7 @@ final class WriterCore: @unchecked Sendable {
 
     private func syncSegment() throws(EventLogError) {
         guard dirty, let segment else { return }
-        try segment.sync()
+        try segment.file.sync()
         dirty = false
         lastSyncTime = monotonicMilliseconds()
         statistics.syncs += 1
@@ -374,8 +388,16 @@ final class WriterCore: @unchecked Sendable {
 
     /// Seals the active segment (synced, full index written) and starts a new one whose first record is `newBase`.
     private func roll(newBase: UInt64) throws(EventLogError) {
-        try syncSegment()
-        segment?.close()
+        do {
+            try syncSegment()
+        } catch {
+            throw EventLogError(
+                .writerFailed,
+                "fdatasync failed while sealing a segment (\(error.message)); the writer stopped: reopen the log",
+                segment: SegmentFile.name(base: segmentBase),
+                errno: error.errno
+            )
+        }
         segment = nil
         try index.write(to: directory + "/" + SegmentFile.indexName(base: segmentBase))
         indexFile?.close()
@@ -387,10 +409,10 @@ final class WriterCore: @unchecked Sendable {
 
     private func createSegment(base: UInt64) throws(EventLogError) {
         let path = directory + "/" + SegmentFile.name(base: base)
-        let file = try FileDescriptor.open(path, O_RDWR | O_CREAT | O_EXCL)
-        try file.write(SegmentFile.header(base: base, indexInterval: options.indexIntervalBytes), at: 0)
-        try file.sync()
-        segment = file
+        let handle = SegmentHandle(try FileDescriptor.open(path, O_RDWR | O_CREAT | O_EXCL))
+        try handle.file.write(SegmentFile.header(base: base, indexInterval: options.indexIntervalBytes), at: 0)
+        try handle.file.sync()
+        segment = handle
         segmentBase = base
         segmentLength = Int64(SegmentFile.headerSize)
         index = SegmentIndex(base: base, interval: options.indexIntervalBytes)
