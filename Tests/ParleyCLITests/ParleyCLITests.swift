@@ -141,19 +141,27 @@ private final class DataDirectory: Sendable {
         let data = DataDirectory()
         _ = try Parley.run(["log", "append", data.path], stdin: lines.prefix(20).joined(separator: "\n"))
         _ = try Parley.run(["log", "append", data.path], stdin: lines.suffix(20).joined(separator: "\n"))
+        // Group commit decides how the lines fall into frames: find the last frame from `stats --json`.
+        let stats = try Parley.run(["log", "stats", data.path, "--json"])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any])
+        let lastFrame = try #require(json["lastFrame"] as? [String: Any])
+        let offset = try #require(lastFrame["offset"] as? Int)
         let url = URL(fileURLWithPath: data.segmentPath)
         let bytes = try Data(contentsOf: url)
+        let firstLost = (0..<8).reduce(0) { $0 | Int(bytes[offset + 8 + $1]) << (8 * $1) }
+        #expect(firstLost > 20 && firstLost <= 40)
         try bytes.prefix(bytes.count - 5).write(to: url)
 
         let verify = try Parley.run(["log", "verify", data.path])
         #expect(verify.status == 1)
         #expect(verify.stdout.contains("FAILED: tornTail"))
+        #expect(verify.stdout.contains("offset \(offset), sequence \(firstLost)"))
 
         let append = try Parley.run(["log", "append", data.path], stdin: "after the crash\n")
         #expect(append.status == 0)
-        #expect(append.stderr.contains("recovered: torn tail in \(SegmentFile.name(base: 1))"))
-        #expect(append.stderr.contains("unacknowledged sequences 21–40"))
-        #expect(append.stdout == "21\n")
+        #expect(append.stderr.contains("recovered: torn tail in \(SegmentFile.name(base: 1)) at offset \(offset)"))
+        #expect(append.stderr.contains("unacknowledged sequences \(firstLost)–40"))
+        #expect(append.stdout == "\(firstLost)\n")
         #expect(try Parley.run(["log", "verify", data.path]).status == 0)
     }
 
