@@ -316,6 +316,7 @@ public final class EventLog: Sendable {
     private func finishAndCloseFiles() {
         drain()
         syncQueue.sync {}  // the syncer drains everything submitted before this point
+        try? core.trimPreallocation()  // on failure the zeros stay; recovery reads them as the end
         _ = core.syncIfDirty()
         core.closeFiles()
         let statistics = core.statistics

@@ -4,6 +4,9 @@ enum ScanStep {
     case frame(FrameHeader, offset: Int64, bytes: UnsafeRawBufferPointer)
     /// The readable extent ends exactly here.
     case end
+    /// An all-zero frame header: the start of the writer's preallocated zero tail, if only zeros follow
+    /// (`FrameScanner.onlyZeros(from:)` tells).
+    case zeros(offset: Int64)
     /// Something at `offset` is not a good frame.
     case bad(FrameProblem, offset: Int64)
 }
@@ -16,6 +19,9 @@ enum FrameProblem: Equatable {
     case badHeader(String)
     /// The header is good but the payload checksum fails.
     case payloadChecksum(FrameHeader)
+
+    /// An all-zero header where a frame must be.
+    static let zeroedHeader = FrameProblem.badHeader("frame header is all zeros")
 
     /// The header, when it was readable.
     var header: FrameHeader? {
@@ -109,9 +115,11 @@ struct FrameScanner: ~Copyable {
         let remaining = limit - offset
         if remaining == 0 { return .end }
         if remaining < Int64(FrameHeader.size) {
+            if try bytes(at: offset, count: Int(remaining)).allSatisfy({ $0 == 0 }) { return .zeros(offset: offset) }
             return .bad(.short(remaining: remaining, header: nil), offset: offset)
         }
         let headerBytes = try bytes(at: offset, count: FrameHeader.size)
+        if headerBytes.allSatisfy({ $0 == 0 }) { return .zeros(offset: offset) }
         let header: FrameHeader
         switch FrameHeader.parse(headerBytes) {
         case .success(let parsed): header = parsed
@@ -132,6 +140,17 @@ struct FrameScanner: ~Copyable {
         let at = offset
         offset += Int64(header.frameLength)
         return .frame(header, offset: at, bytes: frame)
+    }
+
+    /// Whether every byte from `position` to the limit is zero.
+    mutating func onlyZeros(from position: Int64) throws(EventLogError) -> Bool {
+        var at = position
+        while at < limit {
+            let chunk = try bytes(at: at, count: Int(min(limit - at, Int64(readAhead))))
+            if !chunk.allSatisfy({ $0 == 0 }) { return false }
+            at += Int64(chunk.count)
+        }
+        return true
     }
 
     /// Looks for any well-formed frame (good header and payload CRC) starting after `position`.

@@ -114,6 +114,8 @@ public struct LogReader: Sendable {
                     continue
                 case .bad(let problem, let offset):
                     throw damage(problem, segment: segment, offset: offset, sequence: expected)
+                case .zeros(let offset):
+                    throw damage(.zeroedHeader, segment: segment, offset: offset, sequence: expected)
                 }
                 break
             }
@@ -158,6 +160,8 @@ public struct LogReader: Sendable {
                     break frames
                 case .bad(let problem, let offset):
                     throw damage(problem, segment: segment, offset: offset, sequence: expected)
+                case .zeros(let offset):
+                    throw damage(.zeroedHeader, segment: segment, offset: offset, sequence: expected)
                 case .frame(let header, let offset, let bytes):
                     try checkSequence(header, expected: expected, segment: segment, offset: offset)
                     expected = header.lastSequence + 1
@@ -254,6 +258,8 @@ public struct LogReader: Sendable {
         case .end: return nil
         case .bad(let problem, let offset):
             throw damage(problem, segment: segment, offset: offset, sequence: segment.base)
+        case .zeros(let offset):
+            throw damage(.zeroedHeader, segment: segment, offset: offset, sequence: segment.base)
         }
     }
 }

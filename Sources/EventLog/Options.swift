@@ -55,6 +55,12 @@ public struct EventLogOptions: Sendable {
     public var frameTargetBytes: Int = 64 << 10
     /// Bytes between sparse-index entries.
     public var indexIntervalBytes: Int64 = 4096
+    /// How far ahead of the write position the active segment is filled with zeros (0 turns it off).
+    ///
+    /// An `fdatasync` after writing into blocks that already exist only writes data; one after growing the file
+    /// must also write the new file size, which takes about twice as long. The zeros are cut off when a segment is
+    /// sealed or the log is closed; after a crash, recovery recognises them as the end of the log.
+    public var preallocationBytes: Int64 = 4 << 20
     /// The largest record accepted.
     public var maxRecordBytes: Int = 4 << 20
     /// The clock for `StampPolicy.commitTime`: µs since the Unix epoch.

@@ -30,6 +30,8 @@ public struct TornTailReport: Sendable, Equatable, CustomStringConvertible {
 /// The state of a log's end as found by the tail scan.
 struct RecoveredLog {
     var extent: LogExtent
+    /// The size of the last segment file: its committed length plus any preallocated zeros.
+    var lastSegmentFileLength: Int64 = 0
     /// The index of the last segment, brought up to date with the scanned frames.
     var lastIndex: SegmentIndex?
     /// Whether the on-disk index of the last segment differs from `lastIndex`.
@@ -139,6 +141,11 @@ enum Recovery {
         if scan.index != index { indexStale = true }
         index = scan.index
 
+        var physicalLength = fileLength
+        if let zeros = scan.zeroTailAt {
+            // Preallocated zeros after the last frame: the log ends there; the writer keeps writing into them.
+            fileLength = zeros
+        }
         if let bad = scan.tornAt {
             let lost = fileLength - bad.offset
             let report = TornTailReport(
@@ -155,6 +162,7 @@ enum Recovery {
             if repair {
                 try fd.truncate(to: bad.offset)
                 try fd.sync()
+                physicalLength = bad.offset
             }
             fileLength = bad.offset
         }
@@ -225,6 +233,7 @@ enum Recovery {
         }
         return RecoveredLog(
             extent: extent,
+            lastSegmentFileLength: physicalLength,
             lastIndex: index,
             indexStale: indexStale,
             torn: torn,
@@ -237,7 +246,9 @@ enum Recovery {
         var startedAtEntry: Bool
         var nextSequence: UInt64
         var lastFrame: (header: FrameHeader, offset: Int64, hash: FrameHash)?
-        var tornAt: (offset: Int64, problem: FrameProblem)?
+        var tornAt: (problem: FrameProblem, offset: Int64)?
+        /// Where the preallocated zero tail starts, when the segment ends in one.
+        var zeroTailAt: Int64?
     }
 
     /// Walks frames from the last index entry (or the segment start) to `limit`, checking CRCs, sequence
@@ -283,9 +294,18 @@ enum Recovery {
         var scanner = FrameScanner(file: fd, limit: limit, offset: start.offset, readAhead: 256 * 1024)
         var links = FrameLinkCheck(nextSequence: start.sequence)
         while true {
+            let bad: (problem: FrameProblem, offset: Int64)
             switch try scanner.next() {
             case .end:
                 return scan
+            case .zeros(let offset):
+                if fromEntry && offset == start.offset { return nil }
+                // The writer's preallocated zero tail: the clean end of the log, if nothing but zeros follows.
+                if try scanner.onlyZeros(from: offset) {
+                    scan.zeroTailAt = offset
+                    return scan
+                }
+                bad = (.zeroedHeader, offset)
             case .frame(let header, let offset, let bytes):
                 if fromEntry && offset == start.offset
                     && (header.firstSequence != start.sequence || header.firstTimestamp != start.timestamp)
@@ -296,27 +316,29 @@ enum Recovery {
                 scan.index.note(header, at: offset)
                 scan.lastFrame = (header, offset, hash)
                 scan.nextSequence = links.nextSequence
+                continue
             case .bad(let problem, let offset):
                 if fromEntry && offset == start.offset { return nil }
-                if case .short = problem {
-                    scan.tornAt = (offset, problem)
-                    return scan
-                }
-                if let following = try scanner.findValidFrame(after: offset) {
-                    throw EventLogError(
-                        problem.errorCode,
-                        problem.explanation
-                            + "; a valid frame follows at offset \(following), so this is damage inside the log, "
-                            + "not a torn write. The log was not opened and nothing was changed: restore this "
-                            + "segment from a replica or backup",
-                        segment: name,
-                        offset: offset,
-                        sequence: scan.nextSequence
-                    )
-                }
-                scan.tornAt = (offset, problem)
+                bad = (problem, offset)
+            }
+            if case .short = bad.problem {
+                scan.tornAt = bad
                 return scan
             }
+            if let following = try scanner.findValidFrame(after: bad.offset) {
+                throw EventLogError(
+                    bad.problem.errorCode,
+                    bad.problem.explanation
+                        + "; a valid frame follows at offset \(following), so this is damage inside the log, "
+                        + "not a torn write. The log was not opened and nothing was changed: restore this "
+                        + "segment from a replica or backup",
+                    segment: name,
+                    offset: bad.offset,
+                    sequence: scan.nextSequence
+                )
+            }
+            scan.tornAt = bad
+            return scan
         }
     }
 }

@@ -191,19 +191,16 @@ public enum LogInspector {
             var decoder = PayloadDecoder()
             var scanner = FrameScanner(file: file, limit: size, offset: Int64(SegmentFile.headerSize))
             frames: while true {
+                let bad: (problem: FrameProblem, offset: Int64)
                 switch try scanner.next() {
                 case .end:
                     break frames
+                case .zeros(let offset):
+                    // Only the active segment may end in the writer's preallocated zeros.
+                    if isLast, try scanner.onlyZeros(from: offset) { break frames }
+                    bad = (.zeroedHeader, offset)
                 case .bad(let problem, let offset):
-                    var code = problem.midLogCode
-                    var message = problem.explanation
-                    if isLast, try scanner.findValidFrame(after: offset) == nil {
-                        code = .tornTail
-                        message +=
-                            "; nothing valid follows, so this is a torn last write that opening the log "
-                            + "for writing will truncate"
-                    }
-                    throw EventLogError(code, message, segment: name, offset: offset, sequence: links.nextSequence)
+                    bad = (problem, offset)
                 case .frame(let header, let offset, let bytes):
                     let hash = try links.accept(header, bytes: bytes, segment: name, offset: offset)
                     do {
@@ -223,7 +220,17 @@ public enum LogInspector {
                     verdict.last = (header, hash)
                     verdict.frames += 1
                     verdict.records += Int(header.count)
+                    continue frames
                 }
+                var code = bad.problem.midLogCode
+                var message = bad.problem.explanation
+                if isLast, try scanner.findValidFrame(after: bad.offset) == nil {
+                    code = .tornTail
+                    message +=
+                        "; nothing valid follows, so this is a torn last write that opening the log "
+                        + "for writing will truncate"
+                }
+                throw EventLogError(code, message, segment: name, offset: bad.offset, sequence: links.nextSequence)
             }
             if let problem = indexProblem(stored, rebuilt: rebuilt, sealed: !isLast) {
                 guard repairIndexes else {

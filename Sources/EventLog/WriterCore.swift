@@ -20,6 +20,8 @@ final class WriterCore: @unchecked Sendable {
     private var segment: SegmentHandle?
     private var segmentBase: UInt64
     private var segmentLength: Int64
+    /// Size of the active segment file: `segmentLength` plus preallocated zeros.
+    private var fileLength: Int64
     private var index: SegmentIndex
     private var indexFile: FileDescriptor?
     private var indexEntriesOnDisk: Int
@@ -59,6 +61,7 @@ final class WriterCore: @unchecked Sendable {
             sealedSegments = Array(extent.segments.dropLast())
             segmentBase = last.base
             segmentLength = last.length
+            fileLength = max(last.length, recovered.lastSegmentFileLength)
             index = lastIndex
             segment = SegmentHandle(try FileDescriptor.open(directory + "/" + last.name, O_RDWR))
             let indexPath = directory + "/" + SegmentFile.indexName(base: last.base)
@@ -71,6 +74,7 @@ final class WriterCore: @unchecked Sendable {
             sealedSegments = []
             segmentBase = nextSequence
             segmentLength = 0
+            fileLength = 0
             index = SegmentIndex(base: nextSequence, interval: options.indexIntervalBytes)
             indexEntriesOnDisk = 0
             try createSegment(base: nextSequence)
@@ -240,6 +244,7 @@ final class WriterCore: @unchecked Sendable {
         } else {
             do {
                 try segment?.file.truncate(to: checkpoint.segmentLength)
+                fileLength = checkpoint.segmentLength
             } catch let truncateError {
                 fatal = EventLogError(
                     .writerFailed,
@@ -351,8 +356,34 @@ final class WriterCore: @unchecked Sendable {
     /// Writes `output` (frames not yet on disk) at `offset` of the active segment and empties it.
     private func writeOutput(at offset: Int64) throws(EventLogError) {
         guard !output.isEmpty, let segment else { return }
+        let end = offset + Int64(output.count)
+        try preallocate(through: end)
         try segment.file.write(output, at: offset)
+        fileLength = max(fileLength, end)
         output.removeAll(keepingCapacity: true)
+        dirty = true
+    }
+
+    /// Fills the active segment with zeros past `end` (up to the preallocation distance) if it does not reach it.
+    private func preallocate(through end: Int64) throws(EventLogError) {
+        guard options.preallocationBytes > 0, end > fileLength, let segment else { return }
+        let target = max(end, min(end + options.preallocationBytes, options.segmentSize))
+        var position = fileLength
+        while position < target {
+            let count = Int(min(target - position, Int64(Self.zeros.count)))
+            try segment.file.write(Array(Self.zeros[0..<count]), at: position)
+            position += Int64(count)
+        }
+        fileLength = target
+    }
+
+    private static let zeros = [UInt8](repeating: 0, count: 1 << 20)
+
+    /// Cuts the preallocated zeros off the active segment and syncs it (before sealing or closing).
+    func trimPreallocation() throws(EventLogError) {
+        guard let segment, fileLength > segmentLength else { return }
+        try segment.file.truncate(to: segmentLength)
+        fileLength = segmentLength
         dirty = true
     }
 
@@ -389,11 +420,12 @@ final class WriterCore: @unchecked Sendable {
     /// Seals the active segment (synced, full index written) and starts a new one whose first record is `newBase`.
     private func roll(newBase: UInt64) throws(EventLogError) {
         do {
+            try trimPreallocation()
             try syncSegment()
         } catch {
             throw EventLogError(
                 .writerFailed,
-                "fdatasync failed while sealing a segment (\(error.message)); the writer stopped: reopen the log",
+                "sealing the segment failed (\(error.message)); the writer stopped: reopen the log",
                 segment: SegmentFile.name(base: segmentBase),
                 errno: error.errno
             )
@@ -415,6 +447,7 @@ final class WriterCore: @unchecked Sendable {
         segment = handle
         segmentBase = base
         segmentLength = Int64(SegmentFile.headerSize)
+        fileLength = segmentLength
         index = SegmentIndex(base: base, interval: options.indexIntervalBytes)
         let indexPath = directory + "/" + SegmentFile.indexName(base: base)
         try index.write(to: indexPath)
