@@ -55,7 +55,8 @@ public struct EventLogOptions: Sendable {
     public var frameTargetBytes: Int = 64 << 10
     /// Bytes between sparse-index entries.
     public var indexIntervalBytes: Int64 = 4096
-    /// How far ahead of the write position the active segment is filled with zeros (0 turns it off).
+    /// How far ahead of the write position the active segment is filled with zeros (0 turns it off; unused with
+    /// `Durability.none`).
     ///
     /// An `fdatasync` after writing into blocks that already exist only writes data; one after growing the file
     /// must also write the new file size, which takes about twice as long. The zeros are cut off when a segment is

@@ -366,12 +366,23 @@ final class WriterCore: @unchecked Sendable {
 
     /// Fills the active segment with zeros past `end` (up to the preallocation distance) if it does not reach it.
     private func preallocate(through end: Int64) throws(EventLogError) {
-        guard options.preallocationBytes > 0, end > fileLength, let segment else { return }
+        // Without syncs there is nothing to gain and the zeros would only double the bytes written.
+        guard options.durability != .none, options.preallocationBytes > 0, end > fileLength, let segment else {
+            return
+        }
         let target = max(end, min(end + options.preallocationBytes, options.segmentSize))
         var position = fileLength
         while position < target {
             let count = Int(min(target - position, Int64(Self.zeros.count)))
-            try segment.file.write(Array(Self.zeros[0..<count]), at: position)
+            let result: Result<Void, EventLogError> = Self.zeros.withUnsafeBytes { zeros in
+                do throws(EventLogError) {
+                    try segment.file.write(UnsafeRawBufferPointer(rebasing: zeros[0..<count]), at: position)
+                    return .success(())
+                } catch {
+                    return .failure(error)
+                }
+            }
+            try result.get()
             position += Int64(count)
         }
         fileLength = target
