@@ -160,7 +160,7 @@ private final class Collected: Sendable {
             // Each pass reads exactly what was committed when it started, and all of it must be intact.
             let reader = log.reader()
             var count: UInt64 = 0
-            try reader.forEach { record in
+            try reader.forEach(fromSequence: 1) { record in
                 count += 1
                 return record.sequence == count && record.payload.elementsEqual(payload(for: record.sequence))
             }
