@@ -64,7 +64,7 @@ private final class Collected: Sendable {
         // What is on disk after reopening is what each receipt said.
         let reader = try LogReader.open(dataDirectory: directory.path)
         var bySequence: [UInt64: [UInt8]] = [:]
-        try reader.forEach { record in
+        try reader.forEach(fromSequence: 1) { record in
             bySequence[record.sequence] = Array(record.payload)
             return true
         }
