@@ -11,7 +11,7 @@ FORMAT_PATHS := Package.swift Sources Tests Tools Benchmarks/Package.swift Bench
 deps:
 	@pkg-config --exists liblz4 2>/dev/null || { \
 	  echo "installing liblz4-dev"; \
-	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq liblz4-dev pkg-config; }
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq liblz4-dev pkg-config; }
 
 build: deps
 	$(SWIFT) build $(STRICT)
@@ -41,7 +41,7 @@ format:
 bench: deps
 	@pkg-config --exists sqlite3 2>/dev/null || { \
 	  echo "installing libsqlite3-dev"; \
-	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libsqlite3-dev; }
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libsqlite3-dev; }
 	$(SWIFT) run -c release --package-path Benchmarks log-bench
 
 clean:
