@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "parley", targets: ["parley"]),
         .library(name: "EventLog", targets: ["EventLog"]),
+        .library(name: "ParleyDomain", targets: ["ParleyDomain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -30,6 +31,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Chat domain: events and their compact binary codec. Pure: no I/O, no clock, no randomness of its own.
+        .target(name: "ParleyDomain"),
         // The `parley` command implementations; the executable only calls into this.
         .target(
             name: "ParleyCLI",
@@ -41,6 +44,7 @@ let package = Package(
         .executableTarget(name: "parley", dependencies: ["ParleyCLI"]),
         .testTarget(name: "EventLogTests", dependencies: ["EventLog", "CParleyCRC32C"]),
         .testTarget(name: "ParleyCLITests", dependencies: ["EventLog", "parley"]),
+        .testTarget(name: "ParleyDomainTests", dependencies: ["ParleyDomain"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,146 @@
+/// Reads values written by `BinaryWriter`, checking every length and never reading past the end.
+///
+/// Malformed input is a `DecodeError` naming the offset, never a crash.
+public struct BinaryReader: ~Copyable {
+    private let base: UnsafeRawBufferPointer
+    /// Offset of the next byte to read.
+    public private(set) var offset = 0
+
+    /// Reads from `bytes`, which must outlive the reader.
+    public init(_ bytes: UnsafeRawBufferPointer) { base = bytes }
+
+    /// Whether every byte has been read.
+    public var isAtEnd: Bool { offset == base.count }
+
+    /// Bytes not yet read.
+    public var remaining: Int { base.count - offset }
+
+    private func truncated(_ what: String) -> DecodeError {
+        DecodeError(.truncated, "input ends inside \(what)", offset: offset)
+    }
+
+    /// One raw byte.
+    public mutating func readByte() throws(DecodeError) -> UInt8 {
+        guard offset < base.count else { throw truncated("a byte") }
+        defer { offset += 1 }
+        return base[offset]
+    }
+
+    /// A LEB128 varint; at most 10 bytes, and the tenth may only carry the top bit.
+    public mutating func readVarUInt() throws(DecodeError) -> UInt64 {
+        let start = offset
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            guard offset < base.count else { throw truncated("a varint") }
+            let byte = base[offset]
+            offset += 1
+            if shift == 63 && byte > 1 {
+                throw DecodeError(.overflow, "varint does not fit 64 bits", offset: start)
+            }
+            result |= UInt64(byte & 0x7F) << shift
+            if byte & 0x80 == 0 { return result }
+            shift += 7
+        }
+    }
+
+    /// A zigzag-encoded signed varint.
+    public mutating func readVarInt() throws(DecodeError) -> Int64 {
+        let raw = try readVarUInt()
+        return Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1)))
+    }
+
+    /// A varint that must fit in `Int` and not exceed `limit`.
+    public mutating func readCount(limit: Int = Int(Int32.max)) throws(DecodeError) -> Int {
+        let start = offset
+        let raw = try readVarUInt()
+        guard raw <= UInt64(limit) else {
+            throw DecodeError(.overflow, "count \(raw) exceeds \(limit)", offset: start)
+        }
+        return Int(raw)
+    }
+
+    /// A boolean byte (0 or 1; anything else is an error).
+    public mutating func readBool() throws(DecodeError) -> Bool {
+        let start = offset
+        switch try readByte() {
+        case 0: return false
+        case 1: return true
+        case let other: throw DecodeError(.invalidValue, "boolean byte \(other)", offset: start)
+        }
+    }
+
+    /// Length-prefixed bytes, borrowed from the input.
+    public mutating func readBytesView() throws(DecodeError) -> UnsafeRawBufferPointer {
+        let count = try readCount()
+        guard count <= remaining else { throw truncated("\(count) bytes") }
+        defer { offset += count }
+        return UnsafeRawBufferPointer(rebasing: base[offset..<offset + count])
+    }
+
+    /// Length-prefixed bytes, copied.
+    public mutating func readBytes() throws(DecodeError) -> [UInt8] { Array(try readBytesView()) }
+
+    /// A length-prefixed UTF-8 string; invalid UTF-8 is an error, not repaired.
+    public mutating func readString() throws(DecodeError) -> String {
+        let start = offset
+        let view = try readBytesView()
+        guard let text = String(validating: view.bindMemory(to: UInt8.self), as: UTF8.self) else {
+            throw DecodeError(.invalidUTF8, "string is not valid UTF-8", offset: start)
+        }
+        return text
+    }
+
+    /// A 16-byte identifier.
+    public mutating func readIdentifier() throws(DecodeError) -> Identifier {
+        guard remaining >= 16 else { throw truncated("an identifier") }
+        defer { offset += 16 }
+        return Identifier(
+            high: UInt64(bigEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self)),
+            low: UInt64(bigEndian: base.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self))
+        )
+    }
+
+    /// An optional value written with `BinaryWriter.write(optional:_:)`.
+    public mutating func readOptional<Value>(
+        _ readValue: (inout BinaryReader) throws(DecodeError) -> Value
+    ) throws(DecodeError) -> Value? {
+        try readBool() ? try readValue(&self) : nil
+    }
+
+    /// A sequence written with `BinaryWriter.write(array:_:)`; each element takes at least one byte.
+    public mutating func readArray<Element>(
+        _ readElement: (inout BinaryReader) throws(DecodeError) -> Element
+    ) throws(DecodeError) -> [Element] {
+        let count = try readCount(limit: remaining)
+        var elements: [Element] = []
+        elements.reserveCapacity(count)
+        for _ in 0..<count { elements.append(try readElement(&self)) }
+        return elements
+    }
+
+    /// A map written with `BinaryWriter.write(stringMap:)`; keys must be strictly increasing.
+    public mutating func readStringMap() throws(DecodeError) -> [String: String] {
+        let count = try readCount(limit: remaining / 2)
+        var map: [String: String] = [:]
+        map.reserveCapacity(count)
+        var previous: String?
+        for _ in 0..<count {
+            let start = offset
+            let key = try readString()
+            if let previous, key <= previous {
+                throw DecodeError(.invalidValue, "map keys out of order or repeated", offset: start)
+            }
+            map[key] = try readString()
+            previous = key
+        }
+        return map
+    }
+
+    /// Throws unless every byte was read.
+    public func expectEnd() throws(DecodeError) {
+        guard isAtEnd else {
+            throw DecodeError(.trailingBytes, "\(remaining) bytes after the end of the value", offset: offset)
+        }
+    }
+}

@@ -1,0 +1,64 @@
+/// A 128-bit identifier (contact, participant, message, token…), stored as 16 bytes and shown as a UUID string.
+public struct Identifier: Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// The first 8 bytes, big-endian.
+    public var high: UInt64
+    /// The last 8 bytes, big-endian.
+    public var low: UInt64
+
+    /// Creates an identifier from its two halves.
+    public init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+
+    /// A random version-4 UUID from `generator` (IDs are generated at decide time and recorded in events).
+    public static func random(using generator: inout some RandomNumberGenerator) -> Identifier {
+        let high = (generator.next() & ~0xF000) | 0x4000
+        let low = (generator.next() & ~(0xC000 << 48)) | (0x8000 << 48)
+        return Identifier(high: high, low: low)
+    }
+
+    /// Parses `8-4-4-4-12` hex (either case); nil if malformed.
+    public init?(_ text: String) {
+        var value: [UInt64] = [0, 0]
+        var digits = 0
+        for (position, character) in text.utf8.enumerated() {
+            if position == 8 || position == 13 || position == 18 || position == 23 {
+                guard character == UInt8(ascii: "-") else { return nil }
+                continue
+            }
+            let nibble: UInt8
+            switch character {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = character - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = character - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = character - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+            guard digits < 32 else { return nil }
+            value[digits / 16] = value[digits / 16] << 4 | UInt64(nibble)
+            digits += 1
+        }
+        guard digits == 32, text.utf8.count == 36 else { return nil }
+        self.init(high: value[0], low: value[1])
+    }
+
+    /// Lower-case `8-4-4-4-12` hex, as Amazon Connect shows ids.
+    public var description: String {
+        let hex = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(36)
+        for (half, word) in [high, low].enumerated() {
+            for nibble in 0..<16 {
+                let position = half * 16 + nibble
+                if position == 8 || position == 12 || position == 16 || position == 20 { out.append(UInt8(ascii: "-")) }
+                out.append(hex[Int((word >> UInt64(60 - nibble * 4)) & 0xF)])
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Orders by the 128-bit value.
+    public static func < (lhs: Identifier, rhs: Identifier) -> Bool {
+        (lhs.high, lhs.low) < (rhs.high, rhs.low)
+    }
+}
