@@ -139,6 +139,13 @@ enum Directory {
         return stat(path, &info) == 0
     }
 
+    /// The size of the file at `path` (one `stat`, no open).
+    static func fileSize(_ path: String) throws(EventLogError) -> Int64 {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw ioError("cannot stat", path) }
+        return Int64(info.st_size)
+    }
+
     /// The names in `path`, unsorted.
     static func list(_ path: String) throws(EventLogError) -> [String] {
         guard let dir = opendir(path) else { throw ioError("cannot list directory", path) }

@@ -26,10 +26,14 @@ public struct LogReader: Sendable {
     /// For a read-only open of a log whose last write was torn: what a writer would cut off (not read here).
     public let tornTail: TornTailReport?
 
+    /// `extent.segments`, built once (it builds an array each time it is read).
+    private let segments: [SegmentRef]
+
     init(directory: String, extent: LogExtent, tornTail: TornTailReport?) {
         self.directory = directory
         self.extent = extent
         self.tornTail = tornTail
+        self.segments = extent.segments
     }
 
     /// Opens the log in `<dataDirectory>/log` read-only, without changing any file, even with another writer.
@@ -39,7 +43,7 @@ public struct LogReader: Sendable {
             throw EventLogError(.notFound, "no log at \(directory)")
         }
         let recovered = try Recovery.recover(directory: directory, repair: false, newIndexInterval: 4096)
-        guard !recovered.extent.segments.isEmpty else {
+        guard recovered.extent.active != nil else {
             throw EventLogError(.notFound, "no segment files in \(directory)")
         }
         return LogReader(directory: directory, extent: recovered.extent, tornTail: recovered.torn)
@@ -47,10 +51,10 @@ public struct LogReader: Sendable {
 
     /// Calls `body` for each record from `sequence` on, in order, until it returns false.
     public func forEach(fromSequence sequence: UInt64 = 1, _ body: (RecordView) throws -> Bool) throws {
-        guard sequence <= extent.headSequence, let first = extent.segments.first else { return }
+        guard sequence <= extent.headSequence, let first = segments.first else { return }
         let start = max(sequence, first.base)
-        let segmentIndex = (extent.segments.lastIndex { $0.base <= start }) ?? 0
-        let seed = loadIndex(extent.segments[segmentIndex])?.entry(atOrBefore: start)
+        let segmentIndex = (segments.lastIndex { $0.base <= start }) ?? 0
+        let seed = loadIndex(segments[segmentIndex])?.entry(atOrBefore: start)
         try scan(
             from: segmentIndex,
             seed: seed,
@@ -62,20 +66,20 @@ public struct LogReader: Sendable {
 
     /// Calls `body` for each record whose timestamp is ≥ `timestamp`, in order, until it returns false.
     public func forEach(fromTimestamp timestamp: Int64, _ body: (RecordView) throws -> Bool) throws {
-        guard !extent.segments.isEmpty, extent.headSequence > 0 else { return }
+        guard !segments.isEmpty, extent.headSequence > 0 else { return }
         // The last segment whose first record is earlier than `timestamp` holds or precedes the first match.
         var low = 0
-        var high = extent.segments.count
+        var high = segments.count
         while low < high {
             let mid = (low + high) / 2
-            if let first = try firstTimestamp(of: extent.segments[mid]), first < timestamp {
+            if let first = try firstTimestamp(of: segments[mid]), first < timestamp {
                 low = mid + 1
             } else {
                 high = mid
             }
         }
         let segmentIndex = max(0, low - 1)
-        let seed = loadIndex(extent.segments[segmentIndex])?.entry(before: timestamp)
+        let seed = loadIndex(segments[segmentIndex])?.entry(before: timestamp)
         try scan(
             from: segmentIndex,
             seed: seed,
@@ -98,8 +102,8 @@ public struct LogReader: Sendable {
 
     /// Calls `body` with each frame's header, without decompressing (payload CRCs are still checked).
     public func forEachFrame(_ body: (FrameInfo) throws -> Void) throws {
-        var expected = extent.segments.first?.base ?? 1
-        for segment in extent.segments where segment.length > Int64(SegmentFile.headerSize) {
+        var expected = segments.first?.base ?? 1
+        for segment in segments where segment.length > Int64(SegmentFile.headerSize) {
             let file = try openSegment(segment)
             defer { file.close() }
             var scanner = FrameScanner(file: file, limit: segment.length, offset: Int64(SegmentFile.headerSize))
@@ -131,10 +135,10 @@ public struct LogReader: Sendable {
     ) throws {
         var decoder = PayloadDecoder()
         var seed = seed
-        var expected = seed?.sequence ?? extent.segments[segmentIndex].base
+        var expected = seed?.sequence ?? segments[segmentIndex].base
         var position = segmentIndex
-        while position < extent.segments.count {
-            let segment = extent.segments[position]
+        while position < segments.count {
+            let segment = segments[position]
             position += 1
             guard segment.length > Int64(SegmentFile.headerSize) else { continue }
             let file = try openSegment(segment)

@@ -37,8 +37,6 @@ struct RecoveredLog {
     /// Whether the on-disk index of the last segment differs from `lastIndex`.
     var indexStale: Bool
     var torn: TornTailReport?
-    /// Offset and length of the last frame, if any.
-    var lastFrame: (segment: String, offset: Int64, length: Int)?
 }
 
 /// Opening a log: find segments, scan only the tail of the last one, cut a torn tail, refuse mid-log damage.
@@ -63,16 +61,12 @@ enum Recovery {
                 extent: LogExtent(segments: [], headSequence: 0, headTimestamp: 0, headHash: .zero),
                 lastIndex: nil,
                 indexStale: false,
-                torn: nil,
-                lastFrame: nil
+                torn: nil
             )
         }
         var segments: [SegmentRef] = []
         for base in bases.dropLast() {
-            let path = directory + "/" + SegmentFile.name(base: base)
-            let fd = try FileDescriptor.open(path, O_RDONLY)
-            let size = try fd.size()
-            fd.close()
+            let size = try Directory.fileSize(directory + "/" + SegmentFile.name(base: base))
             guard size >= Int64(SegmentFile.headerSize) else {
                 throw EventLogError(
                     .corruptFrame,
@@ -169,12 +163,10 @@ enum Recovery {
         segments.append(SegmentRef(base: lastBase, length: fileLength))
 
         var extent = LogExtent(segments: segments, headSequence: 0, headTimestamp: 0, headHash: .zero)
-        var lastFrame: (segment: String, offset: Int64, length: Int)?
         if let last = scan.lastFrame {
             extent.headSequence = last.header.lastSequence
             extent.headTimestamp = last.header.lastTimestamp
             extent.headHash = last.hash
-            lastFrame = (name, last.offset, last.header.frameLength)
         } else if bases.count > 1 {
             // The last segment has no frames (a crash right after a roll): the head is the previous segment's end.
             let previous = segments[segments.count - 2]
@@ -227,7 +219,6 @@ enum Recovery {
             extent.headSequence = last.header.lastSequence
             extent.headTimestamp = last.header.lastTimestamp
             extent.headHash = last.hash
-            lastFrame = (previous.name, last.offset, last.header.frameLength)
         } else {
             extent.headSequence = lastBase - 1
         }
@@ -236,8 +227,7 @@ enum Recovery {
             lastSegmentFileLength: physicalLength,
             lastIndex: index,
             indexStale: indexStale,
-            torn: torn,
-            lastFrame: lastFrame
+            torn: torn
         )
     }
 

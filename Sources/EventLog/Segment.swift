@@ -101,12 +101,43 @@ public struct SegmentRef: Sendable, Equatable {
 
 /// The committed extent of a log: what a reader may read without ever seeing a partial frame.
 public struct LogExtent: Sendable, Equatable {
-    /// Segments in order.
-    public var segments: [SegmentRef]
+    /// Sealed segments in order. Between rolls every published extent shares this array instead of copying it.
+    public var sealed: [SegmentRef]
+    /// The last segment, the one being written; nil when the directory holds no segment.
+    public var active: SegmentRef?
     /// Sequence of the last committed record; 0 when the log is empty.
     public var headSequence: UInt64
     /// Timestamp of the last committed record; 0 when empty.
     public var headTimestamp: Int64
     /// SHA-256 of the last frame; zero when empty.
     public var headHash: FrameHash
+
+    /// All segments in order, sealed then active. Builds an array: read it once, not in a loop.
+    public var segments: [SegmentRef] { active.map { sealed + [$0] } ?? sealed }
+
+    /// Creates an extent from its segments in order (the last one is the active segment).
+    public init(segments: [SegmentRef], headSequence: UInt64, headTimestamp: Int64, headHash: FrameHash) {
+        self.init(
+            sealed: Array(segments.dropLast()),
+            active: segments.last,
+            headSequence: headSequence,
+            headTimestamp: headTimestamp,
+            headHash: headHash
+        )
+    }
+
+    /// Creates an extent from its sealed segments and the active one.
+    public init(
+        sealed: [SegmentRef],
+        active: SegmentRef?,
+        headSequence: UInt64,
+        headTimestamp: Int64,
+        headHash: FrameHash
+    ) {
+        self.sealed = sealed
+        self.active = active
+        self.headSequence = headSequence
+        self.headTimestamp = headTimestamp
+        self.headHash = headHash
+    }
 }

@@ -172,3 +172,37 @@ struct SegmentIndex: Sendable, Equatable {
         try Directory.rename(temporary, path)
     }
 }
+
+/// Rebuilding sparse indexes from their segments.
+enum IndexMaintenance {
+    /// Builds the index of a segment by walking its frame headers.
+    static func build(directory: String, segment: SegmentRef) throws(EventLogError) -> SegmentIndex {
+        let file = try FileDescriptor.open(directory + "/" + segment.name, O_RDONLY)
+        defer { file.close() }
+        let interval = try SegmentFile.readHeader(file, name: segment.name, base: segment.base)
+        var index = SegmentIndex(base: segment.base, interval: interval)
+        var scanner = FrameScanner(file: file, limit: segment.length, offset: Int64(SegmentFile.headerSize))
+        while case .frame(let header, let offset, _) = try scanner.next(checkPayload: false) {
+            index.note(header, at: offset)
+        }
+        return index
+    }
+
+    /// Rewrites the index of every sealed segment whose index file is missing or damaged.
+    static func repairSealedIndexes(directory: String, segments: [SegmentRef]) {
+        for segment in segments {
+            let path = directory + "/" + SegmentFile.indexName(base: segment.base)
+            if case .loaded(let index, true) = SegmentIndex.load(
+                path: path,
+                base: segment.base,
+                segmentLength: segment.length
+            ), !index.entries.isEmpty {
+                continue
+            }
+            // A failure here only means readers seek more slowly; verify reports the index.
+            if let index = try? build(directory: directory, segment: segment) {
+                try? index.write(to: path)
+            }
+        }
+    }
+}

@@ -57,8 +57,8 @@ final class WriterCore: @unchecked Sendable {
         raw.reserveCapacity(options.frameTargetBytes * 2)
         output.reserveCapacity(options.frameTargetBytes * 2)
 
-        if let last = extent.segments.last, let lastIndex = recovered.lastIndex {
-            sealedSegments = Array(extent.segments.dropLast())
+        if let last = extent.active, let lastIndex = recovered.lastIndex {
+            sealedSegments = extent.sealed
             segmentBase = last.base
             segmentLength = last.length
             fileLength = max(last.length, recovered.lastSegmentFileLength)
@@ -84,7 +84,8 @@ final class WriterCore: @unchecked Sendable {
     /// The committed extent as of the last completed batch.
     func extent() -> LogExtent {
         LogExtent(
-            segments: sealedSegments + [SegmentRef(base: segmentBase, length: segmentLength)],
+            sealed: sealedSegments,
+            active: SegmentRef(base: segmentBase, length: segmentLength),
             headSequence: nextSequence - 1,
             headTimestamp: lastTimestamp,
             headHash: lastHash
