@@ -1,0 +1,92 @@
+/// A deterministic, event-sourced state machine: the contract between a domain and the engine that runs it.
+///
+/// `decide` is pure: it validates a command against the state and returns the events to record (or a typed
+/// failure, in which case nothing is written). `apply` folds one recorded event into the state and is the only
+/// code that changes it, live and on replay alike. Neither reads a clock, a random source or the network: time
+/// arrives as the event timestamps the engine assigns, and identifiers come from `DecisionContext`.
+public protocol EventSourcedMachine {
+    /// Everything the projections know; a value type, published to readers as an immutable snapshot.
+    associatedtype State: Sendable
+    /// A request to change the state.
+    associatedtype Command: Sendable
+    /// A recorded fact; what the log stores.
+    associatedtype Event: Sendable
+    /// What a caller is told once the command's events are durable.
+    associatedtype Reply: Sendable
+    /// Why a command was rejected.
+    associatedtype Failure: Error & Sendable
+
+    /// The state of an empty log.
+    static func initialState() -> State
+
+    /// Validates `command` against `state` at `context.now` and returns the events it causes and the reply.
+    static func decide(
+        _ state: State,
+        _ command: Command,
+        context: inout DecisionContext
+    ) -> Result<Decision<Event, Reply>, Failure>
+
+    /// Folds one recorded event, stamped `timestamp` (µs since the Unix epoch), into `state`.
+    static func apply(_ event: Event, at timestamp: Int64, to state: inout State)
+
+    /// The record tag and payload of `event`.
+    static func encode(_ event: Event) -> (tag: UInt16, payload: [UInt8])
+
+    /// Decodes a record written by `encode` (any schema version ever written); nil for tags that are not events of
+    /// this machine (such records are skipped by replay).
+    static func decode(tag: UInt16, payload: UnsafeRawBufferPointer) throws(DecodeError) -> Event?
+
+    /// The earliest deadline (µs) that has not fired yet, if any.
+    static func nextDeadline(in state: State) -> Int64?
+
+    /// The command that fires every deadline ≤ `now`, or nil when none is due.
+    static func timerCommand(in state: State, now: Int64) -> Command?
+
+    /// The failure reported to every command of a batch the log could not make durable.
+    static func storageFailure(_ message: String) -> Failure
+}
+
+/// The events a command causes and what its caller is told.
+public struct Decision<Event, Reply> {
+    /// Events to append, in order; empty for a command that changes nothing (an idempotent retry).
+    public var events: [Event]
+    /// The answer for the caller, sent after the events are durable.
+    public var reply: Reply
+
+    /// Creates a decision.
+    public init(events: [Event], reply: Reply) {
+        self.events = events
+        self.reply = reply
+    }
+}
+
+extension Decision: Sendable where Event: Sendable, Reply: Sendable {}
+
+/// What `decide` may use beyond the state: the time and a source of fresh identifiers.
+///
+/// The engine stamps the k-th event of a command `now + k` µs (so every event has its own, strictly increasing
+/// timestamp); `timestamp(ofEvent:)` tells `decide` the time an event will carry.
+public struct DecisionContext {
+    /// The timestamp of the command's first event (µs since the Unix epoch).
+    public let now: Int64
+    private var generator: any RandomNumberGenerator
+
+    /// Creates a context at `now` drawing identifiers from `generator`.
+    public init(now: Int64, generator: any RandomNumberGenerator) {
+        self.now = now
+        self.generator = generator
+    }
+
+    /// The timestamp the command's event number `index` (from 0) will carry.
+    public func timestamp(ofEvent index: Int) -> Int64 { now + Int64(index) }
+
+    /// A fresh random identifier (recorded in an event; never regenerated on replay).
+    public mutating func newIdentifier() -> Identifier {
+        var source = generator
+        defer { generator = source }
+        return Identifier.random(using: &source)
+    }
+
+    /// The generator after the identifiers drawn so far (the engine keeps using it).
+    public var randomSource: any RandomNumberGenerator { generator }
+}

@@ -1,0 +1,324 @@
+import Dispatch
+import EventLog
+import ParleyDomain
+import Synchronization
+
+/// Runs an `EventSourcedMachine` over one event log: the single serial writer of a Parley instance.
+///
+/// Commands are decided one at a time against the state, in arrival order. While one batch of events is being made
+/// durable, the commands that arrive wait; when it is done they are decided together as the next batch (group
+/// commit): each against the state including the earlier commands of its batch, so a batch is equivalent to running
+/// its commands one by one, and all their events go to the log in one append (one frame). Only after the log reports
+/// the batch durable are the callers answered, the state committed and a new snapshot published. One batch is in
+/// flight at a time, so a batch is never decided against events that might still fail.
+///
+/// Why an actor rather than a class on a serial dispatch queue: everything the writer runs on its own executor is
+/// pure CPU work (`decide`, `apply`, `encode`) and bookkeeping. Blocking file I/O runs elsewhere: appends and syncs
+/// on the log's dispatch queues, opening and replaying on a dispatch queue of the engine's, never on Swift's
+/// cooperative pool. The actor's serial execution is the single writer; callers suspend (instead of blocking a
+/// thread) while their batch syncs, and the actor is free to collect the next batch meanwhile.
+///
+/// Reads never wait for the writer: `snapshot` is published through a mutex after every committed batch.
+///
+/// Deadlines that were already due when the engine opened are not fired by `open`: call `fireDueTimers()` right
+/// after it (and `startScheduler()` to fire later ones as they come). Call `close()` when done; a started scheduler
+/// keeps the engine alive until then.
+///
+/// `Machine` must have a sendable metatype (every concrete type has one) because opening replays on a dispatch queue.
+public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
+    /// The data directory (the log is in its `log/` subdirectory).
+    public nonisolated let dataDirectory: String
+
+    /// A batch stops taking further commands once its events reach this many bytes (one frame holds at most
+    /// `FrameHeader.maxRawLength`; a single command may use at most half of that, so a batch always fits).
+    static var batchTargetBytes: Int { 1 << 20 }
+
+    let log: EventLog
+    let clock: any EngineClock
+    private var generator: any RandomNumberGenerator
+    /// The committed state: every event the log has made durable, applied.
+    var state: Machine.State
+    private var position: UInt64
+    private var lastTimestamp: Int64
+    private let published: Mutex<Snapshot<Machine.State>>
+
+    /// Commands waiting for the next batch, in arrival order.
+    private var pending: [PendingCommand] = []
+    /// The task deciding and committing batches while there are pending commands.
+    private var writer: Task<Void, Never>?
+    /// Set by `close()`: no command is accepted any more.
+    var closed = false
+    private var closing: Task<Void, Never>?
+    private var positionWaiters: [PositionWaiter] = []
+
+    /// The scheduler task started by `startScheduler()`.
+    var scheduler: Task<Void, Never>?
+    /// The scheduler's wait, resumed by a committed batch, its timeout or `close()`.
+    var schedulerWake: CheckedContinuation<Void, Never>?
+    /// The task that ends the scheduler's current wait when its timeout passes.
+    var schedulerSleeper: Task<Void, Never>?
+    /// Identifies the scheduler's current wait, so a stale timeout never ends a later one.
+    var schedulerWait: UInt64 = 0
+
+    /// What a command came to: its answer and how many events it wrote.
+    struct Outcome: Sendable {
+        var result: Result<Machine.Reply, Machine.Failure>
+        var events: Int
+    }
+
+    private struct PendingCommand {
+        var command: Machine.Command
+        var continuation: CheckedContinuation<Outcome, Never>
+    }
+
+    private struct PositionWaiter {
+        var position: UInt64
+        var continuation: CheckedContinuation<Snapshot<Machine.State>, Never>
+    }
+
+    /// A decided batch: the answers, the records to append and the state they lead to.
+    private struct Batch {
+        var answers: [(continuation: CheckedContinuation<Outcome, Never>, outcome: Outcome)] = []
+        var records: [LogRecord] = []
+        var state: Machine.State
+        var lastTimestamp: Int64
+        var bytes = 0
+    }
+
+    /// Opens (creating if needed) the log in `<dataDirectory>/log` and replays it into the machine's state.
+    ///
+    /// The log recovers its own torn tail. Every record is decoded and applied; records whose `decode` returns nil
+    /// are skipped, and one that fails to decode stops the open with an `EngineError.Code.decode` naming its
+    /// sequence. Opening and replaying run on a dispatch queue, not on the cooperative pool. Overdue deadlines are
+    /// not fired here: call `fireDueTimers()` next.
+    /// - Parameters:
+    ///   - dataDirectory: The data directory; the log lives in its `log/` subdirectory.
+    ///   - options: How the log is written (durability, segment size, …).
+    ///   - clock: The one clock that stamps events.
+    ///   - generator: The source of the identifiers `decide` draws through `DecisionContext`.
+    public static func open(
+        dataDirectory: String,
+        options: EventLogOptions = EventLogOptions(),
+        clock: any EngineClock = SystemClock(),
+        generator: any RandomNumberGenerator & Sendable = SystemRandomNumberGenerator()
+    ) async throws(EngineError) -> Engine {
+        let (log, snapshot) = try await runBlocking { () throws(EngineError) -> (EventLog, Snapshot<Machine.State>) in
+            let log: EventLog
+            do throws(EventLogError) {
+                log = try EventLog.open(dataDirectory: dataDirectory, options: options)
+            } catch {
+                throw EngineError(log: error)
+            }
+            do throws(EngineError) {
+                let reader = log.reader()
+                var snapshot = Snapshot(state: Machine.initialState(), position: 0, timestamp: 0)
+                try fold(reader, into: &snapshot, until: nil)
+                snapshot.position = reader.extent.headSequence
+                snapshot.timestamp = reader.extent.headTimestamp
+                return (log, snapshot)
+            } catch {
+                log.closeSynchronously()
+                throw error
+            }
+        }
+        return Engine(dataDirectory: dataDirectory, log: log, clock: clock, generator: generator, snapshot: snapshot)
+    }
+
+    private init(
+        dataDirectory: String,
+        log: EventLog,
+        clock: any EngineClock,
+        generator: any RandomNumberGenerator,
+        snapshot: Snapshot<Machine.State>
+    ) {
+        self.dataDirectory = dataDirectory
+        self.log = log
+        self.clock = clock
+        self.generator = generator
+        self.state = snapshot.state
+        self.position = snapshot.position
+        self.lastTimestamp = snapshot.timestamp
+        self.published = Mutex(snapshot)
+    }
+
+    /// The latest committed state and the log position it reflects; never waits for the writer.
+    public nonisolated var snapshot: Snapshot<Machine.State> {
+        published.withLock { $0 }
+    }
+
+    /// The log writer's counters since open (batches, frames, syncs, …).
+    public nonisolated var logStatistics: WriterStatistics { log.statistics }
+
+    /// The torn tail the log cut off when it opened, if any.
+    public nonisolated var recovery: TornTailReport? { log.recovery }
+
+    /// Decides `command`, makes its events durable and returns the reply, or the reason it was rejected.
+    ///
+    /// A rejected command writes nothing. If the log cannot make the batch durable, the failure is
+    /// `Machine.storageFailure(_:)` and the state is unchanged; after `close()` it is a storage failure too.
+    public func submit(_ command: Machine.Command) async -> Result<Machine.Reply, Machine.Failure> {
+        await process(command).result
+    }
+
+    /// Returns the first published snapshot at `position` or later (read-your-writes), or the latest one once the
+    /// engine is closed.
+    public func waitForSnapshot(atLeast position: UInt64) async -> Snapshot<Machine.State> {
+        let current = snapshot
+        if current.position >= position || closed { return current }
+        return await withCheckedContinuation { continuation in
+            positionWaiters.append(PositionWaiter(position: position, continuation: continuation))
+        }
+    }
+
+    /// Stops the scheduler, commits the commands already submitted, and closes the log.
+    public func close() async {
+        if let closing {
+            await closing.value
+            return
+        }
+        closed = true
+        let task = Task { await self.finishClosing() }
+        closing = task
+        await task.value
+    }
+
+    private func finishClosing() async {
+        if let scheduler {
+            scheduler.cancel()
+            wakeScheduler()
+            await scheduler.value
+            self.scheduler = nil
+        }
+        if let writer { await writer.value }
+        await log.close()
+        let waiters = positionWaiters
+        positionWaiters.removeAll()
+        let current = snapshot
+        for waiter in waiters { waiter.continuation.resume(returning: current) }
+    }
+
+    /// Queues `command` for the next batch and returns once it is answered.
+    func process(_ command: Machine.Command) async -> Outcome {
+        if closed {
+            let error = EngineError(.closed, "the engine is closed")
+            return Outcome(result: .failure(Machine.storageFailure(error.description)), events: 0)
+        }
+        return await withCheckedContinuation { continuation in
+            pending.append(PendingCommand(command: command, continuation: continuation))
+            if writer == nil {
+                writer = Task { await self.drain() }
+            }
+        }
+    }
+
+    /// The writer loop: decides and commits batches until no command is waiting.
+    private func drain() async {
+        while !pending.isEmpty {
+            let batch = decideNextBatch()
+            await commit(batch)
+        }
+        writer = nil
+    }
+
+    /// Decides pending commands in order against the working state until the batch is full or none are left.
+    private func decideNextBatch() -> Batch {
+        var batch = Batch(state: state, lastTimestamp: lastTimestamp)
+        let maxRecordBytes = log.options.maxRecordBytes
+        var taken = 0
+        while taken < pending.count && batch.bytes < Self.batchTargetBytes {
+            let entry = pending[taken]
+            taken += 1
+            let now = max(clock.now(), batch.lastTimestamp + 1)
+            var context = DecisionContext(now: now, generator: generator)
+            let result = Machine.decide(batch.state, entry.command, context: &context)
+            generator = context.randomSource
+            let decision: Decision<Machine.Event, Machine.Reply>
+            switch result {
+            case .failure(let failure):
+                batch.answers.append((entry.continuation, Outcome(result: .failure(failure), events: 0)))
+                continue
+            case .success(let decided):
+                decision = decided
+            }
+            var records: [LogRecord] = []
+            records.reserveCapacity(decision.events.count)
+            var bytes = 0
+            var largest = 0
+            for (index, event) in decision.events.enumerated() {
+                let (tag, payload) = Machine.encode(event)
+                records.append(LogRecord(timestamp: now + Int64(index), type: tag, payload: payload))
+                bytes += FrameHeader.recordHeaderSize + payload.count
+                largest = max(largest, payload.count)
+            }
+            if largest > maxRecordBytes || bytes > FrameHeader.maxRawLength / 2 {
+                let error = EngineError(
+                    .eventTooLarge,
+                    "the command's events (\(bytes) bytes, largest \(largest)) exceed the record limit of "
+                        + "\(maxRecordBytes) bytes or the command limit of \(FrameHeader.maxRawLength / 2) bytes"
+                )
+                let outcome = Outcome(result: .failure(Machine.storageFailure(error.description)), events: 0)
+                batch.answers.append((entry.continuation, outcome))
+                continue
+            }
+            for (event, record) in zip(decision.events, records) {
+                Machine.apply(event, at: record.timestamp, to: &batch.state)
+            }
+            if let last = records.last { batch.lastTimestamp = last.timestamp }
+            batch.records.append(contentsOf: records)
+            batch.bytes += bytes
+            let outcome = Outcome(result: .success(decision.reply), events: records.count)
+            batch.answers.append((entry.continuation, outcome))
+        }
+        pending.removeFirst(taken)
+        return batch
+    }
+
+    /// Appends the batch as one frame; once durable commits its state, publishes it and answers the callers.
+    private func commit(_ batch: Batch) async {
+        guard !batch.records.isEmpty else {
+            for answer in batch.answers { answer.continuation.resume(returning: answer.outcome) }
+            return
+        }
+        let receipt: AppendReceipt
+        do {
+            receipt = try await log.append(batch.records, stamp: .asGiven)
+        } catch {
+            let failure = Machine.storageFailure(EngineError(log: error).description)
+            for answer in batch.answers {
+                answer.continuation.resume(returning: Outcome(result: .failure(failure), events: 0))
+            }
+            return
+        }
+        state = batch.state
+        position = receipt.lastSequence
+        lastTimestamp = batch.lastTimestamp
+        let snapshot = Snapshot(state: state, position: position, timestamp: lastTimestamp)
+        published.withLock { $0 = snapshot }
+        // Published before anyone is answered: a caller that reads `snapshot` after its reply sees its own write.
+        for answer in batch.answers { answer.continuation.resume(returning: answer.outcome) }
+        if !positionWaiters.isEmpty {
+            var waiting: [PositionWaiter] = []
+            for waiter in positionWaiters {
+                if waiter.position <= position {
+                    waiter.continuation.resume(returning: snapshot)
+                } else {
+                    waiting.append(waiter)
+                }
+            }
+            positionWaiters = waiting
+        }
+        wakeScheduler()
+    }
+}
+
+/// Runs blocking work (file I/O) on a dispatch queue instead of Swift's cooperative pool.
+func runBlocking<T: Sendable>(
+    _ work: @escaping @Sendable () throws(EngineError) -> T
+) async throws(EngineError) -> T {
+    let result: Result<T, EngineError> = await withCheckedContinuation { continuation in
+        DispatchQueue(label: "parley.engine.blocking", qos: .userInitiated).async {
+            continuation.resume(returning: Result { () throws(EngineError) -> T in try work() })
+        }
+    }
+    return try result.get()
+}

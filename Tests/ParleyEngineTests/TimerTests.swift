@@ -1,0 +1,129 @@
+import EventLog
+import Foundation
+import ParleyDomain
+import ParleyEngine
+import Testing
+
+@Suite struct TimerTests {
+    @Test func holdsAreReleasedWhenTheirDeadlinePassesOver25Hours() async throws {
+        let directory = TemporaryDirectory()
+        let clock = ManualClock(startOfTest)
+        let engine = try await openLedger(directory, clock: clock)
+        _ = try await engine.submit(.open("a")).get()
+        _ = try await engine.submit(.deposit("a", 1_000)).get()
+        var created = 0
+        var fired = 0
+        // Minute by minute through 26.5 hours; a 90-minute hold is placed at every hour of the first 25.
+        for step in 0...(26 * 60 + 30) {
+            if step % 60 == 0 && created < 25 {
+                _ = try await engine.submit(.hold("a", 1, forMicroseconds: 90 * minute)).get()
+                created += 1
+            }
+            fired += await engine.fireDueTimers()
+            // After a round nothing is overdue.
+            let now = clock.now()
+            #expect(engine.snapshot.state.holds.values.allSatisfy { $0.until > now })
+            clock.advance(byMilliseconds: 60_000)
+        }
+        let state = engine.snapshot.state
+        await engine.close()
+        #expect(fired == 25)
+        #expect(state.holds.isEmpty)
+        #expect(state.accounts["a"]?.held == 0)
+        #expect(state.released.count == 25)
+        // Each release records its deadline and fired within the minute after it.
+        for release in state.released.values {
+            #expect(release.at >= release.deadline)
+            #expect(release.at - release.deadline < minute + 10)
+        }
+    }
+
+    @Test func oneTimerCommandReleasesEveryDueHold() async throws {
+        let directory = TemporaryDirectory()
+        let clock = ManualClock(startOfTest)
+        let engine = try await openLedger(directory, clock: clock)
+        _ = try await engine.submit(.open("a")).get()
+        _ = try await engine.submit(.deposit("a", 10)).get()
+        _ = try await engine.submit(.hold("a", 1, forMicroseconds: 5 * minute)).get()
+        _ = try await engine.submit(.hold("a", 2, forMicroseconds: 5 * minute)).get()
+        _ = try await engine.submit(.hold("a", 3, forMicroseconds: 10 * minute)).get()
+        #expect(await engine.fireDueTimers() == 0)
+        clock.advance(byMicroseconds: 5 * minute - 10)
+        #expect(await engine.fireDueTimers() == 0)
+        clock.advance(byMicroseconds: 20)
+        let position = engine.snapshot.position
+        #expect(await engine.fireDueTimers() == 1)
+        #expect(engine.snapshot.position == position + 2)
+        #expect(engine.snapshot.state.holds.count == 1)
+        #expect(engine.snapshot.state.accounts["a"]?.held == 3)
+        await engine.close()
+    }
+
+    @Test func overdueDeadlinesWaitForFireDueTimersAfterOpen() async throws {
+        let directory = TemporaryDirectory()
+        let clock = ManualClock(startOfTest)
+        let engine = try await openLedger(directory, clock: clock)
+        _ = try await engine.submit(.open("a")).get()
+        _ = try await engine.submit(.deposit("a", 10)).get()
+        _ = try await engine.submit(.hold("a", 4, forMicroseconds: hour)).get()
+        await engine.close()
+
+        clock.advance(byMicroseconds: 3 * hour)
+        let reopened = try await openLedger(directory, clock: clock)
+        #expect(reopened.snapshot.state.holds.count == 1)  // open fires nothing
+        #expect(await reopened.fireDueTimers() == 1)
+        let release = try #require(reopened.snapshot.state.released.values.first)
+        #expect(release.deadline == startOfTest + 2 + hour)
+        #expect(release.at == startOfTest + 3 * hour)
+        await reopened.close()
+    }
+
+    @Test func timerRoundsEndWithoutProgressOrAtTheLimit() async throws {
+        let directory = TemporaryDirectory()
+        let engine = try await Engine<Restless>.open(
+            dataDirectory: directory.path,
+            options: testOptions(),
+            clock: ManualClock(startOfTest),
+            generator: SplitMix64(seed: 1)
+        )
+        // Always due and always writing: only the limit ends the round.
+        #expect(await engine.fireDueTimers(limit: 5) == 5)
+        #expect(engine.snapshot.state.ticks == 5)
+        // Due but writing nothing, or refused: the round ends at once.
+        _ = await engine.submit(.setMode(.silent))
+        #expect(await engine.fireDueTimers() == 0)
+        _ = await engine.submit(.setMode(.refusing))
+        #expect(await engine.fireDueTimers() == 0)
+        #expect(engine.snapshot.state.ticks == 5)
+        #expect(engine.snapshot.position == 7)
+        await engine.close()
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func schedulerFiresDueDeadlines() async throws {
+        let directory = TemporaryDirectory()
+        let clock = ManualClock(startOfTest)
+        let engine = try await openLedger(directory, clock: clock)
+        _ = try await engine.submit(.open("a")).get()
+        _ = try await engine.submit(.deposit("a", 10)).get()
+        _ = try await engine.submit(.hold("a", 1, forMicroseconds: minute)).get()
+        let first = engine.snapshot.position
+        clock.advance(byMicroseconds: 2 * minute)
+        await engine.startScheduler()
+        await engine.startScheduler()  // starting twice runs one scheduler
+        let fired = await engine.waitForSnapshot(atLeast: first + 1)
+        #expect(fired.state.holds.isEmpty)
+        #expect(fired.state.released.count == 1)
+
+        // A deadline that comes due later: the scheduler looks again after the next committed batch.
+        _ = try await engine.submit(.hold("a", 2, forMicroseconds: minute)).get()
+        let second = engine.snapshot.position
+        clock.advance(byMicroseconds: 2 * minute)
+        _ = try await engine.submit(.deposit("a", 1)).get()
+        let later = await engine.waitForSnapshot(atLeast: second + 2)
+        #expect(later.state.released.count == 2 || engine.snapshot.state.released.count == 2)
+        await engine.close()
+        #expect(engine.snapshot.state.holds.isEmpty)
+        #expect(engine.snapshot.state.released.count == 2)
+    }
+}
