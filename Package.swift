@@ -8,10 +8,12 @@ let package = Package(
         .executable(name: "parley", targets: ["parley"]),
         .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "ParleyDomain", targets: ["ParleyDomain"]),
+        .library(name: "ParleyEngine", targets: ["ParleyEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     ],
     targets: [
         // liblz4 from the system (Debian: liblz4-dev), wrapped by `LZ4Block` in EventLog.
@@ -32,19 +34,34 @@ let package = Package(
             ]
         ),
         // Chat domain: events and their compact binary codec. Pure: no I/O, no clock, no randomness of its own.
-        .target(name: "ParleyDomain"),
+        .target(
+            name: "ParleyDomain",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HashTreeCollections", package: "swift-collections"),
+            ]
+        ),
+        // The single serial writer: decides commands, group-commits their events, publishes snapshots, fires timers.
+        .target(name: "ParleyEngine", dependencies: ["EventLog", "ParleyDomain"]),
         // The `parley` command implementations; the executable only calls into this.
         .target(
             name: "ParleyCLI",
             dependencies: [
                 "EventLog",
+                "ParleyDomain",
+                "ParleyEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "parley", dependencies: ["ParleyCLI"]),
         .testTarget(name: "EventLogTests", dependencies: ["EventLog", "CParleyCRC32C"]),
         .testTarget(name: "ParleyCLITests", dependencies: ["EventLog", "parley"]),
-        .testTarget(name: "ParleyDomainTests", dependencies: ["ParleyDomain"]),
+        .testTarget(
+            name: "ParleyDomainTests",
+            dependencies: ["ParleyDomain", "ParleyEngine", "EventLog"],
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(name: "ParleyEngineTests", dependencies: ["ParleyEngine", "ParleyDomain", "EventLog"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,338 @@
+import HashTreeCollections
+
+/// Folding events into `ChatState`. This is the only code that changes the state, live and on replay alike.
+extension ChatMachine {
+    /// Folds one event stamped `timestamp` into `state`.
+    public static func apply(_ event: ChatEvent, at timestamp: Int64, to state: inout ChatState) {
+        state.lastTimestamp = timestamp
+        state.eventCount += 1
+        switch event {
+        case .instanceConfigured(let event):
+            state.instance = InstanceSettings(
+                instanceId: event.instanceId,
+                concurrentActiveChats: event.concurrentActiveChats
+            )
+        case .contactStarted(let event):
+            applyContactStarted(event, at: timestamp, to: &state)
+        case .participantJoined(let event):
+            state.participantTokens[event.participantToken] = TokenTarget(
+                chatId: event.chatId,
+                participantId: event.participantId
+            )
+            state.chats[event.chatId]?.participants[event.participantId] = Participant(
+                participantId: event.participantId,
+                role: event.role,
+                displayName: event.displayName,
+                participantToken: event.participantToken,
+                joinedAt: timestamp,
+                openSockets: [],
+                idle: false,
+                connected: false
+            )
+            updateChat(event.chatId, in: &state) { chat in
+                if event.role == .customer { chat.customerParticipantId = event.participantId }
+                if event.role == .agent || event.role == .customBot { chat.activeRoleTimers = chat.roleTimers }
+                appendItem(
+                    eventItem(
+                        event.itemId,
+                        ContentTypes.participantJoined,
+                        chat,
+                        event.participantId,
+                        event.contactId,
+                        timestamp
+                    ),
+                    to: &chat
+                )
+            }
+        case .participantLeft(let event):
+            if let token = state.chats[event.chatId]?.participants[event.participantId]?.participantToken {
+                state.participantTokens[token] = nil
+            }
+            updateChat(event.chatId, in: &state) { chat in
+                chat.participants[event.participantId]?.leftAt = timestamp
+                chat.participants[event.participantId]?.leftReason = event.reason
+                chat.participants[event.participantId]?.openSockets = []
+                chat.participants[event.participantId]?.idle = false
+                appendItem(
+                    eventItem(
+                        event.itemId,
+                        ContentTypes.participantLeft,
+                        chat,
+                        event.participantId,
+                        event.contactId,
+                        timestamp
+                    ),
+                    to: &chat
+                )
+            }
+        case .connectionCreated(let event):
+            let target = TokenTarget(
+                chatId: event.chatId,
+                participantId: event.participantId,
+                connectionId: event.connectionId
+            )
+            state.connectionTokens[event.connectionToken] = target
+            if let websocketToken = event.websocketToken { state.websocketTokens[websocketToken] = target }
+            var customerConnectedNow = false
+            updateChat(event.chatId, in: &state) { chat in
+                chat.connections[event.connectionId] = Connection(
+                    connectionId: event.connectionId,
+                    participantId: event.participantId,
+                    connectionToken: event.connectionToken,
+                    expiry: event.connectionExpiry,
+                    websocketToken: event.websocketToken,
+                    websocketExpiry: event.websocketExpiry
+                )
+                if event.connectParticipant { chat.participants[event.participantId]?.connected = true }
+                if event.participantId == chat.customerParticipantId {
+                    chat.customerConnected = true
+                    customerConnectedNow = true
+                }
+            }
+            if customerConnectedNow, let contactId = state.chats[event.chatId]?.currentContactId,
+                state.contacts[contactId]?.status == .initiated
+            {
+                state.contacts[contactId]?.status = .connected
+            }
+        case .websocketOpened(let event):
+            updateChat(event.chatId, in: &state) { chat in
+                guard var participant = chat.participants[event.participantId] else { return }
+                participant.openSockets.append(event.socketId)
+                participant.openSockets.sort()
+                chat.participants[event.participantId] = participant
+            }
+        case .websocketClosed(let event):
+            updateChat(event.chatId, in: &state) { chat in
+                chat.participants[event.participantId]?.openSockets.removeAll { $0 == event.socketId }
+            }
+        case .messageSent(let event):
+            applyMessageSent(event, at: timestamp, to: &state)
+        case .eventSent(let event):
+            updateChat(event.chatId, in: &state) { chat in
+                if let token = event.clientToken {
+                    chat.sentByClientToken["\(event.participantId)/event/\(token)"] = SentRecord(
+                        id: event.eventId,
+                        time: timestamp
+                    )
+                }
+                switch event.contentType {
+                case ContentTypes.connectionAcknowledged:
+                    chat.participants[event.participantId]?.connected = true
+                case ContentTypes.delivered, ContentTypes.read:
+                    guard let messageId = event.receiptMessageId, let index = chat.itemIndex[messageId] else { return }
+                    var receipt = chat.items[index].receipts[event.participantId] ?? Receipt()
+                    if event.contentType == ContentTypes.read {
+                        receipt.readAt = receipt.readAt ?? timestamp
+                    } else {
+                        receipt.deliveredAt = receipt.deliveredAt ?? timestamp
+                    }
+                    chat.items[index].receipts[event.participantId] = receipt
+                default:
+                    break
+                }
+            }
+        case .attributesUpdated(let event):
+            state.contacts[event.contactId]?.attributes.merge(event.attributes) { _, new in new }
+        case .contactDisconnected(let event):
+            state.contacts[event.contactId]?.status = .ended
+            state.contacts[event.contactId]?.disconnectedAt = event.effectiveAt
+            state.contacts[event.contactId]?.disconnectReason = event.reason
+        case .chatEnded(let event):
+            applyChatEnded(event, at: timestamp, to: &state)
+        case .roleConfigUpdated(let event):
+            updateChat(event.chatId, in: &state) { chat in
+                for setting in event.settings {
+                    chat.roleTimers[ChatSession.timerSettingKey(setting.role, setting.type)] = setting.minutes
+                }
+            }
+        case .eventHooksUpdated(let event):
+            state.chats[event.chatId]?.disconnectFlowId = event.customerRemainingFlowId
+        case .timerArmed(let event):
+            state.timers[event.key] = event.deadline
+        case .timerCancelled(let event):
+            state.timers[event.key] = nil
+        case .timerFired(let event):
+            state.timers[event.key] = nil
+            state.timersFired += 1
+        case .participantActivityChanged(let event):
+            switch event.change {
+            case .idle: state.chats[event.chatId]?.participants[event.participantId]?.idle = true
+            case .returned: state.chats[event.chatId]?.participants[event.participantId]?.idle = false
+            case .autoDisconnection: break
+            }
+        }
+    }
+
+    private static func applyContactStarted(_ event: ContactStarted, at timestamp: Int64, to state: inout ChatState) {
+        var status = ContactStatus.initiated
+        if let opening = event.chat {
+            if let token = opening.clientToken { state.startTokens[token] = event.contactId }
+            state.activeChats += 1
+            state.chats[event.chatId] = ChatSession(
+                chatId: event.chatId,
+                instanceId: event.instanceId,
+                currentContactId: event.contactId,
+                contactIds: [event.contactId],
+                status: .active,
+                startedAt: timestamp,
+                expiresAt: timestamp + opening.durationMinutes * Duration.minute,
+                durationMinutes: opening.durationMinutes,
+                supportedContentTypes: opening.supportedContentTypes,
+                responseMode: opening.responseMode,
+                disconnectOnCustomerExit: opening.disconnectOnCustomerExit,
+                customerParticipantId: Identifier(high: 0, low: 0),
+                participants: [:],
+                connections: [:],
+                items: [],
+                itemIndex: [:],
+                rehydration: opening.rehydration,
+                roleTimers: [:],
+                activeRoleTimers: [:],
+                customerConnected: false,
+                sentByClientToken: [:],
+                startClientToken: opening.clientToken,
+                startRequestDigest: opening.requestDigest,
+                billableMessages: 0
+            )
+        } else {
+            updateChat(event.chatId, in: &state) { chat in
+                chat.currentContactId = event.contactId
+                chat.contactIds.append(event.contactId)
+                if chat.customerConnected { status = .connected }
+            }
+        }
+        if let previous = event.previousContactId { state.contacts[previous]?.nextContactId = event.contactId }
+        state.contacts[event.contactId] = ContactRecord(
+            contactId: event.contactId,
+            chatId: event.chatId,
+            instanceId: event.instanceId,
+            flowId: event.flowId,
+            initiationMethod: event.initiationMethod,
+            previousContactId: event.previousContactId,
+            relatedContactId: event.relatedContactId,
+            customerId: event.customerId,
+            initiatedAt: timestamp,
+            attributes: event.attributes,
+            status: status,
+            billableMessages: 0
+        )
+    }
+
+    private static func applyMessageSent(_ event: MessageSent, at timestamp: Int64, to state: inout ChatState) {
+        state.billing.totalMessages += 1
+        state.billing.messagesByMonth[CivilTime.month(of: timestamp), default: 0] += 1
+        state.contacts[event.contactId]?.billableMessages += 1
+        updateChat(event.chatId, in: &state) { chat in
+            chat.billableMessages += 1
+            var item = TranscriptItem(
+                id: event.messageId,
+                timestamp: timestamp,
+                type: "MESSAGE",
+                contentType: event.contentType,
+                content: event.content,
+                participantId: event.participantId,
+                displayName: event.systemDisplayName,
+                role: event.participantId == nil ? .system : nil,
+                contactId: event.contactId,
+                receipts: [:]
+            )
+            if let participantId = event.participantId, let sender = chat.participants[participantId] {
+                item.displayName = sender.displayName
+                item.role = sender.role
+                if let token = event.clientToken {
+                    chat.sentByClientToken["\(participantId)/message/\(token)"] = SentRecord(
+                        id: event.messageId,
+                        time: timestamp
+                    )
+                }
+            }
+            appendItem(item, to: &chat)
+        }
+    }
+
+    private static func applyChatEnded(_ event: ChatEnded, at timestamp: Int64, to state: inout ChatState) {
+        guard var chat = state.chats[event.chatId] else { return }
+        chat.status = .ended
+        chat.endedAt = event.effectiveAt
+        chat.endReason = event.reason
+        for id in chat.participants.keys { chat.participants[id]?.openSockets = [] }
+        for participant in chat.participants.values where participant.isPresent {
+            state.participantTokens[participant.participantToken] = nil
+        }
+        for connection in chat.connections.values {
+            if let token = connection.websocketToken { state.websocketTokens[token] = nil }
+        }
+        var item = eventItem(event.itemId, ContentTypes.chatEnded, chat, nil, event.contactId, timestamp)
+        item.role = .system
+        appendItem(item, to: &chat)
+        state.chats[event.chatId] = chat
+        state.activeChats -= 1
+        for key in state.timers.keys where key.chatId == event.chatId { state.timers[key] = nil }
+    }
+
+    private static func updateChat(
+        _ chatId: Identifier,
+        in state: inout ChatState,
+        _ body: (inout ChatSession) -> Void
+    ) {
+        guard var chat = state.chats[chatId] else { return }
+        state.chats[chatId] = nil
+        body(&chat)
+        state.chats[chatId] = chat
+    }
+
+    private static func eventItem(
+        _ id: Identifier,
+        _ contentType: String,
+        _ chat: ChatSession,
+        _ participantId: Identifier?,
+        _ contactId: Identifier,
+        _ timestamp: Int64
+    ) -> TranscriptItem {
+        let participant = participantId.flatMap { chat.participants[$0] }
+        return TranscriptItem(
+            id: id,
+            timestamp: timestamp,
+            type: "EVENT",
+            contentType: contentType,
+            content: nil,
+            participantId: participantId,
+            displayName: participant?.displayName,
+            role: participant?.role,
+            contactId: contactId,
+            receipts: [:]
+        )
+    }
+
+    private static func appendItem(_ item: TranscriptItem, to chat: inout ChatSession) {
+        chat.itemIndex[item.id] = chat.items.count
+        chat.items.append(item)
+    }
+}
+
+/// Calendar arithmetic on µs timestamps (UTC, proleptic Gregorian), without Foundation.
+public enum CivilTime {
+    /// "YYYY-MM" of `timestamp`.
+    public static func month(of timestamp: Int64) -> String {
+        let (year, month, _) = civil(fromDays: floorDivide(timestamp, Duration.day))
+        let monthText = month < 10 ? "0\(month)" : "\(month)"
+        return "\(year)-\(monthText)"
+    }
+
+    /// Year, month, day of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+    public static func civil(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let z = days + 719_468
+        let era = floorDivide(z, 146_097)
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthPrime = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthPrime + 2) / 5 + 1
+        let month = monthPrime < 10 ? monthPrime + 3 : monthPrime - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    static func floorDivide(_ value: Int64, _ divisor: Int64) -> Int64 {
+        value >= 0 ? value / divisor : (value - divisor + 1) / divisor
+    }
+}

@@ -1,0 +1,188 @@
+/// `StartChatContact` (control plane), with the API's field names.
+public struct StartChatContactRequest: Sendable, Equatable {
+    /// `InitialMessage`.
+    public struct InitialMessage: Sendable, Equatable {
+        /// `ContentType`.
+        public var contentType: String
+        /// `Content`.
+        public var content: String
+
+        /// Creates the message.
+        public init(contentType: String, content: String) {
+            self.contentType = contentType
+            self.content = content
+        }
+    }
+
+    /// `PersistentChat`.
+    public struct PersistentChat: Sendable, Equatable {
+        /// `RehydrationType` as sent (validated by decide).
+        public var rehydrationType: String?
+        /// `SourceContactId`.
+        public var sourceContactId: String
+
+        /// Creates the settings.
+        public init(rehydrationType: String?, sourceContactId: String) {
+            self.rehydrationType = rehydrationType
+            self.sourceContactId = sourceContactId
+        }
+    }
+
+    /// `InstanceId`.
+    public var instanceId: String
+    /// `ContactFlowId`.
+    public var contactFlowId: String
+    /// `Attributes`.
+    public var attributes: [String: String]
+    /// `ParticipantDetails.DisplayName`.
+    public var displayName: String
+    /// `ParticipantConfiguration.ResponseMode` as sent.
+    public var responseMode: String?
+    /// `InitialMessage`.
+    public var initialMessage: InitialMessage?
+    /// `ClientToken`.
+    public var clientToken: String?
+    /// `ChatDurationInMinutes`.
+    public var chatDurationInMinutes: Int?
+    /// `SupportedMessagingContentTypes`.
+    public var supportedMessagingContentTypes: [String]?
+    /// `PersistentChat`.
+    public var persistentChat: PersistentChat?
+    /// `RelatedContactId`.
+    public var relatedContactId: String?
+    /// `CustomerId`.
+    public var customerId: String?
+    /// `DisconnectOnCustomerExit` as sent.
+    public var disconnectOnCustomerExit: [String]?
+
+    /// Creates a request with the required fields.
+    public init(
+        instanceId: String,
+        contactFlowId: String,
+        displayName: String,
+        attributes: [String: String] = [:],
+        responseMode: String? = nil,
+        initialMessage: InitialMessage? = nil,
+        clientToken: String? = nil,
+        chatDurationInMinutes: Int? = nil,
+        supportedMessagingContentTypes: [String]? = nil,
+        persistentChat: PersistentChat? = nil,
+        relatedContactId: String? = nil,
+        customerId: String? = nil,
+        disconnectOnCustomerExit: [String]? = nil
+    ) {
+        self.instanceId = instanceId
+        self.contactFlowId = contactFlowId
+        self.displayName = displayName
+        self.attributes = attributes
+        self.responseMode = responseMode
+        self.initialMessage = initialMessage
+        self.clientToken = clientToken
+        self.chatDurationInMinutes = chatDurationInMinutes
+        self.supportedMessagingContentTypes = supportedMessagingContentTypes
+        self.persistentChat = persistentChat
+        self.relatedContactId = relatedContactId
+        self.customerId = customerId
+        self.disconnectOnCustomerExit = disconnectOnCustomerExit
+    }
+}
+
+/// What StartChatContact returns.
+public struct StartChatContactResponse: Sendable, Equatable {
+    /// `ContactId`.
+    public var contactId: Identifier
+    /// `ParticipantId` (the customer).
+    public var participantId: Identifier
+    /// `ParticipantToken`.
+    public var participantToken: String
+    /// `ContinuedFromContactId` (persistent chats only).
+    public var continuedFromContactId: Identifier?
+}
+
+/// What CreateParticipantConnection returns.
+public struct ParticipantConnectionResponse: Sendable, Equatable {
+    /// The connection.
+    public var connectionId: Identifier
+    /// The token of the websocket URL (the API layer builds the URL), if WEBSOCKET was requested.
+    public var websocketToken: String?
+    /// `Websocket.ConnectionExpiry` (µs).
+    public var websocketExpiry: Int64?
+    /// `ConnectionCredentials.ConnectionToken`, if CONNECTION_CREDENTIALS was requested.
+    public var connectionToken: String?
+    /// `ConnectionCredentials.Expiry` (µs).
+    public var connectionExpiry: Int64
+}
+
+/// A command to the chat engine: one API call or one internal action.
+public enum ChatCommand: Sendable, Equatable {
+    /// Records the instance this log serves (once; the first command of a new log).
+    case configureInstance(instanceId: String, concurrentActiveChats: Int64)
+    /// `StartChatContact`.
+    case startChatContact(StartChatContactRequest)
+    /// `CreateParticipantConnection` with the ParticipantToken from `X-Amz-Bearer`.
+    case createParticipantConnection(participantToken: String, types: [String], connectParticipant: Bool)
+    /// A websocket was opened on a connection's URL (sent by the websocket layer).
+    case openWebsocket(websocketToken: String, socketId: Identifier)
+    /// A websocket closed (sent by the websocket layer).
+    case closeWebsocket(websocketToken: String, socketId: Identifier)
+    /// `SendMessage` with the ConnectionToken.
+    case sendMessage(connectionToken: String, contentType: String, content: String, clientToken: String?)
+    /// `SendEvent` with the ConnectionToken.
+    case sendEvent(connectionToken: String, contentType: String, content: String?, clientToken: String?)
+    /// `DisconnectParticipant` with the ConnectionToken.
+    case disconnectParticipant(connectionToken: String, clientToken: String?)
+    /// `StopContact`.
+    case stopContact(instanceId: String, contactId: String)
+    /// `UpdateContactAttributes`.
+    case updateContactAttributes(instanceId: String, initialContactId: String, attributes: [String: String])
+    /// `UpdateParticipantRoleConfig`; `minutes` nil means `ParticipantTimerAction: Unset`.
+    case updateParticipantRoleConfig(instanceId: String, contactId: String, settings: [RoleTimerRequest])
+    /// An agent joins the chat (what routing does when an agent accepts it).
+    case joinAgent(contactId: String, displayName: String)
+    /// `CreateParticipant` (a `CUSTOM_BOT`).
+    case createParticipant(instanceId: String, contactId: String, role: String, displayName: String)
+    /// A flow or the system sends a message (`SYSTEM`, display name `SYSTEM_MESSAGE` or `BOT`).
+    case sendSystemMessage(contactId: String, displayName: String, contentType: String, content: String)
+    /// Set or clear the disconnect flow (`UpdateContactEventHooks` with `CustomerRemaining`).
+    case setDisconnectFlow(contactId: String, flowId: String?)
+    /// Fires every deadline due at the command's time (issued by the scheduler).
+    case fireDueTimers
+}
+
+/// One entry of UpdateParticipantRoleConfig's `ParticipantTimerConfigList`, as sent.
+public struct RoleTimerRequest: Sendable, Equatable {
+    /// `ParticipantRole`.
+    public var role: String
+    /// `TimerType`.
+    public var timerType: String
+    /// `ParticipantTimerDurationInMinutes`; nil with `unset`.
+    public var minutes: Int?
+    /// `ParticipantTimerAction: "Unset"`.
+    public var unset: Bool
+
+    /// Creates an entry.
+    public init(role: String, timerType: String, minutes: Int?, unset: Bool = false) {
+        self.role = role
+        self.timerType = timerType
+        self.minutes = minutes
+        self.unset = unset
+    }
+}
+
+/// What the engine answers once a command's events are durable.
+public enum ChatReply: Sendable, Equatable {
+    /// The instance is configured.
+    case configured
+    /// StartChatContact (also for an idempotent retry, which records nothing).
+    case chatStarted(StartChatContactResponse)
+    /// CreateParticipantConnection.
+    case connection(ParticipantConnectionResponse)
+    /// SendMessage / SendEvent: `Id` and `AbsoluteTime` (µs).
+    case sent(id: Identifier, absoluteTime: Int64)
+    /// A participant joined (agent or bot): its id and token.
+    case participantJoined(participantId: Identifier, participantToken: String)
+    /// The command succeeded and returns nothing.
+    case done
+    /// The timers that fired.
+    case timersFired(count: Int)
+}

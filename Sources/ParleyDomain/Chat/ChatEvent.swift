@@ -1,0 +1,132 @@
+import Foundation
+
+/// Every domain event of the chat contact center.
+public enum ChatEvent: Sendable, Equatable {
+    case instanceConfigured(InstanceConfigured)
+    case contactStarted(ContactStarted)
+    case participantJoined(ParticipantJoined)
+    case participantLeft(ParticipantLeft)
+    case connectionCreated(ConnectionCreated)
+    case websocketOpened(WebsocketOpened)
+    case websocketClosed(WebsocketClosed)
+    case messageSent(MessageSent)
+    case eventSent(EventSent)
+    case attributesUpdated(AttributesUpdated)
+    case contactDisconnected(ContactDisconnected)
+    case chatEnded(ChatEnded)
+    case roleConfigUpdated(RoleConfigUpdated)
+    case eventHooksUpdated(EventHooksUpdated)
+    case timerArmed(TimerArmed)
+    case timerCancelled(TimerCancelled)
+    case timerFired(TimerFired)
+    case participantActivityChanged(ParticipantActivityChanged)
+
+    /// The payload as its concrete event type.
+    public var payload: any VersionedEvent & Encodable {
+        switch self {
+        case .instanceConfigured(let event): event
+        case .contactStarted(let event): event
+        case .participantJoined(let event): event
+        case .participantLeft(let event): event
+        case .connectionCreated(let event): event
+        case .websocketOpened(let event): event
+        case .websocketClosed(let event): event
+        case .messageSent(let event): event
+        case .eventSent(let event): event
+        case .attributesUpdated(let event): event
+        case .contactDisconnected(let event): event
+        case .chatEnded(let event): event
+        case .roleConfigUpdated(let event): event
+        case .eventHooksUpdated(let event): event
+        case .timerArmed(let event): event
+        case .timerCancelled(let event): event
+        case .timerFired(let event): event
+        case .participantActivityChanged(let event): event
+        }
+    }
+
+    /// The event type's name, e.g. "MessageSent".
+    public var name: String { type(of: payload).name }
+
+    /// The record tag and payload (version byte + fields).
+    public func encoded() -> (tag: UInt16, payload: [UInt8]) {
+        EventCodec.encode(payload)
+    }
+}
+
+/// The registry of event types: tag → decoder and name.
+public enum ChatEventCatalogue {
+    /// Every event type, in tag order.
+    public static let types: [any (VersionedEvent & Encodable).Type] = [
+        InstanceConfigured.self, ContactStarted.self, ParticipantJoined.self, ParticipantLeft.self,
+        ConnectionCreated.self, WebsocketOpened.self, WebsocketClosed.self, MessageSent.self, EventSent.self,
+        AttributesUpdated.self, ContactDisconnected.self, ChatEnded.self, RoleConfigUpdated.self,
+        EventHooksUpdated.self, TimerArmed.self, TimerCancelled.self, TimerFired.self,
+        ParticipantActivityChanged.self,
+    ]
+
+    /// The lowest tag of a domain event; records below it (e.g. type 0 text written by `parley log append`) are
+    /// not domain events.
+    public static let firstTag: UInt16 = 0x0100
+
+    /// The name of the event type with `tag`, if any.
+    public static func name(ofTag tag: UInt16) -> String? {
+        types.first { $0.tag == tag }?.name
+    }
+
+    /// Decodes one record; nil when `tag` is not a domain event tag (below `firstTag`).
+    public static func decode(tag: UInt16, payload: UnsafeRawBufferPointer) throws(DecodeError) -> ChatEvent? {
+        switch tag {
+        case InstanceConfigured.tag:
+            .instanceConfigured(try EventCodec.decode(InstanceConfigured.self, payload: payload))
+        case ContactStarted.tag: .contactStarted(try EventCodec.decode(ContactStarted.self, payload: payload))
+        case ParticipantJoined.tag: .participantJoined(try EventCodec.decode(ParticipantJoined.self, payload: payload))
+        case ParticipantLeft.tag: .participantLeft(try EventCodec.decode(ParticipantLeft.self, payload: payload))
+        case ConnectionCreated.tag: .connectionCreated(try EventCodec.decode(ConnectionCreated.self, payload: payload))
+        case WebsocketOpened.tag: .websocketOpened(try EventCodec.decode(WebsocketOpened.self, payload: payload))
+        case WebsocketClosed.tag: .websocketClosed(try EventCodec.decode(WebsocketClosed.self, payload: payload))
+        case MessageSent.tag: .messageSent(try EventCodec.decode(MessageSent.self, payload: payload))
+        case EventSent.tag: .eventSent(try EventCodec.decode(EventSent.self, payload: payload))
+        case AttributesUpdated.tag: .attributesUpdated(try EventCodec.decode(AttributesUpdated.self, payload: payload))
+        case ContactDisconnected.tag:
+            .contactDisconnected(try EventCodec.decode(ContactDisconnected.self, payload: payload))
+        case ChatEnded.tag: .chatEnded(try EventCodec.decode(ChatEnded.self, payload: payload))
+        case RoleConfigUpdated.tag: .roleConfigUpdated(try EventCodec.decode(RoleConfigUpdated.self, payload: payload))
+        case EventHooksUpdated.tag: .eventHooksUpdated(try EventCodec.decode(EventHooksUpdated.self, payload: payload))
+        case TimerArmed.tag: .timerArmed(try EventCodec.decode(TimerArmed.self, payload: payload))
+        case TimerCancelled.tag: .timerCancelled(try EventCodec.decode(TimerCancelled.self, payload: payload))
+        case TimerFired.tag: .timerFired(try EventCodec.decode(TimerFired.self, payload: payload))
+        case ParticipantActivityChanged.tag:
+            .participantActivityChanged(try EventCodec.decode(ParticipantActivityChanged.self, payload: payload))
+        case ..<firstTag: nil
+        default: throw DecodeError(.unknownTag, "event tag 0x\(String(tag, radix: 16)) is unknown", offset: 0)
+        }
+    }
+
+    /// Decodes a record held in an array.
+    public static func decode(tag: UInt16, payload: [UInt8]) throws(DecodeError) -> ChatEvent? {
+        let result: Result<ChatEvent?, DecodeError> = payload.withUnsafeBytes { bytes in
+            do throws(DecodeError) {
+                return .success(try decode(tag: tag, payload: bytes))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    /// The event's fields as one line of JSON (keys sorted), for `parley log dump`.
+    public static func json(_ event: ChatEvent) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(AnyEncodable(event.payload)) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// Type erasure for encoding an existential.
+struct AnyEncodable: Encodable {
+    let value: any Encodable
+    init(_ value: any Encodable) { self.value = value }
+    func encode(to encoder: any Encoder) throws { try value.encode(to: encoder) }
+}

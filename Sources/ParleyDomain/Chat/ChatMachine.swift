@@ -1,0 +1,863 @@
+import Crypto
+import HashTreeCollections
+
+/// The chat contact center as an event-sourced machine: `decide` validates commands and returns events, `apply`
+/// folds them (see ChatApply.swift).
+public enum ChatMachine: EventSourcedMachine {
+    public typealias State = ChatState
+    public typealias Command = ChatCommand
+    public typealias Event = ChatEvent
+    public typealias Reply = ChatReply
+    public typealias Failure = ChatError
+
+    /// An empty state.
+    public static func initialState() -> ChatState { ChatState() }
+
+    /// The record tag and payload of `event`.
+    public static func encode(_ event: ChatEvent) -> (tag: UInt16, payload: [UInt8]) { event.encoded() }
+
+    /// Decodes a record; nil for records that are not domain events.
+    public static func decode(tag: UInt16, payload: UnsafeRawBufferPointer) throws(DecodeError) -> ChatEvent? {
+        try ChatEventCatalogue.decode(tag: tag, payload: payload)
+    }
+
+    /// The earliest open deadline.
+    public static func nextDeadline(in state: ChatState) -> Int64? { state.timers.values.min() }
+
+    /// `.fireDueTimers` when a deadline ≤ `now` is open.
+    public static func timerCommand(in state: ChatState, now: Int64) -> ChatCommand? {
+        state.timers.values.contains { $0 <= now } ? .fireDueTimers : nil
+    }
+
+    /// The failure every command of a batch gets when the log cannot be written.
+    public static func storageFailure(_ message: String) -> ChatError {
+        ChatError(.internalServer, "the event log could not record the change: \(message)")
+    }
+
+    /// Validates `command` against `state` and returns its events and reply, or the error (and no events).
+    public static func decide(
+        _ state: ChatState,
+        _ command: ChatCommand,
+        context: inout DecisionContext
+    ) -> Result<Decision<ChatEvent, ChatReply>, ChatError> {
+        var transaction = Transaction(state: state, context: context)
+        defer { context = transaction.context }
+        do throws(ChatError) {
+            let reply = try transaction.run(command)
+            return .success(Decision(events: transaction.events, reply: reply))
+        } catch {
+            return .failure(error)
+        }
+    }
+}
+
+/// A command being decided: events are applied to a scratch copy of the state as they are emitted, so later
+/// steps of the same command see their effect. Nothing leaves it unless the whole command succeeds.
+struct Transaction {
+    var state: ChatState
+    var context: DecisionContext
+    var events: [ChatEvent] = []
+
+    init(state: ChatState, context: DecisionContext) {
+        self.state = state
+        self.context = context
+    }
+
+    /// The command's time.
+    var now: Int64 { context.now }
+
+    /// The timestamp the next emitted event will carry.
+    var nextTimestamp: Int64 { context.timestamp(ofEvent: events.count) }
+
+    mutating func emit(_ event: ChatEvent) {
+        ChatMachine.apply(event, at: nextTimestamp, to: &state)
+        events.append(event)
+    }
+
+    mutating func newId() -> Identifier { context.newIdentifier() }
+
+    /// An opaque 256-bit bearer token.
+    mutating func newToken() -> String {
+        let first = newId()
+        let second = newId()
+        return (first.description + second.description).filter { $0 != "-" }
+    }
+
+    mutating func run(_ command: ChatCommand) throws(ChatError) -> ChatReply {
+        // Deadlines that are due fire before anything else is decided, in the same command: a message that
+        // arrives after an idle or auto-disconnect deadline (but before the scheduler got to it) must not cancel
+        // it, and every rule below sees the chat as the timers left it.
+        if command != .fireDueTimers, ChatMachine.timerCommand(in: state, now: now) != nil {
+            _ = fireDueTimers()
+        }
+        switch command {
+        case .configureInstance(let instanceId, let quota):
+            return try configureInstance(instanceId, quota)
+        case .startChatContact(let request):
+            return try startChatContact(request)
+        case .createParticipantConnection(let token, let types, let connect):
+            return try createParticipantConnection(token, types, connect)
+        case .openWebsocket(let token, let socketId):
+            return try openWebsocket(token, socketId)
+        case .closeWebsocket(let token, let socketId):
+            return closeWebsocket(token, socketId)
+        case .sendMessage(let token, let contentType, let content, let clientToken):
+            return try sendMessage(token, contentType, content, clientToken)
+        case .sendEvent(let token, let contentType, let content, let clientToken):
+            return try sendEvent(token, contentType, content, clientToken)
+        case .disconnectParticipant(let token, _):
+            return try disconnectParticipant(token)
+        case .stopContact(let instanceId, let contactId):
+            return try stopContact(instanceId, contactId)
+        case .updateContactAttributes(let instanceId, let contactId, let attributes):
+            return try updateContactAttributes(instanceId, contactId, attributes)
+        case .updateParticipantRoleConfig(let instanceId, let contactId, let settings):
+            return try updateParticipantRoleConfig(instanceId, contactId, settings)
+        case .joinAgent(let contactId, let displayName):
+            return try join(contactId, role: .agent, displayName: displayName)
+        case .createParticipant(let instanceId, let contactId, let role, let displayName):
+            try checkInstance(instanceId)
+            guard role == "CUSTOM_BOT" else {
+                throw ChatError(.invalidParameter, "ParticipantRole must be CUSTOM_BOT, not \(role)")
+            }
+            return try join(contactId, role: .customBot, displayName: displayName)
+        case .sendSystemMessage(let contactId, let displayName, let contentType, let content):
+            return try sendSystemMessage(contactId, displayName, contentType, content)
+        case .setDisconnectFlow(let contactId, let flowId):
+            return try setDisconnectFlow(contactId, flowId)
+        case .fireDueTimers:
+            return fireDueTimers()
+        }
+    }
+
+    // MARK: - Instance
+
+    mutating func configureInstance(_ instanceId: String, _ quota: Int64) throws(ChatError) -> ChatReply {
+        guard (1...100).contains(instanceId.count) else {
+            throw ChatError(.invalidParameter, "InstanceId must be 1–100 characters")
+        }
+        guard quota >= 1 else { throw ChatError(.invalidParameter, "the concurrent chat quota must be positive") }
+        if let instance = state.instance {
+            guard instance.instanceId == instanceId else {
+                throw ChatError(
+                    .invalidRequest,
+                    "this log belongs to instance \(instance.instanceId), not \(instanceId)"
+                )
+            }
+            if instance.concurrentActiveChats == quota { return .configured }
+        }
+        emit(.instanceConfigured(InstanceConfigured(instanceId: instanceId, concurrentActiveChats: quota)))
+        return .configured
+    }
+
+    func checkInstance(_ instanceId: String) throws(ChatError) {
+        guard let instance = state.instance, instance.instanceId == instanceId else {
+            throw ChatError(
+                .resourceNotFound,
+                "instance \(instanceId) does not exist",
+                resourceId: instanceId,
+                resourceType: "INSTANCE"
+            )
+        }
+    }
+
+    // MARK: - Lookups
+
+    /// The contact named by `text` (a UUID), or the given error.
+    func contact(_ text: String, missing code: ChatError.Code = .resourceNotFound) throws(ChatError) -> ContactRecord {
+        guard let id = Identifier(text), let contact = state.contacts[id] else {
+            throw ChatError(code, "contact \(text) does not exist", resourceId: text, resourceType: "CONTACT")
+        }
+        return contact
+    }
+
+    /// The chat of a contact that is still going; the contact must be its current segment.
+    func activeChat(ofContact text: String) throws(ChatError) -> ChatSession {
+        let contact = try contact(text)
+        guard let chat = state.chats[contact.chatId], state.isActive(chat, at: now) else {
+            throw ChatError(.invalidRequest, "contact \(text) has ended")
+        }
+        guard chat.currentContactId == contact.contactId else {
+            throw ChatError(.invalidRequest, "contact \(text) is not the chat's current contact")
+        }
+        return chat
+    }
+
+    /// The connection, participant and chat behind a ConnectionToken, checked for a call that changes the chat.
+    func connection(
+        _ token: String
+    ) throws(ChatError) -> (chat: ChatSession, participant: Participant, connection: Connection) {
+        let (chat, participant, connection) = try ChatQueries.resolveConnection(token, in: state, now: now)
+        guard state.isActive(chat, at: now) else { throw ChatError(.accessDenied, "the chat has ended") }
+        guard participant.isPresent else { throw ChatError(.accessDenied, "the participant has left the chat") }
+        return (chat, participant, connection)
+    }
+
+    // MARK: - Participants
+
+    mutating func createParticipantConnection(
+        _ token: String,
+        _ typeNames: [String],
+        _ connectParticipant: Bool
+    ) throws(ChatError) -> ChatReply {
+        guard let target = state.participantTokens[token], let chat = state.chats[target.chatId],
+            let participant = chat.participants[target.participantId], participant.isPresent
+        else { throw ChatError(.accessDenied, "the participant token is not valid") }
+        guard state.isActive(chat, at: now) else { throw ChatError(.accessDenied, "the chat has ended") }
+        guard !typeNames.isEmpty else { throw ChatError(.validation, "Type must list at least one connection type") }
+        var types: [ConnectionType] = []
+        for name in typeNames {
+            guard let type = ConnectionType(apiName: name) else {
+                throw ChatError(
+                    .validation,
+                    "Type \(name) is not one of WEBSOCKET, CONNECTION_CREDENTIALS, WEBRTC_CONNECTION"
+                )
+            }
+            if !types.contains(type) { types.append(type) }
+        }
+        guard types.contains(.websocket) || types.contains(.connectionCredentials) else {
+            throw ChatError(.validation, "chat connections need WEBSOCKET or CONNECTION_CREDENTIALS")
+        }
+        let connectionId = newId()
+        let connectionToken = newToken()
+        let websocketToken = types.contains(.websocket) ? newToken() : nil
+        let created = ConnectionCreated(
+            chatId: chat.chatId,
+            participantId: participant.participantId,
+            connectionId: connectionId,
+            types: types,
+            connectionToken: connectionToken,
+            connectionExpiry: now + ChatLimits.connectionTokenLifetime,
+            websocketToken: websocketToken,
+            websocketExpiry: websocketToken == nil ? nil : now + ChatLimits.websocketURLWindow,
+            connectParticipant: connectParticipant
+        )
+        emit(.connectionCreated(created))
+        let window = TimerKey(.connectWindow, chat: chat.chatId)
+        if participant.role == .customer, state.timers[window] != nil {
+            emit(.timerCancelled(TimerCancelled(key: window)))
+        }
+        return .connection(
+            ParticipantConnectionResponse(
+                connectionId: connectionId,
+                websocketToken: websocketToken,
+                websocketExpiry: created.websocketExpiry,
+                connectionToken: types.contains(.connectionCredentials) ? connectionToken : nil,
+                connectionExpiry: created.connectionExpiry
+            )
+        )
+    }
+
+    mutating func openWebsocket(_ token: String, _ socketId: Identifier) throws(ChatError) -> ChatReply {
+        guard let target = state.websocketTokens[token], let connectionId = target.connectionId,
+            let chat = state.chats[target.chatId], let connection = chat.connections[connectionId],
+            let participant = chat.participants[target.participantId]
+        else { throw ChatError(.accessDenied, "the websocket URL is not valid") }
+        guard let expiry = connection.websocketExpiry, now < expiry else {
+            throw ChatError(.accessDenied, "the websocket URL expired; call CreateParticipantConnection again")
+        }
+        guard state.isActive(chat, at: now) else { throw ChatError(.accessDenied, "the chat has ended") }
+        guard participant.isPresent else { throw ChatError(.accessDenied, "the participant has left the chat") }
+        guard !participant.openSockets.contains(socketId) else {
+            throw ChatError(.conflict, "websocket \(socketId) is already open")
+        }
+        guard participant.openSockets.count < ChatLimits.websocketsPerParticipant else {
+            throw ChatError(
+                .serviceQuotaExceeded,
+                "a participant may have at most \(ChatLimits.websocketsPerParticipant) open websockets"
+            )
+        }
+        emit(
+            .websocketOpened(
+                WebsocketOpened(
+                    chatId: chat.chatId,
+                    participantId: participant.participantId,
+                    connectionId: connectionId,
+                    socketId: socketId
+                )
+            )
+        )
+        return .done
+    }
+
+    mutating func closeWebsocket(_ token: String, _ socketId: Identifier) -> ChatReply {
+        // Closing is idempotent: an unknown token or a socket already closed (e.g. by the chat's end) records nothing.
+        for chat in state.chats.values where chat.status == .active {
+            guard let connection = chat.connections.values.first(where: { $0.websocketToken == token }),
+                let participant = chat.participants[connection.participantId],
+                participant.openSockets.contains(socketId)
+            else { continue }
+            emit(
+                .websocketClosed(
+                    WebsocketClosed(chatId: chat.chatId, participantId: participant.participantId, socketId: socketId)
+                )
+            )
+            break
+        }
+        return .done
+    }
+
+    mutating func join(_ contactId: String, role: ParticipantRole, displayName: String) throws(ChatError) -> ChatReply {
+        let chat = try activeChat(ofContact: contactId)
+        guard (1...256).contains(displayName.count) else {
+            throw ChatError(.invalidParameter, "DisplayName must be 1–256 characters")
+        }
+        let present = chat.presentParticipants
+        guard present.count < ChatLimits.participantsPerChat else {
+            throw ChatError(
+                .serviceQuotaExceeded,
+                "a chat has at most \(ChatLimits.participantsPerChat) participants"
+            )
+        }
+        if role == .customBot, present.contains(where: { $0.role == .customBot }) {
+            throw ChatError(
+                .serviceQuotaExceeded,
+                "a contact has at most \(ChatLimits.customParticipantsPerChat) custom participant"
+            )
+        }
+        let participantId = newId()
+        let token = newToken()
+        emit(
+            .participantJoined(
+                ParticipantJoined(
+                    chatId: chat.chatId,
+                    contactId: chat.currentContactId,
+                    participantId: participantId,
+                    role: role,
+                    displayName: displayName,
+                    participantToken: token,
+                    itemId: newId()
+                )
+            )
+        )
+        restartRoleTimers(chat.chatId, base: now)
+        return .participantJoined(participantId: participantId, participantToken: token)
+    }
+
+    // MARK: - Messages and events
+
+    mutating func sendMessage(
+        _ token: String,
+        _ contentType: String,
+        _ content: String,
+        _ clientToken: String?
+    ) throws(ChatError) -> ChatReply {
+        let (chat, participant, _) = try connection(token)
+        if let reply = try retry(of: clientToken, "message", by: participant, in: chat) { return reply }
+        guard ContentTypes.sendable.contains(contentType) else {
+            throw ChatError(.validation, "ContentType \(contentType) cannot be sent as a message")
+        }
+        guard chat.supportedContentTypes.contains(contentType) else {
+            throw ChatError(.validation, "ContentType \(contentType) is not supported by this chat")
+        }
+        try checkContent(content, required: true)
+        if participant.role == .customer {
+            let present = chat.presentParticipants
+            let botAnswering =
+                present.contains { $0.role == .customBot } && !present.contains { $0.role == .agent }
+            if botAnswering, content.count > ContentTypes.maxBotInputCharacters {
+                throw ChatError(
+                    .validation,
+                    "messages to a bot are limited to \(ContentTypes.maxBotInputCharacters) characters"
+                )
+            }
+        }
+        let messageId = newId()
+        let time = nextTimestamp
+        emit(
+            .messageSent(
+                MessageSent(
+                    chatId: chat.chatId,
+                    contactId: chat.currentContactId,
+                    participantId: participant.participantId,
+                    messageId: messageId,
+                    contentType: contentType,
+                    content: content,
+                    clientToken: clientToken
+                )
+            )
+        )
+        participantWasActive(chat.chatId, participant.participantId, at: time)
+        return .sent(id: messageId, absoluteTime: time)
+    }
+
+    /// An earlier message or event with the same ClientToken from the same participant: the same answer, no events.
+    func retry(
+        of clientToken: String?,
+        _ kind: String,
+        by participant: Participant,
+        in chat: ChatSession
+    ) throws(ChatError) -> ChatReply? {
+        guard let clientToken else { return nil }
+        guard clientToken.count <= 500 else { throw ChatError(.validation, "ClientToken is longer than 500") }
+        let key = "\(participant.participantId)/\(kind)/\(clientToken)"
+        guard let sent = chat.sentByClientToken[key] else { return nil }
+        return .sent(id: sent.id, absoluteTime: sent.time)
+    }
+
+    func checkContent(_ content: String?, required: Bool) throws(ChatError) {
+        let bytes = content?.utf8.count ?? 0
+        if required, bytes == 0 { throw ChatError(.validation, "Content must not be empty") }
+        guard bytes <= ContentTypes.maxContentBytes else {
+            throw ChatError(
+                .validation,
+                "Content is \(bytes) bytes; the limit is \(ContentTypes.maxContentBytes)"
+            )
+        }
+    }
+
+    mutating func sendEvent(
+        _ token: String,
+        _ contentType: String,
+        _ content: String?,
+        _ clientToken: String?
+    ) throws(ChatError) -> ChatReply {
+        let (chat, participant, _) = try connection(token)
+        if let reply = try retry(of: clientToken, "event", by: participant, in: chat) { return reply }
+        guard ContentTypes.clientEvents.contains(contentType) else {
+            throw ChatError(.validation, "ContentType \(contentType) is not an event a participant can send")
+        }
+        try checkContent(content, required: false)
+        var receiptFor: Identifier?
+        if contentType == ContentTypes.delivered || contentType == ContentTypes.read {
+            guard let messageId = ReceiptContent.messageId(in: content) else {
+                throw ChatError(.validation, "a receipt's Content must be {\"messageId\":\"<message id>\"}")
+            }
+            let active = chat.presentParticipants.filter { $0.role != .system }.count
+            guard active <= 2 else {
+                throw ChatError(.conflict, "receipts are not supported with more than two active participants")
+            }
+            guard let index = chat.itemIndex[messageId], chat.items[index].type == "MESSAGE" else {
+                throw ChatError(.validation, "message \(messageId) is not in this chat")
+            }
+            guard chat.items[index].participantId != participant.participantId else {
+                throw ChatError(.validation, "a participant cannot acknowledge its own message")
+            }
+            receiptFor = messageId
+        }
+        let eventId = newId()
+        let time = nextTimestamp
+        emit(
+            .eventSent(
+                EventSent(
+                    chatId: chat.chatId,
+                    contactId: chat.currentContactId,
+                    participantId: participant.participantId,
+                    eventId: eventId,
+                    contentType: contentType,
+                    content: content,
+                    receiptMessageId: receiptFor,
+                    clientToken: clientToken
+                )
+            )
+        )
+        return .sent(id: eventId, absoluteTime: time)
+    }
+
+    mutating func sendSystemMessage(
+        _ contactId: String,
+        _ displayName: String,
+        _ contentType: String,
+        _ content: String
+    ) throws(ChatError) -> ChatReply {
+        let chat = try activeChat(ofContact: contactId)
+        guard ContentTypes.supportable.contains(contentType) else {
+            throw ChatError(.validation, "ContentType \(contentType) cannot be sent as a message")
+        }
+        try checkContent(content, required: true)
+        let messageId = newId()
+        let time = nextTimestamp
+        emit(
+            .messageSent(
+                MessageSent(
+                    chatId: chat.chatId,
+                    contactId: chat.currentContactId,
+                    participantId: nil,
+                    systemDisplayName: displayName,
+                    messageId: messageId,
+                    contentType: contentType,
+                    content: content,
+                    clientToken: nil
+                )
+            )
+        )
+        return .sent(id: messageId, absoluteTime: time)
+    }
+
+    // MARK: - Leaving and ending
+
+    mutating func disconnectParticipant(_ token: String) throws(ChatError) -> ChatReply {
+        let (chat, participant, _) = try connection(token)
+        switch participant.role {
+        case .customer:
+            leave(chat.chatId, participant.participantId, .customerDisconnect)
+            endChat(chat.chatId, .customerDisconnect, at: now)
+        case .agent, .supervisor:
+            leave(chat.chatId, participant.participantId, .agentDisconnect)
+            agentsLeft(chat.chatId, reason: .agentDisconnect, at: now)
+        case .customBot, .system:
+            leave(chat.chatId, participant.participantId, .other)
+            roleTimersMayStop(chat.chatId)
+        }
+        return .done
+    }
+
+    /// After agents left: the chat goes on if another agent remains, moves to the disconnect flow if one is set, and
+    /// ends otherwise.
+    mutating func agentsLeft(_ chatId: Identifier, reason: DisconnectReason, at effectiveAt: Int64) {
+        guard let chat = state.chats[chatId] else { return }
+        if chat.presentParticipants.contains(where: { $0.role == .agent }) {
+            return
+        }
+        roleTimersMayStop(chatId)
+        if let flowId = chat.disconnectFlowId, let current = state.contacts[chat.currentContactId] {
+            emit(
+                .contactDisconnected(
+                    ContactDisconnected(contactId: current.contactId, reason: reason, effectiveAt: effectiveAt)
+                )
+            )
+            emit(
+                .contactStarted(
+                    ContactStarted(
+                        contactId: newId(),
+                        chatId: chatId,
+                        instanceId: chat.instanceId,
+                        flowId: flowId,
+                        initiationMethod: .disconnect,
+                        previousContactId: current.contactId,
+                        attributes: current.attributes,
+                        customerId: current.customerId
+                    )
+                )
+            )
+            emit(.eventHooksUpdated(EventHooksUpdated(chatId: chatId, customerRemainingFlowId: nil)))
+        } else {
+            endChat(chatId, reason, at: effectiveAt)
+        }
+    }
+
+    mutating func leave(_ chatId: Identifier, _ participantId: Identifier, _ reason: DisconnectReason) {
+        guard let chat = state.chats[chatId] else { return }
+        for key in state.timers.keys where key.chatId == chatId && key.participantId == participantId {
+            emit(.timerCancelled(TimerCancelled(key: key)))
+        }
+        emit(
+            .participantLeft(
+                ParticipantLeft(
+                    chatId: chatId,
+                    contactId: chat.currentContactId,
+                    participantId: participantId,
+                    reason: reason,
+                    itemId: newId()
+                )
+            )
+        )
+    }
+
+    /// Ends the chat: everyone still present leaves, the current segment and the chat end.
+    mutating func endChat(_ chatId: Identifier, _ reason: DisconnectReason, at effectiveAt: Int64) {
+        guard let chat = state.chats[chatId], chat.status == .active else { return }
+        let exitFirst = chat.disconnectOnCustomerExit
+        let present = chat.presentParticipants.sorted { left, right in
+            // DisconnectOnCustomerExit roles are dropped before the others.
+            exitFirst.contains(left.role) && !exitFirst.contains(right.role)
+        }
+        for participant in present { leave(chatId, participant.participantId, reason) }
+        if state.contacts[chat.currentContactId]?.status != .ended {
+            emit(
+                .contactDisconnected(
+                    ContactDisconnected(contactId: chat.currentContactId, reason: reason, effectiveAt: effectiveAt)
+                )
+            )
+        }
+        emit(
+            .chatEnded(
+                ChatEnded(
+                    chatId: chatId,
+                    contactId: chat.currentContactId,
+                    reason: reason,
+                    effectiveAt: effectiveAt,
+                    itemId: newId()
+                )
+            )
+        )
+    }
+
+    mutating func stopContact(_ instanceId: String, _ contactId: String) throws(ChatError) -> ChatReply {
+        try checkInstance(instanceId)
+        let contact = try contact(contactId, missing: .contactNotFound)
+        guard let chat = state.chats[contact.chatId], state.isActive(chat, at: now),
+            chat.currentContactId == contact.contactId
+        else {
+            throw ChatError(
+                .contactNotFound,
+                "contact \(contactId) is not active",
+                resourceId: contactId,
+                resourceType: "CONTACT"
+            )
+        }
+        endChat(chat.chatId, .api, at: now)
+        return .done
+    }
+
+    // MARK: - Attributes, hooks and timer settings
+
+    mutating func updateContactAttributes(
+        _ instanceId: String,
+        _ contactId: String,
+        _ attributes: [String: String]
+    ) throws(ChatError) -> ChatReply {
+        try checkInstance(instanceId)
+        let contact = try contact(contactId)
+        try AttributeRules.check(attributes, mergedInto: contact.attributes)
+        guard !attributes.isEmpty, attributes.contains(where: { contact.attributes[$0.key] != $0.value }) else {
+            return .done
+        }
+        emit(.attributesUpdated(AttributesUpdated(contactId: contact.contactId, attributes: attributes)))
+        return .done
+    }
+
+    mutating func setDisconnectFlow(_ contactId: String, _ flowId: String?) throws(ChatError) -> ChatReply {
+        let chat = try activeChat(ofContact: contactId)
+        if let flowId, !(1...500).contains(flowId.count) {
+            throw ChatError(.invalidParameter, "the flow id must be 1–500 characters")
+        }
+        guard chat.disconnectFlowId != flowId else { return .done }
+        emit(.eventHooksUpdated(EventHooksUpdated(chatId: chat.chatId, customerRemainingFlowId: flowId)))
+        return .done
+    }
+
+    mutating func updateParticipantRoleConfig(
+        _ instanceId: String,
+        _ contactId: String,
+        _ requests: [RoleTimerRequest]
+    ) throws(ChatError) -> ChatReply {
+        try checkInstance(instanceId)
+        let chat = try activeChat(ofContact: contactId)
+        guard ChatLimits.participantTimerConfigs.contains(requests.count) else {
+            throw ChatError(.invalidParameter, "ParticipantTimerConfigList must have 1–6 entries")
+        }
+        var settings: [ParticipantTimerSetting] = []
+        var seen: Set<String> = []
+        for request in requests {
+            guard let role = ParticipantRole(apiName: request.role), role == .customer || role == .agent else {
+                throw ChatError(.invalidParameter, "ParticipantRole must be CUSTOMER or AGENT, not \(request.role)")
+            }
+            guard let type = ParticipantTimerType(apiName: request.timerType) else {
+                throw ChatError(
+                    .invalidParameter,
+                    "TimerType must be IDLE or DISCONNECT_NONCUSTOMER, not \(request.timerType)"
+                )
+            }
+            guard seen.insert(ChatSession.timerSettingKey(role, type)).inserted else {
+                throw ChatError(.invalidParameter, "\(role) × \(type) appears more than once")
+            }
+            switch (request.minutes, request.unset) {
+            case (nil, true):
+                settings.append(ParticipantTimerSetting(role: role, type: type, minutes: nil))
+            case (let minutes?, false):
+                guard ChatLimits.participantTimerMinutes.contains(minutes) else {
+                    throw ChatError(
+                        .invalidParameter,
+                        "ParticipantTimerDurationInMinutes must be 2–480, not \(minutes)"
+                    )
+                }
+                settings.append(ParticipantTimerSetting(role: role, type: type, minutes: Int64(minutes)))
+            default:
+                throw ChatError(
+                    .invalidParameter,
+                    "TimerValue needs exactly one of ParticipantTimerDurationInMinutes and ParticipantTimerAction"
+                )
+            }
+        }
+        emit(.roleConfigUpdated(RoleConfigUpdated(chatId: chat.chatId, settings: settings)))
+        return .done
+    }
+
+    // MARK: - Role timers
+
+    /// Whether idle timers run: a customer together with an agent or a custom bot.
+    func roleTimersRun(_ chat: ChatSession) -> Bool {
+        let present = chat.presentParticipants
+        return present.contains { $0.role == .customer }
+            && present.contains { $0.role == .agent || $0.role == .customBot }
+    }
+
+    /// (Re)starts the timers of every human participant, from `base` (an agent or bot just joined).
+    mutating func restartRoleTimers(_ chatId: Identifier, base: Int64) {
+        guard let chat = state.chats[chatId], roleTimersRun(chat) else { return }
+        for participant in chat.presentParticipants where participant.role == .customer || participant.role == .agent {
+            armRoleTimer(chatId, participant.participantId, base: base)
+        }
+    }
+
+    /// Cancels the participant's idle and disconnect timers, then arms the first one its role has.
+    mutating func armRoleTimer(_ chatId: Identifier, _ participantId: Identifier, base: Int64) {
+        for kind in [TimerKind.participantIdle, .participantDisconnect] {
+            let key = TimerKey(kind, chat: chatId, participant: participantId)
+            if state.timers[key] != nil { emit(.timerCancelled(TimerCancelled(key: key))) }
+        }
+        guard let chat = state.chats[chatId], let participant = chat.participants[participantId] else { return }
+        let timers = chat.activeRoleTimers
+        if let minutes = timers[ChatSession.timerSettingKey(participant.role, .idle)] {
+            let key = TimerKey(.participantIdle, chat: chatId, participant: participantId)
+            emit(.timerArmed(TimerArmed(key: key, deadline: base + minutes * Duration.minute)))
+        } else if let minutes = timers[ChatSession.timerSettingKey(participant.role, .disconnectNonCustomer)] {
+            let key = TimerKey(.participantDisconnect, chat: chatId, participant: participantId)
+            emit(.timerArmed(TimerArmed(key: key, deadline: base + minutes * Duration.minute)))
+        }
+    }
+
+    /// A participant sent a message at `time`: it is no longer idle and its timers start over from that time.
+    mutating func participantWasActive(_ chatId: Identifier, _ participantId: Identifier, at time: Int64) {
+        guard let chat = state.chats[chatId], let participant = chat.participants[participantId] else { return }
+        if participant.idle {
+            emit(
+                .participantActivityChanged(
+                    ParticipantActivityChanged(
+                        chatId: chatId,
+                        participantId: participantId,
+                        change: .returned,
+                        eventId: newId()
+                    )
+                )
+            )
+        }
+        guard roleTimersRun(chat), participant.role == .customer || participant.role == .agent else { return }
+        armRoleTimer(chatId, participantId, base: time)
+    }
+
+    /// Stops every idle / disconnect timer of the chat when they no longer run.
+    mutating func roleTimersMayStop(_ chatId: Identifier) {
+        guard let chat = state.chats[chatId], !roleTimersRun(chat) else { return }
+        for key in state.timers.keys.sorted()
+        where key.chatId == chatId && (key.kind == .participantIdle || key.kind == .participantDisconnect) {
+            emit(.timerCancelled(TimerCancelled(key: key)))
+        }
+    }
+
+    // MARK: - Firing deadlines
+
+    mutating func fireDueTimers() -> ChatReply {
+        var fired = 0
+        // Each firing may arm further deadlines that are already due (after a long outage); fire until none is.
+        while fired < 100_000 {
+            guard
+                let (key, deadline) = state.timers.filter({ $0.value <= now })
+                    .min(by: { ($0.value, $0.key) < ($1.value, $1.key) })
+            else { break }
+            emit(.timerFired(TimerFired(key: key, deadline: deadline, firedAt: now)))
+            fired += 1
+            consequences(of: key, deadline: deadline)
+        }
+        return .timersFired(count: fired)
+    }
+
+    mutating func consequences(of key: TimerKey, deadline: Int64) {
+        guard let chat = state.chats[key.chatId], chat.status == .active else { return }
+        switch key.kind {
+        case .chatCeiling:
+            endChat(chat.chatId, .expired, at: deadline)
+        case .connectWindow:
+            if !chat.customerConnected { endChat(chat.chatId, .customerConnectionNotEstablished, at: deadline) }
+        case .participantIdle:
+            guard let participantId = key.participantId, let participant = chat.participants[participantId],
+                participant.isPresent
+            else { return }
+            emit(
+                .participantActivityChanged(
+                    ParticipantActivityChanged(
+                        chatId: chat.chatId,
+                        participantId: participantId,
+                        change: .idle,
+                        eventId: newId()
+                    )
+                )
+            )
+            let setting = ChatSession.timerSettingKey(participant.role, .disconnectNonCustomer)
+            if let minutes = chat.activeRoleTimers[setting] {
+                let next = TimerKey(.participantDisconnect, chat: chat.chatId, participant: participantId)
+                emit(.timerArmed(TimerArmed(key: next, deadline: deadline + minutes * Duration.minute)))
+            }
+        case .participantDisconnect:
+            guard let participantId = key.participantId else { return }
+            emit(
+                .participantActivityChanged(
+                    ParticipantActivityChanged(
+                        chatId: chat.chatId,
+                        participantId: participantId,
+                        change: .autoDisconnection,
+                        eventId: newId()
+                    )
+                )
+            )
+            let removed = chat.presentParticipants.filter { $0.role != .customer }
+            for participant in removed { leave(chat.chatId, participant.participantId, .idleDisconnect) }
+            roleTimersMayStop(chat.chatId)
+            if removed.contains(where: { $0.role == .agent }) {
+                agentsLeft(chat.chatId, reason: .idleDisconnect, at: deadline)
+            }
+        }
+    }
+}
+
+/// Reading the `messageId` out of a receipt's Content (`{"messageId":"…"}`).
+enum ReceiptContent {
+    static func messageId(in content: String?) -> Identifier? {
+        guard let content else { return nil }
+        // A deliberately small parser: one JSON object whose "messageId" member is a UUID string.
+        guard let keyRange = content.firstRange(of: "\"messageId\"") else { return nil }
+        let rest = content[keyRange.upperBound...].drop { $0 == " " }
+        guard rest.first == ":" else { return nil }
+        let value = rest.dropFirst().drop { $0 == " " }
+        guard value.first == "\"" else { return nil }
+        let text = value.dropFirst().prefix { $0 != "\"" }
+        guard content.trimmingWhitespace().hasPrefix("{"), content.trimmingWhitespace().hasSuffix("}") else {
+            return nil
+        }
+        return Identifier(String(text))
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> Substring {
+        let start = firstIndex { !$0.isWhitespace } ?? endIndex
+        let end = lastIndex { !$0.isWhitespace }.map { index(after: $0) } ?? start
+        return self[start..<max(start, end)]
+    }
+}
+
+/// The contact attribute rules: keys of alphanumerics, `-` and `_`; at most 32,768 UTF-8 bytes in all.
+public enum AttributeRules {
+    /// Throws `InvalidParameterException` unless `attributes`, merged into `existing`, obey the rules.
+    public static func check(_ attributes: [String: String], mergedInto existing: [String: String]) throws(ChatError) {
+        for (key, value) in attributes {
+            guard (1...ChatLimits.attributeFieldLength).contains(key.count) else {
+                throw ChatError(.invalidParameter, "attribute keys must be 1–32767 characters")
+            }
+            guard key.unicodeScalars.allSatisfy({ $0.isASCIIAlphanumeric || $0 == "-" || $0 == "_" }) else {
+                throw ChatError(
+                    .invalidParameter,
+                    "attribute key \"\(key.prefix(64))\" may contain only letters, digits, - and _"
+                )
+            }
+            guard value.count <= ChatLimits.attributeFieldLength else {
+                throw ChatError(.invalidParameter, "attribute \(key.prefix(64)) is longer than 32767 characters")
+            }
+        }
+        let merged = existing.merging(attributes) { _, new in new }
+        let total = merged.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
+        guard total <= ChatLimits.attributeBytes else {
+            throw ChatError(
+                .invalidParameter,
+                "contact attributes would total \(total) UTF-8 bytes; the limit is \(ChatLimits.attributeBytes)"
+            )
+        }
+    }
+}
+
+extension Unicode.Scalar {
+    var isASCIIAlphanumeric: Bool {
+        ("a"..."z").contains(self) || ("A"..."Z").contains(self) || ("0"..."9").contains(self)
+    }
+}

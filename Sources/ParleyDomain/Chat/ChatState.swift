@@ -1,0 +1,311 @@
+// The state exposes TreeDictionary (persistent, structurally shared maps), so importing ParleyDomain brings it along.
+@_exported import HashTreeCollections
+
+/// The instance a log belongs to.
+public struct InstanceSettings: Sendable, Equatable, Encodable {
+    /// The instance id.
+    public var instanceId: String
+    /// Concurrent active chats allowed.
+    public var concurrentActiveChats: Int64
+}
+
+/// The life of a contact segment.
+public enum ContactStatus: UInt8, Sendable, Encodable, CaseIterable, CustomStringConvertible {
+    /// Encodes as its name.
+    public func encode(to encoder: any Encoder) throws { try encodeDescription(self, to: encoder) }
+    /// Started; the customer has not created a connection yet.
+    case initiated = 1
+    /// The customer is connected.
+    case connected = 2
+    /// The segment ended.
+    case ended = 3
+
+    /// `INITIATED`, `CONNECTED` or `ENDED`.
+    public var description: String {
+        switch self {
+        case .initiated: "INITIATED"
+        case .connected: "CONNECTED"
+        case .ended: "ENDED"
+        }
+    }
+}
+
+/// One contact segment (what a contact record describes).
+public struct ContactRecord: Sendable, Equatable, Encodable {
+    /// The contact id.
+    public var contactId: Identifier
+    /// The chat it belongs to (its initial contact id).
+    public var chatId: Identifier
+    /// The instance.
+    public var instanceId: String
+    /// The flow it started in.
+    public var flowId: String
+    /// How it began.
+    public var initiationMethod: InitiationMethod
+    /// The segment before it.
+    public var previousContactId: Identifier?
+    /// The segment after it.
+    public var nextContactId: Identifier?
+    /// `RelatedContactId`.
+    public var relatedContactId: Identifier?
+    /// `CustomerId`.
+    public var customerId: String?
+    /// When it started (µs).
+    public var initiatedAt: Int64
+    /// When it ended (µs).
+    public var disconnectedAt: Int64?
+    /// Why it ended.
+    public var disconnectReason: DisconnectReason?
+    /// Contact attributes.
+    public var attributes: [String: String]
+    /// Where it is in its life.
+    public var status: ContactStatus
+    /// Billable messages sent while it was the current segment.
+    public var billableMessages: Int64
+}
+
+/// A participant of a chat.
+public struct Participant: Sendable, Equatable, Encodable {
+    /// Its id (stable for its whole life).
+    public var participantId: Identifier
+    /// Its role.
+    public var role: ParticipantRole
+    /// Its display name.
+    public var displayName: String
+    /// The token it creates connections with.
+    public var participantToken: String
+    /// When it joined (µs).
+    public var joinedAt: Int64
+    /// When it left (µs).
+    public var leftAt: Int64?
+    /// Why it left.
+    public var leftReason: DisconnectReason?
+    /// Open websockets, sorted.
+    public var openSockets: [Identifier]
+    /// Whether its idle timer fired and it has not been active since.
+    public var idle: Bool
+    /// Whether it marked itself connected (ConnectParticipant or the retired acknowledgement).
+    public var connected: Bool
+
+    /// Whether it is still in the chat.
+    public var isPresent: Bool { leftAt == nil }
+}
+
+/// A participant connection (CreateParticipantConnection).
+public struct Connection: Sendable, Equatable, Encodable {
+    /// Its id.
+    public var connectionId: Identifier
+    /// Whose it is.
+    public var participantId: Identifier
+    /// The connection token.
+    public var connectionToken: String
+    /// When the connection token expires (µs).
+    public var expiry: Int64
+    /// The websocket URL token.
+    public var websocketToken: String?
+    /// When the websocket URL stops working (µs).
+    public var websocketExpiry: Int64?
+}
+
+/// A delivered/read receipt of one recipient.
+public struct Receipt: Sendable, Equatable, Encodable {
+    /// When the message was delivered (µs).
+    public var deliveredAt: Int64?
+    /// When the message was read (µs).
+    public var readAt: Int64?
+}
+
+/// One transcript entry as stored; `TranscriptItemView` renders it in the participant API's shape.
+public struct TranscriptItem: Sendable, Equatable, Encodable {
+    /// `Id`.
+    public var id: Identifier
+    /// `AbsoluteTime` (µs).
+    public var timestamp: Int64
+    /// `Type`: `MESSAGE`, `EVENT`, `ATTACHMENT`.
+    public var type: String
+    /// `ContentType`.
+    public var contentType: String
+    /// `Content`.
+    public var content: String?
+    /// `ParticipantId`.
+    public var participantId: Identifier?
+    /// `DisplayName`.
+    public var displayName: String?
+    /// `ParticipantRole`.
+    public var role: ParticipantRole?
+    /// The contact segment current when the item was created.
+    public var contactId: Identifier
+    /// Receipts by recipient participant.
+    public var receipts: [Identifier: Receipt]
+}
+
+/// Whether a chat is still going.
+public enum ChatStatus: UInt8, Sendable, Encodable, CustomStringConvertible {
+    /// Encodes as its name.
+    public func encode(to encoder: any Encoder) throws { try encodeDescription(self, to: encoder) }
+    /// The chat is going.
+    case active = 1
+    /// The chat ended.
+    case ended = 2
+
+    /// `ACTIVE` or `ENDED`.
+    public var description: String { self == .active ? "ACTIVE" : "ENDED" }
+}
+
+/// A chat: its contact segments, participants, connections and transcript.
+public struct ChatSession: Sendable, Equatable, Encodable {
+    /// The chat's id: its initial contact id.
+    public var chatId: Identifier
+    /// The instance.
+    public var instanceId: String
+    /// The segment that is current.
+    public var currentContactId: Identifier
+    /// Every segment, oldest first.
+    public var contactIds: [Identifier]
+    /// Active or ended.
+    public var status: ChatStatus
+    /// When it started (µs).
+    public var startedAt: Int64
+    /// The duration ceiling (µs): the chat never outlives it.
+    public var expiresAt: Int64
+    /// When it ended (µs).
+    public var endedAt: Int64?
+    /// Why it ended.
+    public var endReason: DisconnectReason?
+    /// `ChatDurationInMinutes`.
+    public var durationMinutes: Int64
+    /// `SupportedMessagingContentTypes`.
+    public var supportedContentTypes: [String]
+    /// `ParticipantConfiguration.ResponseMode`.
+    public var responseMode: ResponseMode?
+    /// `DisconnectOnCustomerExit`.
+    public var disconnectOnCustomerExit: [ParticipantRole]
+    /// The customer.
+    public var customerParticipantId: Identifier
+    /// Participants by id.
+    public var participants: [Identifier: Participant]
+    /// Connections by id.
+    public var connections: [Identifier: Connection]
+    /// The transcript, in time order.
+    public var items: [TranscriptItem]
+    /// Item positions by id.
+    public var itemIndex: [Identifier: Int]
+    /// Persistent-chat details.
+    public var rehydration: Rehydration?
+    /// Stored timer settings, "ROLE/TYPE" → minutes.
+    public var roleTimers: [String: Int64]
+    /// The settings in force (taken from `roleTimers` when an agent or bot joins).
+    public var activeRoleTimers: [String: Int64]
+    /// The flow to run when the agent leaves and the customer remains.
+    public var disconnectFlowId: String?
+    /// Whether the customer ever created a connection.
+    public var customerConnected: Bool
+    /// Messages and events by "participant/ClientToken", for idempotent retries.
+    public var sentByClientToken: [String: SentRecord]
+    /// The `ClientToken` and request digest of StartChatContact.
+    public var startClientToken: String?
+    /// Digest of the StartChatContact request.
+    public var startRequestDigest: [UInt8]
+    /// Billable messages in the chat.
+    public var billableMessages: Int64
+
+    /// Whether the chat accepts actions at `now`: not ended, and not past its ceiling. Decisions use
+    /// `ChatState.isActive(_:at:)`, which also ends a chat whose connect window is due.
+    public func isActive(at now: Int64) -> Bool { status == .active && now < expiresAt }
+
+    /// Participants still in the chat.
+    public var presentParticipants: [Participant] {
+        participants.values.filter(\.isPresent).sorted { $0.joinedAt < $1.joinedAt }
+    }
+
+    /// The key of a role timer setting.
+    public static func timerSettingKey(_ role: ParticipantRole, _ type: ParticipantTimerType) -> String {
+        "\(role)/\(type)"
+    }
+}
+
+/// What a SendMessage or SendEvent retry with the same ClientToken answers.
+public struct SentRecord: Sendable, Equatable, Encodable {
+    /// The message or event id.
+    public var id: Identifier
+    /// Its `AbsoluteTime` (µs).
+    public var time: Int64
+}
+
+/// Billable messages per instance and UTC month ("2026-11").
+public struct BillingMeter: Sendable, Equatable, Encodable {
+    /// Messages by month.
+    public var messagesByMonth: [String: Int64] = [:]
+    /// Messages in all.
+    public var totalMessages: Int64 = 0
+}
+
+/// Where a token leads.
+public struct TokenTarget: Sendable, Equatable, Encodable {
+    /// The chat.
+    public var chatId: Identifier
+    /// The participant.
+    public var participantId: Identifier
+    /// The connection, for connection and websocket tokens.
+    public var connectionId: Identifier?
+}
+
+/// Every projection of the chat domain, folded from events by `ChatMachine.apply`.
+public struct ChatState: Sendable, Equatable {
+    /// The instance, once configured.
+    public var instance: InstanceSettings?
+    /// Contact segments by id.
+    public var contacts: TreeDictionary<Identifier, ContactRecord> = [:]
+    /// Chats by id (initial contact id).
+    public var chats: TreeDictionary<Identifier, ChatSession> = [:]
+    /// Participant tokens of present participants.
+    public var participantTokens: TreeDictionary<String, TokenTarget> = [:]
+    /// Connection tokens (they stay valid for reading transcripts until they expire).
+    public var connectionTokens: TreeDictionary<String, TokenTarget> = [:]
+    /// Websocket URL tokens.
+    public var websocketTokens: TreeDictionary<String, TokenTarget> = [:]
+    /// StartChatContact ClientTokens → contact id.
+    public var startTokens: TreeDictionary<String, Identifier> = [:]
+    /// Open deadlines (the timer projection).
+    public var timers: TreeDictionary<TimerKey, Int64> = [:]
+    /// Timers that fired, in all.
+    public var timersFired: Int64 = 0
+    /// The billing meter.
+    public var billing = BillingMeter()
+    /// Chats not yet ended.
+    public var activeChats: Int64 = 0
+    /// The timestamp of the last event applied (µs).
+    public var lastTimestamp: Int64 = 0
+    /// Events applied.
+    public var eventCount: Int64 = 0
+
+    /// An empty state.
+    public init() {}
+
+    /// Whether `chat` accepts actions at `now`: not ended, not past its ceiling, and not past its connect window
+    /// without a customer connection. A deadline that is due counts even before the scheduler fires it.
+    public func isActive(_ chat: ChatSession, at now: Int64) -> Bool {
+        guard chat.isActive(at: now) else { return false }
+        guard !chat.customerConnected, let window = timers[TimerKey(.connectWindow, chat: chat.chatId)] else {
+            return true
+        }
+        return now < window
+    }
+
+    /// Chats active at `now`: `activeChats` less those whose ceiling or connect window is due but not fired yet.
+    public func activeChatCount(at now: Int64) -> Int64 {
+        var overdue: Set<Identifier> = []
+        for (key, deadline) in timers where deadline <= now {
+            guard key.kind == .chatCeiling || key.kind == .connectWindow, let chat = chats[key.chatId],
+                chat.status == .active, !isActive(chat, at: now)
+            else { continue }
+            overdue.insert(key.chatId)
+        }
+        return activeChats - Int64(overdue.count)
+    }
+
+    /// The chat a contact belongs to.
+    public func chat(ofContact contactId: Identifier) -> ChatSession? {
+        contacts[contactId].flatMap { chats[$0.chatId] }
+    }
+}

@@ -1,0 +1,126 @@
+/// What a deadline is for. The mechanism is general: flows (Wait) and routing (offer, after-contact work) add
+/// kinds of their own.
+public enum TimerKind: UInt8, Sendable, Encodable, CaseIterable, CustomStringConvertible {
+    /// Encodes as the API spelling.
+    public func encode(to encoder: any Encoder) throws { try encodeDescription(self, to: encoder) }
+
+    /// The chat duration ceiling (`ChatDurationInMinutes`); ends the chat with `EXPIRED`.
+    case chatCeiling = 1
+    /// The customer must create a connection within 5 minutes of the start.
+    case connectWindow = 2
+    /// A human participant's idle timer (UpdateParticipantRoleConfig `IDLE`).
+    case participantIdle = 3
+    /// A human participant's auto-disconnect timer (`DISCONNECT_NONCUSTOMER`).
+    case participantDisconnect = 4
+
+    /// A readable name.
+    public var description: String {
+        switch self {
+        case .chatCeiling: "chatCeiling"
+        case .connectWindow: "connectWindow"
+        case .participantIdle: "participantIdle"
+        case .participantDisconnect: "participantDisconnect"
+        }
+    }
+}
+
+/// Names one deadline: its kind, the chat it belongs to and, for participant timers, the participant.
+public struct TimerKey: Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// What the deadline is for.
+    public var kind: TimerKind
+    /// The chat (its initial contact id).
+    public var chatId: Identifier
+    /// The participant, for participant timers.
+    public var participantId: Identifier?
+
+    /// Creates a key.
+    public init(_ kind: TimerKind, chat chatId: Identifier, participant participantId: Identifier? = nil) {
+        self.kind = kind
+        self.chatId = chatId
+        self.participantId = participantId
+    }
+
+    /// `kind/chat[/participant]`.
+    public var description: String {
+        var text = "\(kind)/\(chatId)"
+        if let participantId { text += "/\(participantId)" }
+        return text
+    }
+
+    /// Orders by chat, kind, then participant (a stable order for firing and hashing).
+    public static func < (lhs: TimerKey, rhs: TimerKey) -> Bool {
+        if lhs.chatId != rhs.chatId { return lhs.chatId < rhs.chatId }
+        if lhs.kind != rhs.kind { return lhs.kind.rawValue < rhs.kind.rawValue }
+        switch (lhs.participantId, rhs.participantId) {
+        case (nil, nil): return false
+        case (nil, _): return true
+        case (_, nil): return false
+        case (let left?, let right?): return left < right
+        }
+    }
+
+    func encode(into writer: inout BinaryWriter) {
+        writer.write(enumeration: kind)
+        writer.write(identifier: chatId)
+        writer.write(optionalIdentifier: participantId)
+    }
+
+    static func decode(from reader: inout BinaryReader) throws(DecodeError) -> TimerKey {
+        let kind = try reader.readEnumeration(TimerKind.self)
+        let chat = try reader.readIdentifier()
+        return TimerKey(kind, chat: chat, participant: try reader.readOptionalIdentifier())
+    }
+}
+
+extension TimerKey: Encodable, CodingKeyRepresentable {
+    /// The key as a dictionary key in JSON (its description).
+    public var codingKey: any CodingKey { PlainCodingKey(description) }
+
+    /// Keys are only ever encoded (for hashes and dumps).
+    public init?<T: CodingKey>(codingKey: T) { nil }
+
+    /// Encodes as its description.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
+/// A string coding key.
+struct PlainCodingKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ string: String) { stringValue = string }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+extension Identifier: Codable, CodingKeyRepresentable {
+    /// The identifier as a dictionary key in JSON (its UUID text).
+    public var codingKey: any CodingKey { PlainCodingKey(description) }
+
+    /// Parses a UUID dictionary key.
+    public init?<T: CodingKey>(codingKey: T) { self.init(codingKey.stringValue) }
+
+    /// Encodes as UUID text.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+
+    /// Decodes UUID text.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let value = Identifier(text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a UUID: \(text)")
+        }
+        self = value
+    }
+}
+
+/// Encodes `value` as its description (enumerations render as their API spelling in JSON).
+func encodeDescription(_ value: some CustomStringConvertible, to encoder: any Encoder) throws {
+    var container = encoder.singleValueContainer()
+    try container.encode(value.description)
+}
