@@ -16,15 +16,17 @@ deps:
 build: deps
 	$(SWIFT) build $(STRICT)
 
-## Build, then append the demo chat events to $(DATA), verify the log and show it.
+## Build, then run a scripted chat through the engine into $(DATA), verify the log, show its events and state.
 run: build
 	@mkdir -p $(DATA)
-	@echo "== appending Tools/demo/chat-events.jsonl to $(DATA)"
-	.build/debug/parley log append $(DATA) < Tools/demo/chat-events.jsonl
+	@echo "== one demo chat through the engine (parley demo $(DATA))"
+	.build/debug/parley demo $(DATA)
 	.build/debug/parley log verify $(DATA)
 	.build/debug/parley log stats $(DATA)
-	@echo "== first records (parley log dump $(DATA) --limit 3)"
-	.build/debug/parley log dump $(DATA) --limit 3
+	@echo "== the last chat's events (parley log dump $(DATA))"
+	.build/debug/parley log dump $(DATA) | tail -n 18
+	@echo "== the state rebuilt from the log (parley replay $(DATA))"
+	.build/debug/parley replay $(DATA)
 
 ## Every check CI runs: formatting, a warnings-as-errors build, and all tests.
 test: deps lint

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import EventLog
 import Foundation
+import ParleyDomain
 
 /// `parley log …`: work with the segment log directly.
 struct LogCommand: ParsableCommand {
@@ -98,7 +99,12 @@ extension LogCommand {
 
     struct Dump: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print records as JSON lines: sequence, timestamp, type tag and payload (base64)."
+            abstract: "Print records as JSON lines: sequence, timestamp, event type and the event's fields.",
+            discussion: """
+                Domain events (tags from 0x0100) are decoded and shown by name with their fields. Other records \
+                (e.g. text appended with `parley log append`) show their tag and payload as base64 (and as text \
+                when it is UTF-8). A record that fails to decode is shown with its error and raw payload.
+                """
         )
 
         @Argument(help: "The data directory.")
@@ -120,8 +126,8 @@ extension LogCommand {
             guard remaining > 0 else { return }
             var out = ""
             let body: (RecordView) throws -> Bool = { record in
-                out += "{\"sequence\":\(record.sequence),\"timestamp\":\"\(LogTime.iso8601(record.timestamp))\","
-                out += "\"type\":\(record.type),\"payload\":\"\(Data(record.payload).base64EncodedString())\"}\n"
+                out += EventRendering.jsonLine(record)
+                out += "\n"
                 if out.utf8.count > 1 << 16 {
                     FileHandle.standardOutput.write(Data(out.utf8))
                     out = ""
