@@ -102,7 +102,8 @@ private final class DataDirectory: Sendable {
             #expect(record["sequence"] as? Int == index + 1)
             let payload = Data(base64Encoded: record["payload"] as? String ?? "") ?? Data()
             #expect(String(decoding: payload, as: UTF8.self) == (index < 500 ? lines[index] : "one more"))
-            #expect(record["type"] as? Int == (index < 500 ? 0 : 7))
+            #expect(record["tag"] as? Int == (index < 500 ? 0 : 7), "records below 0x0100 are not domain events")
+            #expect(record["text"] as? String == (index < 500 ? lines[index] : "one more"))
             #expect(LogTime.parse(record["timestamp"] as? String ?? "") != nil)
         }
 
@@ -173,4 +174,122 @@ private final class DataDirectory: Sendable {
         #expect(durability.status != 0)
         #expect(durability.stderr.contains("--durability must be always, none or interval:MS"))
     }
+}
+
+/// The chat commands: demo, dump of decoded events, replay summaries, and overdue timers after a crash.
+@Suite struct ParleyChatCommandTests {
+    private func json(_ text: String) throws -> [String: Any] {
+        let object = try JSONSerialization.jsonObject(with: Data(text.utf8))
+        guard let dictionary = object as? [String: Any] else { throw CLITestError("not a JSON object: \(text)") }
+        return dictionary
+    }
+
+    @Test func demoDumpAndReplayShowDecodedEventsAndState() throws {
+        let data = DataDirectory()
+        let demo = try Parley.run(["demo", data.path, "--at", "2026-03-01T09:00:00Z"])
+        #expect(demo.status == 0, "\(demo.stderr)")
+        let dump = try Parley.run(["log", "dump", data.path])
+        #expect(dump.status == 0)
+        let lines = dump.stdout.split(separator: "\n").map(String.init)
+        let types = try lines.map { try json($0)["type"] as? String ?? "?" }
+        #expect(types.first == "InstanceConfigured")
+        #expect(types.contains("ContactStarted"))
+        #expect(types.contains("MessageSent"))
+        #expect(types.last == "ChatEnded")
+        #expect(!dump.stdout.contains("\"payload\""), "domain events are shown decoded, not as base64")
+        let started = try json(lines[1])
+        let event = started["event"] as? [String: Any]
+        #expect((event?["attributes"] as? [String: String]) == ["language": "en", "tier": "gold"])
+        #expect(event?["initiationMethod"] as? String == "API")
+
+        let replay = try Parley.run(["replay", data.path])
+        #expect(replay.status == 0, "\(replay.stderr)")
+        let summary = try json(replay.stdout)
+        #expect((summary["contactsByState"] as? [String: Int]) == ["ENDED": 1])
+        #expect((summary["billableMessagesByMonth"] as? [String: Int]) == ["2026-03": 3])
+        let hash = (summary["stateHash"] as? [String: Any])?["combined"] as? String
+        #expect(hash?.count == 64)
+
+        // As of an instant before the agent joined, the contact is connected and active.
+        let early = try Parley.run(["replay", data.path, "--until", "2026-03-01T09:00:00.000003Z"])
+        let earlySummary = try json(early.stdout)
+        #expect((earlySummary["chatsByState"] as? [String: Int]) == ["ACTIVE": 1])
+        #expect(earlySummary["position"] as? Int ?? 0 < summary["position"] as? Int ?? 0)
+
+        let again = try Parley.run(["replay", data.path])
+        #expect(again.stdout == replay.stdout, "replay is deterministic")
+
+        let bad = try Parley.run(["replay", data.path, "--until", "yesterday"])
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("--until must be an ISO 8601 instant"))
+    }
+
+    /// A server is killed (SIGKILL) while a chat is active; its ceiling passes while nothing runs. Replaying as of
+    /// a later instant reports the ceiling as overdue and never shows the chat active; firing after the restart
+    /// records the deadline and the firing time, and the chat ends as of its deadline.
+    @Test func killedBetweenDeadlineAndFiring() throws {
+        let data = DataDirectory()
+        let process = Process()
+        process.executableURL = Parley.executable
+        process.arguments = [
+            "demo", data.path, "--at", "2026-01-01T00:00:00Z", "--duration", "60", "--leave-open",
+        ]
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var printed = Data()
+        while !String(decoding: printed, as: UTF8.self).contains("\n") {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            printed.append(chunk)
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal)
+        let line = String(decoding: printed, as: UTF8.self)
+        #expect(line.hasPrefix("contact "), "\(line)")
+
+        let before = try json(try Parley.run(["replay", data.path, "--until", "2026-01-01T00:59:59Z"]).stdout)
+        #expect((before["chatsByState"] as? [String: Int]) == ["ACTIVE": 1])
+        #expect((before["overdueTimers"] as? [Any])?.isEmpty == true)
+
+        let after = try json(try Parley.run(["replay", data.path, "--until", "2026-01-01T02:00:00Z"]).stdout)
+        #expect((after["chatsByState"] as? [String: Int]) == ["ENDED": 1])
+        #expect((after["contactsByState"] as? [String: Int]) == ["ENDED": 1])
+        #expect(after["chatsEndedByOverdueTimers"] as? Int == 1)
+        let overdue = after["overdueTimers"] as? [[String: String]] ?? []
+        #expect(overdue.count == 1)
+        #expect(overdue.first?["deadline"] == "2026-01-01T01:00:00.000Z")
+        #expect(overdue.first?["timer"]?.hasPrefix("chatCeiling/") == true)
+
+        let listed = try Parley.run(["timers", data.path, "--at", "2026-01-01T03:00:00Z"])
+        #expect(listed.stdout.contains("2026-01-01T01:00:00.000Z  OVERDUE  chatCeiling/"))
+
+        // The restart fires the overdue ceiling at once. (The chat started 1 µs after the instance was configured.)
+        let fired = try Parley.run(["timers", data.path, "--fire", "--at", "2026-01-01T03:00:00Z"])
+        #expect(fired.status == 0, "\(fired.stderr)")
+        #expect(fired.stdout.hasPrefix("fired 1 timer command(s)"))
+        let dump = try Parley.run(["log", "dump", data.path]).stdout.split(separator: "\n").map(String.init)
+        let firing = try dump.map { try json($0) }.first { $0["type"] as? String == "TimerFired" }
+        let event = firing?["event"] as? [String: Any]
+        #expect(event?["deadline"] as? Int == 1_767_229_200_000_001)
+        #expect(event?["firedAt"] as? Int == 1_767_236_400_000_000)
+        let ended = try dump.map { try json($0) }.first { $0["type"] as? String == "ChatEnded" }
+        let endedEvent = ended?["event"] as? [String: Any]
+        #expect(endedEvent?["reason"] as? String == "EXPIRED")
+        #expect(endedEvent?["effectiveAt"] as? Int == 1_767_229_200_000_001)
+
+        let final = try json(try Parley.run(["replay", data.path]).stdout)
+        #expect((final["chatsByState"] as? [String: Int]) == ["ENDED": 1])
+        #expect((final["overdueTimers"] as? [Any])?.isEmpty == true)
+        #expect(final["openTimers"] as? Int == 0)
+    }
+}
+
+struct CLITestError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }
