@@ -146,6 +146,9 @@ import Testing
                     return true
                 }
                 tags.insert(record.type)
+                if case .participantLeft(let left) = event {
+                    #expect(left.effectiveAt == nil, "a version-1 ParticipantLeft upcasts with no effectiveAt")
+                }
                 decoded.append((record.timestamp, event))
                 // While an event type is still at version 1, re-encoding must give the stored bytes back.
                 if type(of: event.payload).currentVersion == 1 {

@@ -358,6 +358,29 @@ private func participantTimers(_ harness: ChatHarness, _ chat: Identifier) -> [T
         #expect(try harness.replayMatches())
     }
 
+    /// After a long outage the transcript and the participants show the chat ending at its ceiling, not when the
+    /// overdue timer finally fired.
+    @Test func lateFiringDatesTheEndAtTheDeadline() throws {
+        var harness = ChatHarness()
+        let (chat, _) = try harness.startConnectedChat(ChatHarness.request { $0.chatDurationInMinutes = 60 })
+        let (agentId, _) = try harness.joinAgent(chat.contactId)
+        let deadline = try #require(harness.state.timers[TimerKey(.chatCeiling, chat: chat.contactId)])
+        harness.advance(3 * Duration.day)
+        #expect(harness.fireTimers() == 1)
+        let session = try harness.chat(chat.contactId)
+        #expect(session.participants[agentId]?.leftAt == deadline)
+        #expect(session.participants[chat.participantId]?.leftAt == deadline)
+        let tail = session.items.suffix(3)
+        #expect(
+            tail.map(\.contentType) == [
+                ContentTypes.participantLeft, ContentTypes.participantLeft, ContentTypes.chatEnded,
+            ]
+        )
+        #expect(tail.allSatisfy { $0.timestamp == deadline })
+        #expect(harness.log.last.map { $0.timestamp } ?? 0 > deadline + 2 * Duration.day)
+        #expect(try harness.replayMatches())
+    }
+
     /// A message that arrives after an auto-disconnect deadline, before the scheduler fired it, must not reset the
     /// timer: the due deadline fires first, the agent is gone and the chat has ended, so the message is refused.
     @Test func aMessageAfterADueDeadlineDoesNotCancelIt() throws {

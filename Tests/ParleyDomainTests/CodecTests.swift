@@ -267,3 +267,30 @@ private struct NoteAdded: VersionedEvent {
         }
     }
 }
+
+@Suite struct EventVersionTests {
+    @Test func participantLeftVersion2CarriesEffectiveAtAndVersion1UpcastsWithout() throws {
+        let chat = Identifier(high: 1, low: 2)
+        var event = ParticipantLeft(
+            chatId: chat,
+            contactId: chat,
+            participantId: Identifier(high: 3, low: 4),
+            reason: .expired,
+            itemId: Identifier(high: 5, low: 6),
+            effectiveAt: 1_767_229_200_000_001
+        )
+        let (tag, payload) = EventCodec.encode(event)
+        #expect(tag == 0x0103)
+        #expect(payload.first == 2)
+        #expect(try EventCodec.decode(ParticipantLeft.self, payload: payload) == event)
+        // A version-1 payload is the version-2 one without the trailing optional.
+        var v1 = Array(payload.dropLast(payload.count - (1 + 16 + 16 + 16 + 1 + 16)))
+        v1[0] = 1
+        event.effectiveAt = nil
+        #expect(try EventCodec.decode(ParticipantLeft.self, payload: v1) == event)
+        // Version 3 does not exist yet.
+        var future = payload
+        future[0] = 3
+        #expect(throws: DecodeError.self) { try EventCodec.decode(ParticipantLeft.self, payload: future) }
+    }
+}

@@ -48,8 +48,9 @@ extension ChatMachine {
             if let token = state.chats[event.chatId]?.participants[event.participantId]?.participantToken {
                 state.participantTokens[token] = nil
             }
+            let effective = event.effectiveAt ?? timestamp
             updateChat(event.chatId, in: &state) { chat in
-                chat.participants[event.participantId]?.leftAt = timestamp
+                chat.participants[event.participantId]?.leftAt = effective
                 chat.participants[event.participantId]?.leftReason = event.reason
                 chat.participants[event.participantId]?.openSockets = []
                 chat.participants[event.participantId]?.idle = false
@@ -60,7 +61,7 @@ extension ChatMachine {
                         chat,
                         event.participantId,
                         event.contactId,
-                        timestamp
+                        effective
                     ),
                     to: &chat
                 )
@@ -262,7 +263,8 @@ extension ChatMachine {
         for connection in chat.connections.values {
             if let token = connection.websocketToken { state.websocketTokens[token] = nil }
         }
-        var item = eventItem(event.itemId, ContentTypes.chatEnded, chat, nil, event.contactId, timestamp)
+        // The item shows when the chat ended: the deadline for a late timer (items stay in time order, below).
+        var item = eventItem(event.itemId, ContentTypes.chatEnded, chat, nil, event.contactId, event.effectiveAt)
         item.role = .system
         appendItem(item, to: &chat)
         state.chats[event.chatId] = chat
@@ -304,7 +306,10 @@ extension ChatMachine {
         )
     }
 
+    /// Appends a transcript item, never earlier than the item before it.
     private static func appendItem(_ item: TranscriptItem, to chat: inout ChatSession) {
+        var item = item
+        if let last = chat.items.last, item.timestamp < last.timestamp { item.timestamp = last.timestamp }
         chat.itemIndex[item.id] = chat.items.count
         chat.items.append(item)
     }

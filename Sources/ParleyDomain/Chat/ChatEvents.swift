@@ -267,10 +267,12 @@ public struct ParticipantJoined: VersionedEvent, Encodable {
 }
 
 /// A participant left the chat.
+///
+/// Version 2 added `effectiveAt`; version-1 records decode with it nil (the record's own time).
 public struct ParticipantLeft: VersionedEvent, Encodable {
     public static let tag: UInt16 = 0x0103
     public static let name = "ParticipantLeft"
-    public static let currentVersion: UInt8 = 1
+    public static let currentVersion: UInt8 = 2
     /// The chat.
     public var chatId: Identifier
     /// The contact segment it left from.
@@ -281,6 +283,8 @@ public struct ParticipantLeft: VersionedEvent, Encodable {
     public var reason: DisconnectReason
     /// The transcript item announcing it.
     public var itemId: Identifier
+    /// When it took effect (µs) when that is earlier than the record (a timer fired late); nil = the record's time.
+    public var effectiveAt: Int64?
 
     /// Creates the event.
     public init(
@@ -288,13 +292,15 @@ public struct ParticipantLeft: VersionedEvent, Encodable {
         contactId: Identifier,
         participantId: Identifier,
         reason: DisconnectReason,
-        itemId: Identifier
+        itemId: Identifier,
+        effectiveAt: Int64? = nil
     ) {
         self.chatId = chatId
         self.contactId = contactId
         self.participantId = participantId
         self.reason = reason
         self.itemId = itemId
+        self.effectiveAt = effectiveAt
     }
 
     public func encode(into writer: inout BinaryWriter) {
@@ -303,16 +309,19 @@ public struct ParticipantLeft: VersionedEvent, Encodable {
         writer.write(identifier: participantId)
         writer.write(enumeration: reason)
         writer.write(identifier: itemId)
+        writer.write(optionalInt: effectiveAt)
     }
 
     public static func decode(version: UInt8, from reader: inout BinaryReader) throws(DecodeError) -> Self {
-        Self(
+        var event = Self(
             chatId: try reader.readIdentifier(),
             contactId: try reader.readIdentifier(),
             participantId: try reader.readIdentifier(),
             reason: try reader.readEnumeration(DisconnectReason.self),
             itemId: try reader.readIdentifier()
         )
+        if version >= 2 { event.effectiveAt = try reader.readOptionalInt() }
+        return event
     }
 }
 

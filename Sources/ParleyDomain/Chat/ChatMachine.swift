@@ -536,7 +536,13 @@ struct Transaction {
         }
     }
 
-    mutating func leave(_ chatId: Identifier, _ participantId: Identifier, _ reason: DisconnectReason) {
+    /// The participant leaves; `effectiveAt` is the deadline when a timer caused it (nil: now).
+    mutating func leave(
+        _ chatId: Identifier,
+        _ participantId: Identifier,
+        _ reason: DisconnectReason,
+        at effectiveAt: Int64? = nil
+    ) {
         guard let chat = state.chats[chatId] else { return }
         for key in state.timers.keys where key.chatId == chatId && key.participantId == participantId {
             emit(.timerCancelled(TimerCancelled(key: key)))
@@ -548,7 +554,8 @@ struct Transaction {
                     contactId: chat.currentContactId,
                     participantId: participantId,
                     reason: reason,
-                    itemId: newId()
+                    itemId: newId(),
+                    effectiveAt: effectiveAt.flatMap { $0 < now ? $0 : nil }
                 )
             )
         )
@@ -562,7 +569,7 @@ struct Transaction {
             // DisconnectOnCustomerExit roles are dropped before the others.
             exitFirst.contains(left.role) && !exitFirst.contains(right.role)
         }
-        for participant in present { leave(chatId, participant.participantId, reason) }
+        for participant in present { leave(chatId, participant.participantId, reason, at: effectiveAt) }
         if state.contacts[chat.currentContactId]?.status != .ended {
             emit(
                 .contactDisconnected(
@@ -792,7 +799,7 @@ struct Transaction {
                 )
             )
             let removed = chat.presentParticipants.filter { $0.role != .customer }
-            for participant in removed { leave(chat.chatId, participant.participantId, .idleDisconnect) }
+            for participant in removed { leave(chat.chatId, participant.participantId, .idleDisconnect, at: deadline) }
             roleTimersMayStop(chat.chatId)
             if removed.contains(where: { $0.role == .agent }) {
                 agentsLeft(chat.chatId, reason: .idleDisconnect, at: deadline)
