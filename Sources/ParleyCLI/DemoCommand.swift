@@ -62,9 +62,12 @@ struct DemoCommand: AsyncParsableCommand {
             _ = try await engine.submit(.configureInstance(instanceId: instance, concurrentActiveChats: 500)).get()
         }
         let instanceId = configured ?? instance
+        if engine.snapshot.state.flows[SampleFlows.inboundId] == nil {
+            for command in SampleFlows.setup(instanceId: instanceId) { _ = try await engine.submit(command).get() }
+        }
         let start = StartChatContactRequest(
             instanceId: instanceId,
-            contactFlowId: "demo-inbound-flow",
+            contactFlowId: SampleFlows.inboundId,
             displayName: "Ana",
             attributes: ["language": "en", "tier": "gold"],
             initialMessage: .init(contentType: ContentTypes.plainText, content: "Hi, my order has not arrived."),
@@ -80,7 +83,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
         guard
             case .participantJoined(_, let agentToken) = try await engine.submit(
-                .joinAgent(contactId: chat.contactId.description, displayName: "Sam")
+                .joinAgent(contactId: chat.contactId.description, displayName: "Sam", agentId: "agent-sam")
             ).get()
         else { return }
         let agent = try await connection(engine, agentToken)

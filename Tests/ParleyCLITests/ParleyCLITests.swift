@@ -197,7 +197,7 @@ private final class DataDirectory: Sendable {
         #expect(types.contains("MessageSent"))
         #expect(types.last == "ChatEnded")
         #expect(!dump.stdout.contains("\"payload\""), "domain events are shown decoded, not as base64")
-        let started = try json(lines[1])
+        let started = try lines.map { try json($0) }.first { $0["type"] as? String == "ContactStarted" } ?? [:]
         let event = started["event"] as? [String: Any]
         #expect((event?["attributes"] as? [String: String]) == ["language": "en", "tier": "gold"])
         #expect(event?["initiationMethod"] as? String == "API")
@@ -206,12 +206,13 @@ private final class DataDirectory: Sendable {
         #expect(replay.status == 0, "\(replay.stderr)")
         let summary = try json(replay.stdout)
         #expect((summary["contactsByState"] as? [String: Int]) == ["ENDED": 1])
-        #expect((summary["billableMessagesByMonth"] as? [String: Int]) == ["2026-03": 3])
+        #expect((summary["billableMessagesByMonth"] as? [String: Int]) == ["2026-03": 4], "greeting + 3 messages")
         let hash = (summary["stateHash"] as? [String: Any])?["combined"] as? String
         #expect(hash?.count == 64)
 
-        // As of an instant before the agent joined, the contact is connected and active.
-        let early = try Parley.run(["replay", data.path, "--until", "2026-03-01T09:00:00.000003Z"])
+        // As of the instant the chat started, it is active.
+        let startedAt = try lines.map { try json($0) }.first { $0["type"] as? String == "ContactStarted" }?["timestamp"]
+        let early = try Parley.run(["replay", data.path, "--until", startedAt as? String ?? "?"])
         let earlySummary = try json(early.stdout)
         #expect((earlySummary["chatsByState"] as? [String: Int]) == ["ACTIVE": 1])
         #expect(earlySummary["position"] as? Int ?? 0 < summary["position"] as? Int ?? 0)
@@ -275,12 +276,19 @@ private final class DataDirectory: Sendable {
         let dump = try Parley.run(["log", "dump", data.path]).stdout.split(separator: "\n").map(String.init)
         let firing = try dump.map { try json($0) }.first { $0["type"] as? String == "TimerFired" }
         let event = firing?["event"] as? [String: Any]
-        #expect(event?["deadline"] as? Int == 1_767_229_200_000_001)
+        // The ceiling is one hour after the chat started (a few µs after the instance and sample flows were set up).
+        let armed = try dump.map { try json($0) }.first {
+            $0["type"] as? String == "TimerArmed"
+                && (($0["event"] as? [String: Any])?["key"] as? String)?.hasPrefix("chatCeiling/") == true
+        }
+        let ceiling = (armed?["event"] as? [String: Any])?["deadline"] as? Int ?? 0
+        #expect((1_767_229_200_000_000...1_767_229_200_000_100).contains(ceiling))
+        #expect(event?["deadline"] as? Int == ceiling)
         #expect(event?["firedAt"] as? Int == 1_767_236_400_000_000)
         let ended = try dump.map { try json($0) }.first { $0["type"] as? String == "ChatEnded" }
         let endedEvent = ended?["event"] as? [String: Any]
         #expect(endedEvent?["reason"] as? String == "EXPIRED")
-        #expect(endedEvent?["effectiveAt"] as? Int == 1_767_229_200_000_001)
+        #expect(endedEvent?["effectiveAt"] as? Int == ceiling)
 
         let final = try json(try Parley.run(["replay", data.path]).stdout)
         #expect((final["chatsByState"] as? [String: Int]) == ["ENDED": 1])
@@ -292,4 +300,67 @@ private final class DataDirectory: Sendable {
 struct CLITestError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+}
+
+/// `parley flow validate`: one line per file, and a non-zero exit when any file is rejected.
+@Suite struct ParleyFlowCommandTests {
+    /// The real flow exports in `../shared/corpus/flows`, next to the repository.
+    private static let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("../shared/corpus/flows").standardizedFileURL
+
+    private static func flow(greeting: String) -> String {
+        """
+        {"Version": "2019-10-30", "StartAction": "Play greeting", "Actions": [
+          {"Identifier": "Play greeting", "Type": "MessageParticipant", "Parameters": {"Text": \(greeting)},
+           "Transitions": {"NextAction": "Hang up", "Errors": [{"ErrorType": "NoMatchingError", "NextAction": "Hang up"}]}},
+          {"Identifier": "Hang up", "Type": "DisconnectParticipant", "Parameters": {}, "Transitions": {}}]}
+        """
+    }
+
+    @Test func validatePrintsOneLinePerFileAndFailsIfAnyIsRejected() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "parley-flow-\(UUID().uuidString)"
+        )
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let good = directory.appendingPathComponent("good.json").path
+        let bad = directory.appendingPathComponent("bad.json").path
+        try Data(Self.flow(greeting: "\"Welcome!\"").utf8).write(to: URL(fileURLWithPath: good))
+        try Data(Self.flow(greeting: "5").utf8).write(to: URL(fileURLWithPath: bad))
+        let disconnectFlow = Self.corpus.appendingPathComponent("rules-engine-chat-disconnect.json").path
+
+        let mixed = try Parley.run(["flow", "validate", good, bad, disconnectFlow])
+        #expect(mixed.status == 1, "\(mixed.stderr)")
+        #expect(
+            mixed.stdout.split(separator: "\n").map(String.init) == [
+                "\(good): ok (2 actions)",
+                "\(bad): rejected: invalidParameter in action \"Play greeting\" (MessageParticipant): "
+                    + "Text must be a string",
+                "\(disconnectFlow): ok (9 actions)",
+            ]
+        )
+
+        let allGood = try Parley.run(["flow", "validate", good, disconnectFlow])
+        #expect(allGood.status == 0, "\(allGood.stderr)")
+        #expect(allGood.stdout == "\(good): ok (2 actions)\n\(disconnectFlow): ok (9 actions)\n")
+    }
+
+    @Test func corpusExportWithAnUnsupportedActionIsRejectedByName() throws {
+        let cdk = Self.corpus.appendingPathComponent("cdk-constructs-inbound.json").path
+        let run = try Parley.run(["flow", "validate", cdk])
+        #expect(run.status == 1)
+        #expect(
+            run.stdout == "\(cdk): rejected: unsupportedAction in action \"fb3373b8-c1c6-4a7f-848d-c82cc8d68f90\" "
+                + "(CreateWisdomSession): CreateWisdomSession is not an action type Parley loads\n"
+        )
+    }
+
+    @Test func missingFilesAndArgumentsAreErrors() throws {
+        let missing = try Parley.run(["flow", "validate", "/nonexistent/flow.json"])
+        #expect(missing.status == 1)
+        #expect(missing.stdout.hasPrefix("/nonexistent/flow.json: rejected: cannot read the file"))
+        let none = try Parley.run(["flow", "validate"])
+        #expect(none.status != 0)
+        #expect(none.stderr.contains("give at least one FILE"))
+    }
 }

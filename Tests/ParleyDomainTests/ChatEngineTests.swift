@@ -27,6 +27,19 @@ import Testing
             generator: SeededGenerator(seed: seed)
         )
         _ = await engine.submit(.configureInstance(instanceId: ChatHarness.instanceId, concurrentActiveChats: 500))
+        _ = await engine.submit(
+            .createQueue(instanceId: ChatHarness.instanceId, queueId: ChatHarness.queueId, name: "Q", maxContacts: 0)
+        )
+        _ = await engine.submit(
+            .createContactFlow(
+                instanceId: ChatHarness.instanceId,
+                flowId: ChatHarness.flowId,
+                name: "Inbound",
+                type: "CONTACT_FLOW",
+                description: "",
+                content: ChatHarness.queueingFlow
+            )
+        )
         var fuzzer = ChatPropertyTests.Fuzzer(random: SeededGenerator(seed: seed &* 31))
         for _ in 0..<80 {
             if fuzzer.chance(40) {
@@ -70,6 +83,19 @@ import Testing
         let clock = ManualClock(1_767_261_600_000_000)
         let engine = try await Engine<ChatMachine>.open(dataDirectory: directory.path, clock: clock)
         _ = await engine.submit(.configureInstance(instanceId: ChatHarness.instanceId, concurrentActiveChats: 500))
+        _ = await engine.submit(
+            .createQueue(instanceId: ChatHarness.instanceId, queueId: ChatHarness.queueId, name: "Q", maxContacts: 0)
+        )
+        _ = await engine.submit(
+            .createContactFlow(
+                instanceId: ChatHarness.instanceId,
+                flowId: ChatHarness.flowId,
+                name: "Inbound",
+                type: "CONTACT_FLOW",
+                description: "",
+                content: ChatHarness.queueingFlow
+            )
+        )
         for _ in 0..<5 {
             _ = try await engine.submit(
                 .startChatContact(
@@ -89,6 +115,8 @@ import Testing
             last = record.timestamp
             return true
         }
-        #expect(reader.extent.headSequence == 21)  // 1 + 5 × (started, joined, ceiling, window)
+        // 3 setup events, then per chat: started, joined, ceiling, window, and the flow's
+        // FlowStarted, TargetQueueSet, FlowStepped, ContactQueued, FlowStepped.
+        #expect(reader.extent.headSequence == 3 + 5 * 9)
     }
 }

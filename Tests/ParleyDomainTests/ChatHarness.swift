@@ -21,6 +21,35 @@ struct SeededGenerator: RandomNumberGenerator, Sendable {
 struct ChatHarness {
     static let instanceId = "parley-test-instance"
     static let flowId = "inbound-flow"
+    static let queueId = "harness-queue"
+    /// A silent disconnect flow: it waits an hour for the customer, then queues the chat again or disconnects.
+    static let surveyFlow = """
+        {"Version": "2019-10-30", "StartAction": "wait", "Metadata": {}, "Actions": [
+          {"Identifier": "wait", "Type": "Wait", "Parameters": {"TimeoutSeconds": "3600", "Events": ["CustomerReturned"]},
+           "Transitions": {"Conditions": [
+             {"NextAction": "queue", "Condition": {"Operator": "Equals", "Operands": ["CustomerReturned"]}},
+             {"NextAction": "end", "Condition": {"Operator": "Equals", "Operands": ["WaitCompleted"]}}],
+             "Errors": [{"ErrorType": "NoMatchingError", "NextAction": "end"}]}},
+          {"Identifier": "queue", "Type": "UpdateContactTargetQueue", "Parameters": {"QueueId": "harness-queue"},
+           "Transitions": {"NextAction": "transfer", "Errors": [{"ErrorType": "NoMatchingError", "NextAction": "end"}]}},
+          {"Identifier": "transfer", "Type": "TransferContactToQueue", "Parameters": {},
+           "Transitions": {"NextAction": "end", "Errors": [{"ErrorType": "QueueAtCapacity", "NextAction": "end"},
+                                                           {"ErrorType": "NoMatchingError", "NextAction": "end"}]}},
+          {"Identifier": "end", "Type": "DisconnectParticipant", "Parameters": {}, "Transitions": {}}
+        ]}
+        """
+
+    /// A silent inbound flow: it only queues the chat (so the lifecycle tests see no flow messages).
+    static let queueingFlow = """
+        {"Version": "2019-10-30", "StartAction": "queue", "Metadata": {}, "Actions": [
+          {"Identifier": "queue", "Type": "UpdateContactTargetQueue", "Parameters": {"QueueId": "harness-queue"},
+           "Transitions": {"NextAction": "transfer", "Errors": [{"ErrorType": "NoMatchingError", "NextAction": "end"}]}},
+          {"Identifier": "transfer", "Type": "TransferContactToQueue", "Parameters": {},
+           "Transitions": {"NextAction": "end", "Errors": [{"ErrorType": "QueueAtCapacity", "NextAction": "end"},
+                                                           {"ErrorType": "NoMatchingError", "NextAction": "end"}]}},
+          {"Identifier": "end", "Type": "DisconnectParticipant", "Parameters": {}, "Transitions": {}}
+        ]}
+        """
 
     var state = ChatState()
     var now: Int64
@@ -33,6 +62,29 @@ struct ChatHarness {
         generator = SeededGenerator(seed: seed)
         if configure {
             _ = run(.configureInstance(instanceId: Self.instanceId, concurrentActiveChats: 500))
+            _ = run(.createQueue(instanceId: Self.instanceId, queueId: Self.queueId, name: "Harness", maxContacts: 0))
+            _ = run(
+                .createContactFlow(
+                    instanceId: Self.instanceId,
+                    flowId: Self.flowId,
+                    name: "Harness inbound",
+                    type: "CONTACT_FLOW",
+                    description: "",
+                    content: Self.queueingFlow
+                )
+            )
+            for id in ["survey-flow", "survey", "customer-remaining"] {
+                _ = run(
+                    .createContactFlow(
+                        instanceId: Self.instanceId,
+                        flowId: id,
+                        name: "Harness \(id)",
+                        type: "CONTACT_FLOW",
+                        description: "",
+                        content: Self.surveyFlow
+                    )
+                )
+            }
         }
     }
 

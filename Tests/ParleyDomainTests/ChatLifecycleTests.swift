@@ -54,9 +54,25 @@ private let markdown = ContentTypes.markdown
     @Test(arguments: [(0, false), (1, true), (500, true), (501, false)])
     func contactFlowIdLength(length: Int, accepted: Bool) throws {
         var harness = ChatHarness()
-        let command = ChatCommand.startChatContact(
-            ChatHarness.request { $0.contactFlowId = String(repeating: "f", count: length) }
-        )
+        // Accepted lengths name the harness flow by an ARN of that length (flows are found by id or ARN suffix).
+        let suffix = "/" + ChatHarness.flowId
+        let reference =
+            length > suffix.count
+            ? String(repeating: "f", count: length - suffix.count) + suffix
+            : String(repeating: "f", count: length)
+        if length == 1 {
+            _ = try harness.must(
+                .createContactFlow(
+                    instanceId: ChatHarness.instanceId,
+                    flowId: "f",
+                    name: "F",
+                    type: "CONTACT_FLOW",
+                    description: "",
+                    content: ChatHarness.queueingFlow
+                )
+            )
+        }
+        let command = ChatCommand.startChatContact(ChatHarness.request { $0.contactFlowId = reference })
         if accepted {
             _ = try harness.must(command)
             #expect(harness.state.chats.count == 1)

@@ -37,7 +37,8 @@ private func activity(_ events: [ChatEvent]) -> [ParticipantActivityChanged] {
 /// The participant timers of a chat.
 private func participantTimers(_ harness: ChatHarness, _ chat: Identifier) -> [TimerKey: Int64] {
     var timers: [TimerKey: Int64] = [:]
-    for (key, deadline) in harness.state.timers where key.chatId == chat && key.participantId != nil {
+    for (key, deadline) in harness.state.timers
+    where key.chatId == chat && (key.kind == .participantIdle || key.kind == .participantDisconnect) {
         timers[key] = deadline
     }
     return timers

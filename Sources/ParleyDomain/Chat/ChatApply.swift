@@ -161,7 +161,85 @@ extension ChatMachine {
             case .returned: state.chats[event.chatId]?.participants[event.participantId]?.idle = false
             case .autoDisconnection: break
             }
+        case .flowPublished(let event):
+            applyFlowPublished(event, at: timestamp, to: &state)
+        case .queueCreated(let event):
+            state.queues[event.queueId] = QueueResource(
+                queueId: event.queueId,
+                name: event.queueName,
+                maxContacts: event.maxContacts
+            )
+        case .flowStarted(let event):
+            let start = state.flows[event.flowId]?.document(version: Int(event.version))?.startAction
+            // TransferToFlow keeps the flow attributes and the Lambda results of the flow before.
+            let previous = state.contacts[event.contactId]?.flowRun
+            state.contacts[event.contactId]?.flowRun = FlowRun(
+                flowId: event.flowId,
+                version: Int(event.version),
+                current: start,
+                status: start == nil ? .ended : .running,
+                waitEvents: [],
+                flowAttributes: previous?.flowAttributes ?? [:],
+                external: previous?.external ?? [:],
+                loopCounters: [:],
+                steps: 0
+            )
+        case .flowStepped(let event):
+            guard var run = state.contacts[event.contactId]?.flowRun else { break }
+            run.current = event.next
+            run.status = event.next == nil ? .ended : .running
+            run.waitEvents = []
+            run.steps += 1
+            for (key, value) in event.recorded {
+                if key.hasPrefix("flow.") {
+                    run.flowAttributes[String(key.dropFirst(5))] = value
+                } else if key.hasPrefix("external.") {
+                    run.external[String(key.dropFirst(9))] = value
+                } else if key == "loop" {
+                    run.loopCounters[event.action] = Int64(value) ?? 0
+                } else if key == "loopReset" {
+                    run.loopCounters[event.action] = nil
+                }
+            }
+            state.contacts[event.contactId]?.flowRun = run
+        case .flowWaitStarted(let event):
+            state.contacts[event.contactId]?.flowRun?.status = .waiting
+            state.contacts[event.contactId]?.flowRun?.current = event.action
+            state.contacts[event.contactId]?.flowRun?.waitEvents = event.events
+        case .targetQueueSet(let event):
+            state.contacts[event.contactId]?.targetQueue = event.queueId
+        case .contactQueued(let event):
+            state.contacts[event.contactId]?.queued = QueuePosition(queueId: event.queueId, since: timestamp)
+        case .contactAssigned(let event):
+            state.contacts[event.contactId]?.agentId = event.agentId
+            state.contacts[event.contactId]?.queued = nil
         }
+    }
+
+    private static func applyFlowPublished(_ event: FlowPublished, at timestamp: Int64, to state: inout ChatState) {
+        // Decide validated the content; a document that no longer parses under newer rules is kept empty (its runs
+        // take the error path) so that replay never fails.
+        let document =
+            (try? FlowDocument.parseCached(event.content))
+            ?? FlowDocument(version: "", startAction: "", actions: [:], actionOrder: [], settings: nil)
+        var flow =
+            state.flows[event.flowId]
+            ?? FlowResource(
+                flowId: event.flowId,
+                name: event.flowName,
+                type: event.type,
+                description: event.description,
+                contents: [],
+                documents: [],
+                publishedAt: []
+            )
+        flow.name = event.flowName
+        flow.type = event.type
+        flow.description = event.description
+        flow.contents.append(event.content)
+        flow.documents.append(document)
+        flow.publishedAt.append(timestamp)
+        state.flows[event.flowId] = flow
     }
 
     private static func applyContactStarted(_ event: ContactStarted, at timestamp: Int64, to state: inout ChatState) {

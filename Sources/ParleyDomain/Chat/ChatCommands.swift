@@ -137,8 +137,8 @@ public enum ChatCommand: Sendable, Equatable {
     case updateContactAttributes(instanceId: String, initialContactId: String, attributes: [String: String])
     /// `UpdateParticipantRoleConfig`; `minutes` nil means `ParticipantTimerAction: Unset`.
     case updateParticipantRoleConfig(instanceId: String, contactId: String, settings: [RoleTimerRequest])
-    /// An agent joins the chat (what routing does when an agent accepts it).
-    case joinAgent(contactId: String, displayName: String)
+    /// An agent joins the chat (what routing does when an agent accepts it); `agentId` is its user id.
+    case joinAgent(contactId: String, displayName: String, agentId: String? = nil)
     /// `CreateParticipant` (a `CUSTOM_BOT`).
     case createParticipant(instanceId: String, contactId: String, role: String, displayName: String)
     /// A flow or the system sends a message (`SYSTEM`, display name `SYSTEM_MESSAGE` or `BOT`).
@@ -147,6 +147,19 @@ public enum ChatCommand: Sendable, Equatable {
     case setDisconnectFlow(contactId: String, flowId: String?)
     /// Fires every deadline due at the command's time (issued by the scheduler).
     case fireDueTimers
+    /// `CreateContactFlow`: validates and publishes version 1 (`flowId` nil: a new UUID).
+    case createContactFlow(
+        instanceId: String,
+        flowId: String?,
+        name: String,
+        type: String,
+        description: String,
+        content: String
+    )
+    /// `UpdateContactFlowContent`: validates and publishes the next version; running contacts keep theirs.
+    case updateContactFlowContent(instanceId: String, flowId: String, content: String)
+    /// `CreateQueue` (the minimal form until routing: name and MaxContacts; `queueId` nil: a new UUID).
+    case createQueue(instanceId: String, queueId: String?, name: String, maxContacts: Int64)
 }
 
 /// One entry of UpdateParticipantRoleConfig's `ParticipantTimerConfigList`, as sent.
@@ -185,4 +198,8 @@ public enum ChatReply: Sendable, Equatable {
     case done
     /// The timers that fired.
     case timersFired(count: Int)
+    /// A flow version was published.
+    case flowPublished(flowId: String, version: Int)
+    /// A queue was created.
+    case queueCreated(queueId: String)
 }

@@ -39,6 +39,10 @@ public struct ChatError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let limitExceeded = Code("LimitExceededException", 429)
         /// A ClientToken was reused with different parameters.
         public static let idempotency = Code("IdempotencyException", 409)
+        /// A flow's content failed validation (CreateContactFlow, UpdateContactFlowContent).
+        public static let invalidContactFlow = Code("InvalidContactFlowException", 400)
+        /// A resource with that id or name exists already.
+        public static let duplicateResource = Code("DuplicateResourceException", 409)
         /// Something failed inside Parley (control plane).
         public static let internalService = Code("InternalServiceException", 500)
 

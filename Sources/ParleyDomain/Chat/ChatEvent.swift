@@ -20,6 +20,14 @@ public enum ChatEvent: Sendable, Equatable {
     case timerCancelled(TimerCancelled)
     case timerFired(TimerFired)
     case participantActivityChanged(ParticipantActivityChanged)
+    case flowPublished(FlowPublished)
+    case queueCreated(QueueCreated)
+    case flowStarted(FlowStarted)
+    case flowStepped(FlowStepped)
+    case flowWaitStarted(FlowWaitStarted)
+    case targetQueueSet(TargetQueueSet)
+    case contactQueued(ContactQueued)
+    case contactAssigned(ContactAssigned)
 
     /// The payload as its concrete event type.
     public var payload: any VersionedEvent & Encodable {
@@ -42,6 +50,14 @@ public enum ChatEvent: Sendable, Equatable {
         case .timerCancelled(let event): event
         case .timerFired(let event): event
         case .participantActivityChanged(let event): event
+        case .flowPublished(let event): event
+        case .queueCreated(let event): event
+        case .flowStarted(let event): event
+        case .flowStepped(let event): event
+        case .flowWaitStarted(let event): event
+        case .targetQueueSet(let event): event
+        case .contactQueued(let event): event
+        case .contactAssigned(let event): event
         }
     }
 
@@ -62,7 +78,8 @@ public enum ChatEventCatalogue {
         ConnectionCreated.self, WebsocketOpened.self, WebsocketClosed.self, MessageSent.self, EventSent.self,
         AttributesUpdated.self, ContactDisconnected.self, ChatEnded.self, RoleConfigUpdated.self,
         EventHooksUpdated.self, TimerArmed.self, TimerCancelled.self, TimerFired.self,
-        ParticipantActivityChanged.self,
+        ParticipantActivityChanged.self, FlowPublished.self, QueueCreated.self, FlowStarted.self, FlowStepped.self,
+        FlowWaitStarted.self, TargetQueueSet.self, ContactQueued.self, ContactAssigned.self,
     ]
 
     /// The lowest tag of a domain event; records below it (e.g. type 0 text written by `parley log append`) are
@@ -98,6 +115,14 @@ public enum ChatEventCatalogue {
         case TimerFired.tag: .timerFired(try EventCodec.decode(TimerFired.self, payload: payload))
         case ParticipantActivityChanged.tag:
             .participantActivityChanged(try EventCodec.decode(ParticipantActivityChanged.self, payload: payload))
+        case FlowPublished.tag: .flowPublished(try EventCodec.decode(FlowPublished.self, payload: payload))
+        case QueueCreated.tag: .queueCreated(try EventCodec.decode(QueueCreated.self, payload: payload))
+        case FlowStarted.tag: .flowStarted(try EventCodec.decode(FlowStarted.self, payload: payload))
+        case FlowStepped.tag: .flowStepped(try EventCodec.decode(FlowStepped.self, payload: payload))
+        case FlowWaitStarted.tag: .flowWaitStarted(try EventCodec.decode(FlowWaitStarted.self, payload: payload))
+        case TargetQueueSet.tag: .targetQueueSet(try EventCodec.decode(TargetQueueSet.self, payload: payload))
+        case ContactQueued.tag: .contactQueued(try EventCodec.decode(ContactQueued.self, payload: payload))
+        case ContactAssigned.tag: .contactAssigned(try EventCodec.decode(ContactAssigned.self, payload: payload))
         case ..<firstTag: nil
         default: throw DecodeError(.unknownTag, "event tag 0x\(String(tag, radix: 16)) is unknown", offset: 0)
         }

@@ -113,8 +113,8 @@ struct Transaction {
             return try updateContactAttributes(instanceId, contactId, attributes)
         case .updateParticipantRoleConfig(let instanceId, let contactId, let settings):
             return try updateParticipantRoleConfig(instanceId, contactId, settings)
-        case .joinAgent(let contactId, let displayName):
-            return try join(contactId, role: .agent, displayName: displayName)
+        case .joinAgent(let contactId, let displayName, let agentId):
+            return try join(contactId, role: .agent, displayName: displayName, agentId: agentId)
         case .createParticipant(let instanceId, let contactId, let role, let displayName):
             try checkInstance(instanceId)
             guard role == "CUSTOM_BOT" else {
@@ -127,6 +127,12 @@ struct Transaction {
             return try setDisconnectFlow(contactId, flowId)
         case .fireDueTimers:
             return fireDueTimers()
+        case .createContactFlow(let instanceId, let flowId, let name, let type, let description, let content):
+            return try createContactFlow(instanceId, flowId, name, type, description, content)
+        case .updateContactFlowContent(let instanceId, let flowId, let content):
+            return try updateContactFlowContent(instanceId, flowId, content)
+        case .createQueue(let instanceId, let queueId, let name, let maxContacts):
+            return try createQueue(instanceId, queueId, name, maxContacts)
         }
     }
 
@@ -297,7 +303,12 @@ struct Transaction {
         return .done
     }
 
-    mutating func join(_ contactId: String, role: ParticipantRole, displayName: String) throws(ChatError) -> ChatReply {
+    mutating func join(
+        _ contactId: String,
+        role: ParticipantRole,
+        displayName: String,
+        agentId: String? = nil
+    ) throws(ChatError) -> ChatReply {
         let chat = try activeChat(ofContact: contactId)
         guard (1...256).contains(displayName.count) else {
             throw ChatError(.invalidParameter, "DisplayName must be 1–256 characters")
@@ -330,6 +341,16 @@ struct Transaction {
                 )
             )
         )
+        if role == .agent, let agentId {
+            guard (1...256).contains(agentId.count) else {
+                throw ChatError(.invalidParameter, "the agent id must be 1–256 characters")
+            }
+            emit(
+                .contactAssigned(
+                    ContactAssigned(contactId: chat.currentContactId, agentId: agentId, participantId: participantId)
+                )
+            )
+        }
         restartRoleTimers(chat.chatId, base: now)
         return .participantJoined(participantId: participantId, participantToken: token)
     }
@@ -378,6 +399,7 @@ struct Transaction {
             )
         )
         participantWasActive(chat.chatId, participant.participantId, at: time)
+        if participant.role == .customer { customerReturned(chat.chatId) }
         return .sent(id: messageId, absoluteTime: time)
     }
 
@@ -531,6 +553,13 @@ struct Transaction {
                 )
             )
             emit(.eventHooksUpdated(EventHooksUpdated(chatId: chatId, customerRemainingFlowId: nil)))
+            if let segment = state.chats[chatId]?.currentContactId {
+                if let flow = resolveFlow(flowId) {
+                    runFlow(flow.flowId, version: flow.latestVersion, contactId: segment)
+                } else {
+                    endChat(chatId, reason, at: effectiveAt)
+                }
+            }
         } else {
             endChat(chatId, reason, at: effectiveAt)
         }
@@ -786,6 +815,8 @@ struct Transaction {
                 let next = TimerKey(.participantDisconnect, chat: chat.chatId, participant: participantId)
                 emit(.timerArmed(TimerArmed(key: next, deadline: deadline + minutes * Duration.minute)))
             }
+        case .flowWait:
+            if let contactId = key.participantId { waitEnded(contactId, event: "WaitCompleted") }
         case .participantDisconnect:
             guard let participantId = key.participantId else { return }
             emit(

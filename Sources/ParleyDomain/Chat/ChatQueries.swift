@@ -353,6 +353,11 @@ extension ChatState {
         var fired: Int64
     }
 
+    private struct Resources: Encodable {
+        var flows: TreeDictionary<String, FlowResource>
+        var queues: TreeDictionary<String, QueueResource>
+    }
+
     private struct Meta: Encodable {
         var instance: InstanceSettings?
         var activeChats: Int64
@@ -381,6 +386,7 @@ extension ChatState {
             ),
             "timers": digest(Timers(open: timers, fired: timersFired)),
             "billing": digest(billing),
+            "flows": digest(Resources(flows: flows, queues: queues)),
             "meta": digest(
                 Meta(instance: instance, activeChats: activeChats, lastTimestamp: lastTimestamp, eventCount: eventCount)
             ),
@@ -461,6 +467,7 @@ public struct ReplaySummary: Sendable, Encodable {
                 }
             case .participantIdle: effect = "participant becomes idle"
             case .participantDisconnect: effect = "non-customer participants are disconnected (IDLE_DISCONNECT)"
+            case .flowWait: effect = "the flow's Wait takes its Time expired branch"
             }
             overdue.append(OverdueTimer(timer: key.description, deadline: ISOTime.format(deadline), effect: effect))
         }

@@ -35,6 +35,14 @@ extension Transaction {
         guard (1...500).contains(request.contactFlowId.count) else {
             throw ChatError(.invalidParameter, "ContactFlowId must be 1–500 characters")
         }
+        guard let flow = resolveFlow(request.contactFlowId) else {
+            throw ChatError(
+                .resourceNotFound,
+                "contact flow \(request.contactFlowId) does not exist",
+                resourceId: request.contactFlowId,
+                resourceType: "CONTACT_FLOW"
+            )
+        }
         guard (1...256).contains(request.displayName.count) else {
             throw ChatError(.invalidParameter, "ParticipantDetails.DisplayName must be 1–256 characters")
         }
@@ -175,6 +183,7 @@ extension Transaction {
                 TimerArmed(key: TimerKey(.connectWindow, chat: contactId), deadline: now + ChatLimits.connectWindow)
             )
         )
+        runFlow(flow.flowId, version: flow.latestVersion, contactId: contactId)
         return .chatStarted(
             StartChatContactResponse(
                 contactId: contactId,

@@ -62,6 +62,14 @@ public struct ContactRecord: Sendable, Equatable, Encodable {
     public var status: ContactStatus
     /// Billable messages sent while it was the current segment.
     public var billableMessages: Int64
+    /// The flow running (or that last ran) for this contact.
+    public var flowRun: FlowRun? = nil
+    /// The working queue set by a flow (`UpdateContactTargetQueue`): a queue id or `agent/<agent id>`.
+    public var targetQueue: String? = nil
+    /// The queue the contact waits in, and since when (µs).
+    public var queued: QueuePosition? = nil
+    /// The agent (user id) the contact was connected to.
+    public var agentId: String? = nil
 }
 
 /// A participant of a chat.
@@ -278,6 +286,10 @@ public struct ChatState: Sendable, Equatable {
     public var lastTimestamp: Int64 = 0
     /// Events applied.
     public var eventCount: Int64 = 0
+    /// Published flows by id.
+    public var flows: TreeDictionary<String, FlowResource> = [:]
+    /// Queues by id.
+    public var queues: TreeDictionary<String, QueueResource> = [:]
 
     /// An empty state.
     public init() {}

@@ -12,6 +12,8 @@ public enum TimerKind: UInt8, Sendable, Encodable, CaseIterable, CustomStringCon
     case participantIdle = 3
     /// A human participant's auto-disconnect timer (`DISCONNECT_NONCUSTOMER`).
     case participantDisconnect = 4
+    /// A flow's Wait block timeout; the key's `participantId` slot holds the waiting contact's id.
+    case flowWait = 5
 
     /// A readable name.
     public var description: String {
@@ -20,6 +22,7 @@ public enum TimerKind: UInt8, Sendable, Encodable, CaseIterable, CustomStringCon
         case .connectWindow: "connectWindow"
         case .participantIdle: "participantIdle"
         case .participantDisconnect: "participantDisconnect"
+        case .flowWait: "flowWait"
         }
     }
 }

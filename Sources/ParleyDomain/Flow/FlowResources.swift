@@ -1,0 +1,151 @@
+/// Flow and queue resources: each change is an event.
+extension Transaction {
+    /// The flow types `CreateContactFlow` accepts.
+    static let flowTypes: Set<String> = [
+        "CONTACT_FLOW", "CUSTOMER_QUEUE", "CUSTOMER_HOLD", "CUSTOMER_WHISPER", "AGENT_HOLD", "AGENT_WHISPER",
+        "OUTBOUND_WHISPER", "AGENT_TRANSFER", "QUEUE_TRANSFER", "CAMPAIGN",
+    ]
+
+    /// A flow by id, or by the id at the end of a flow ARN (`…/contact-flow/<id>`).
+    func resolveFlow(_ reference: String) -> FlowResource? {
+        if let flow = state.flows[reference] { return flow }
+        guard let last = reference.split(separator: "/").last.map(String.init) else { return nil }
+        return state.flows[last]
+    }
+
+    /// A queue by id or queue ARN suffix.
+    func resolveQueue(_ reference: String) -> QueueResource? {
+        if let queue = state.queues[reference] { return queue }
+        guard let last = reference.split(separator: "/").last.map(String.init) else { return nil }
+        return state.queues[last]
+    }
+
+    func checkedContent(_ content: String) throws(ChatError) {
+        do throws(FlowError) {
+            _ = try FlowDocument.parseCached(content)
+        } catch {
+            throw ChatError(.invalidContactFlow, "the flow content is not valid: \(error)")
+        }
+    }
+
+    mutating func createContactFlow(
+        _ instanceId: String,
+        _ flowId: String?,
+        _ name: String,
+        _ type: String,
+        _ description: String,
+        _ content: String
+    ) throws(ChatError) -> ChatReply {
+        try checkInstance(instanceId)
+        guard (1...127).contains(name.count) else {
+            throw ChatError(.invalidParameter, "Name must be 1–127 characters")
+        }
+        guard Self.flowTypes.contains(type) else {
+            throw ChatError(.invalidParameter, "Type \(type) is not a contact flow type")
+        }
+        guard description.count <= 500 else {
+            throw ChatError(.invalidParameter, "Description must be at most 500 characters")
+        }
+        if let flowId {
+            guard (1...256).contains(flowId.count), !flowId.contains("/") else {
+                throw ChatError(.invalidParameter, "the flow id must be 1–256 characters without /")
+            }
+        }
+        if state.flows.values.contains(where: { $0.name == name }) {
+            throw ChatError(.duplicateResource, "a flow named \(name) exists already")
+        }
+        try checkedContent(content)
+        let id = flowId ?? newId().description
+        guard state.flows[id] == nil else { throw ChatError(.duplicateResource, "flow \(id) exists already") }
+        emit(
+            .flowPublished(
+                FlowPublished(
+                    flowId: id,
+                    flowName: name,
+                    type: type,
+                    description: description,
+                    content: content,
+                    version: 1
+                )
+            )
+        )
+        return .flowPublished(flowId: id, version: 1)
+    }
+
+    mutating func updateContactFlowContent(
+        _ instanceId: String,
+        _ flowId: String,
+        _ content: String
+    ) throws(ChatError) -> ChatReply {
+        try checkInstance(instanceId)
+        guard let flow = resolveFlow(flowId) else {
+            throw ChatError(
+                .resourceNotFound,
+                "contact flow \(flowId) does not exist",
+                resourceId: flowId,
+                resourceType: "CONTACT_FLOW"
+            )
+        }
+        try checkedContent(content)
+        let version = flow.latestVersion + 1
+        emit(
+            .flowPublished(
+                FlowPublished(
+                    flowId: flow.flowId,
+                    flowName: flow.name,
+                    type: flow.type,
+                    description: flow.description,
+                    content: content,
+                    version: Int64(version)
+                )
+            )
+        )
+        return .flowPublished(flowId: flow.flowId, version: version)
+    }
+
+    mutating func createQueue(
+        _ instanceId: String,
+        _ queueId: String?,
+        _ name: String,
+        _ maxContacts: Int64
+    ) throws(ChatError) -> ChatReply {
+        try checkInstance(instanceId)
+        guard (1...127).contains(name.count) else {
+            throw ChatError(.invalidParameter, "Name must be 1–127 characters")
+        }
+        guard maxContacts >= 0 else { throw ChatError(.invalidParameter, "MaxContacts must not be negative") }
+        if state.queues.values.contains(where: { $0.name == name }) {
+            throw ChatError(.duplicateResource, "a queue named \(name) exists already")
+        }
+        let id = queueId ?? newId().description
+        guard !id.isEmpty, !id.contains("/"), state.queues[id] == nil else {
+            throw ChatError(.duplicateResource, "queue \(id) exists already or is not a valid id")
+        }
+        emit(.queueCreated(QueueCreated(queueId: id, queueName: name, maxContacts: maxContacts)))
+        return .queueCreated(queueId: id)
+    }
+}
+
+/// Read-only flow questions (DescribeContactFlow, ListContactFlows).
+extension ChatQueries {
+    /// `DescribeContactFlow`: the flow and its newest content.
+    public static func describeContactFlow(
+        instanceId: String,
+        flowId: String,
+        in state: ChatState
+    ) throws(ChatError) -> FlowResource {
+        guard state.instance?.instanceId == instanceId else {
+            throw ChatError(.resourceNotFound, "instance \(instanceId) does not exist", resourceType: "INSTANCE")
+        }
+        let id = flowId.split(separator: "/").last.map(String.init) ?? flowId
+        guard let flow = state.flows[flowId] ?? state.flows[id] else {
+            throw ChatError(.resourceNotFound, "contact flow \(flowId) does not exist", resourceType: "CONTACT_FLOW")
+        }
+        return flow
+    }
+
+    /// `ListContactFlows`, optionally of some types, sorted by name.
+    public static func listContactFlows(types: Set<String> = [], in state: ChatState) -> [FlowResource] {
+        state.flows.values.filter { types.isEmpty || types.contains($0.type) }.sorted { $0.name < $1.name }
+    }
+}

@@ -1,0 +1,90 @@
+/// A published flow and all its versions (a running contact keeps the version it started with).
+public struct FlowResource: Sendable, Equatable, Encodable {
+    /// The flow id.
+    public var flowId: String
+    /// `Name`.
+    public var name: String
+    /// `Type` (`CONTACT_FLOW`, `CUSTOMER_QUEUE`, …).
+    public var type: String
+    /// `Description`.
+    public var description: String
+    /// The content of every version, oldest first (version n is `contents[n - 1]`).
+    public var contents: [String]
+    /// The parsed versions (derived from `contents`; not part of the hash).
+    public var documents: [FlowDocument]
+    /// When each version was published (µs).
+    public var publishedAt: [Int64]
+
+    /// The newest version number.
+    public var latestVersion: Int { contents.count }
+
+    /// The document of `version` (1-based).
+    public func document(version: Int) -> FlowDocument? {
+        documents.indices.contains(version - 1) ? documents[version - 1] : nil
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case flowId, name, type, description, contents, publishedAt
+    }
+}
+
+/// A queue (a minimal resource until routing adds hours, status and profiles).
+public struct QueueResource: Sendable, Equatable, Encodable {
+    /// The queue id.
+    public var queueId: String
+    /// `Name`.
+    public var name: String
+    /// `MaxContacts` (0 = no limit).
+    public var maxContacts: Int64
+}
+
+/// Where a contact waits.
+public struct QueuePosition: Sendable, Equatable, Encodable {
+    /// A queue id, or `agent/<agent id>` for an agent queue.
+    public var queueId: String
+    /// When it entered the queue (µs).
+    public var since: Int64
+}
+
+/// Whether a flow run goes on.
+public enum FlowRunStatus: UInt8, Sendable, Encodable, CustomStringConvertible {
+    /// Encodes as its name.
+    public func encode(to encoder: any Encoder) throws { try encodeDescription(self, to: encoder) }
+    /// Executing actions (only between events of one command).
+    case running = 1
+    /// Parked in a Wait block.
+    case waiting = 2
+    /// Finished.
+    case ended = 3
+
+    /// `RUNNING`, `WAITING` or `ENDED`.
+    public var description: String {
+        switch self {
+        case .running: "RUNNING"
+        case .waiting: "WAITING"
+        case .ended: "ENDED"
+        }
+    }
+}
+
+/// One contact's flow execution.
+public struct FlowRun: Sendable, Equatable, Encodable {
+    /// The flow.
+    public var flowId: String
+    /// Its version, fixed for the whole run.
+    public var version: Int
+    /// The action to execute next, or the Wait the run is parked in.
+    public var current: String?
+    /// Where it is.
+    public var status: FlowRunStatus
+    /// The events a parked Wait listens for.
+    public var waitEvents: [String]
+    /// `$.FlowAttributes`.
+    public var flowAttributes: [String: String]
+    /// `$.External` (the last Lambda result).
+    public var external: [String: String]
+    /// Loop counters by action identifier.
+    public var loopCounters: [String: Int64]
+    /// Actions executed in this run.
+    public var steps: Int64
+}

@@ -1,0 +1,391 @@
+import Foundation
+import ParleyDomain
+import Testing
+
+/// The seed scenario of the flow engine, on Parley's sample flows: an inbound flow sets the disconnect flow and
+/// queues the chat; an agent takes it, asks "Are you there?" and leaves; the disconnect flow prompts and waits.
+@Suite struct FlowScenarioTests {
+    struct Scene {
+        var harness: ChatHarness
+        var first: Identifier
+        var second: Identifier
+        var customer: String
+    }
+
+    /// Runs the scenario up to the moment the disconnect flow waits.
+    static func untilTheAgentLeaves(
+        duration: Int? = nil,
+        attributes: [String: String] = [:],
+        talk: Int64 = 10 * Duration.minute
+    ) throws -> Scene {
+        var harness = ChatHarness()
+        for command in SampleFlows.setup(instanceId: ChatHarness.instanceId) { _ = try harness.must(command) }
+        let (chat, customer) = try harness.startConnectedChat(
+            ChatHarness.request {
+                $0.contactFlowId = SampleFlows.inboundId
+                $0.chatDurationInMinutes = duration
+                $0.attributes = attributes
+            }
+        )
+        let contact = try harness.contact(chat.contactId)
+        #expect(contact.queued?.queueId == SampleFlows.queueId)
+        #expect(contact.flowRun?.status == .ended)
+        #expect(try harness.chat(chat.contactId).disconnectFlowId == SampleFlows.disconnectId)
+        let greeting = try harness.chat(chat.contactId).items.first { $0.role == .system }
+        #expect(greeting?.content == "Thanks for contacting us. An agent will be with you shortly.")
+
+        guard
+            case .participantJoined(_, let agentToken) = try harness.must(
+                .joinAgent(contactId: chat.contactId.description, displayName: "Sam", agentId: "agent-sam")
+            )
+        else { throw HarnessError("no agent") }
+        let agent = try harness.connect(agentToken).connectionToken!
+        #expect(try harness.contact(chat.contactId).queued == nil)
+        #expect(try harness.contact(chat.contactId).agentId == "agent-sam")
+        try harness.send(customer, "My parcel is late")
+        try harness.send(agent, "Let me check. What is the order number?")
+        harness.advance(talk)
+        try harness.send(agent, "Are you there?")
+        _ = try harness.must(.disconnectParticipant(connectionToken: agent, clientToken: nil))
+
+        let session = try harness.chat(chat.contactId)
+        #expect(session.status == .active)
+        #expect(session.contactIds.count == 2)
+        let second = session.currentContactId
+        let segment = try harness.contact(second)
+        #expect(segment.initiationMethod == .disconnect)
+        #expect(segment.previousContactId == chat.contactId)
+        #expect(try harness.contact(chat.contactId).nextContactId == second)
+        #expect(try harness.contact(chat.contactId).disconnectReason == .agentDisconnect)
+        #expect(segment.flowRun?.flowId == SampleFlows.disconnectId)
+        #expect(segment.flowRun?.status == .waiting)
+        #expect(session.items.last?.content == "The agent has left the chat. Write within 15 minutes to continue.")
+        #expect(harness.state.timers[TimerKey(.flowWait, chat: chat.contactId, participant: second)] != nil)
+        return Scene(harness: harness, first: chat.contactId, second: second, customer: customer)
+    }
+
+    @Test func customerReturnsAndTheChatGoesBackToThePreviousAgent() throws {
+        var scene = try Self.untilTheAgentLeaves()
+        scene.harness.advance(5 * Duration.minute)
+        try scene.harness.send(scene.customer, "Hey, I'm back")
+        let segment = try scene.harness.contact(scene.second)
+        #expect(segment.targetQueue == "agent/agent-sam")
+        #expect(segment.queued?.queueId == "agent/agent-sam")
+        #expect(try scene.harness.chat(scene.first).status == .active)
+        #expect(scene.harness.state.timers[TimerKey(.flowWait, chat: scene.first, participant: scene.second)] == nil)
+        let steps = scene.harness.log.compactMap { entry -> String? in
+            if case .flowStepped(let step) = entry.event, step.contactId == scene.second { return step.branch }
+            return nil
+        }
+        #expect(steps == ["Next", "CustomerReturned", "Error:NoMatchingCondition", "Next", "Success"])
+        // The previous agent takes it back in the same segment.
+        _ = try scene.harness.must(
+            .joinAgent(contactId: scene.second.description, displayName: "Sam", agentId: "agent-sam")
+        )
+        #expect(try scene.harness.contact(scene.second).queued == nil)
+        #expect(try scene.harness.replayMatches())
+    }
+
+    @Test func customerReturnsToThePreviousQueueWhenConfigured() throws {
+        var scene = try Self.untilTheAgentLeaves(attributes: ["returnTo": "queue"])
+        try scene.harness.send(scene.customer, "Hey, I'm back")
+        #expect(try scene.harness.contact(scene.second).queued?.queueId == SampleFlows.queueId)
+        #expect(try scene.harness.replayMatches())
+    }
+
+    @Test func theWaitTimesOutAndTheFlowDisconnects() throws {
+        var scene = try Self.untilTheAgentLeaves()
+        let key = TimerKey(.flowWait, chat: scene.first, participant: scene.second)
+        let deadline = try #require(scene.harness.state.timers[key])
+        let waitStarted = scene.harness.log.last { if case .flowWaitStarted = $0.event { true } else { false } }
+        let sinceWait = deadline - (waitStarted?.timestamp ?? 0)
+        #expect(sinceWait <= 15 * Duration.minute && sinceWait > 15 * Duration.minute - 100, "900 s from the Wait")
+        scene.harness.now = deadline - 1
+        #expect(scene.harness.fireTimers() == 0)
+        scene.harness.now = deadline
+        #expect(scene.harness.fireTimers() == 1)
+        let session = try scene.harness.chat(scene.first)
+        #expect(session.status == .ended)
+        #expect(session.endReason == .contactFlowDisconnect)
+        #expect(try scene.harness.contact(scene.second).disconnectReason == .contactFlowDisconnect)
+        #expect(try scene.harness.contact(scene.first).disconnectReason == .agentDisconnect)
+        #expect(try scene.harness.replayMatches())
+    }
+
+    @Test func aWaitLongerThanTheRemainingDurationEndsAtTheCeiling() throws {
+        // A one-hour chat whose agent leaves after 50 minutes: the 15-minute Wait would outlive the chat.
+        var scene = try Self.untilTheAgentLeaves(duration: 60, talk: 50 * Duration.minute)
+        let ceiling = try #require(scene.harness.state.timers[TimerKey(.chatCeiling, chat: scene.first)])
+        scene.harness.now = ceiling
+        #expect(scene.harness.fireTimers() == 1)
+        let session = try scene.harness.chat(scene.first)
+        #expect(session.endReason == .expired)
+        #expect(session.endedAt == ceiling)
+        #expect(scene.harness.state.timers.isEmpty, "the Wait's timeout went with the chat")
+        #expect(try scene.harness.contact(scene.second).disconnectReason == .expired)
+        #expect(try scene.harness.replayMatches())
+    }
+}
+
+/// Flow actions one by one, on small flows.
+@Suite struct FlowActionTests {
+    static func flow(_ actions: String, start: String = "a") -> String {
+        "{\"Version\":\"2019-10-30\",\"StartAction\":\"\(start)\",\"Metadata\":{},\"Actions\":[\(actions)]}"
+    }
+
+    static let end = "{\"Identifier\":\"end\",\"Type\":\"DisconnectParticipant\",\"Parameters\":{},\"Transitions\":{}}"
+    static let queue =
+        "{\"Identifier\":\"q\",\"Type\":\"UpdateContactTargetQueue\",\"Parameters\":{\"QueueId\":\"harness-queue\"},"
+        + "\"Transitions\":{\"NextAction\":\"t\",\"Errors\":[{\"ErrorType\":\"NoMatchingError\",\"NextAction\":\"end\"}]}},"
+        + "{\"Identifier\":\"t\",\"Type\":\"TransferContactToQueue\",\"Parameters\":{},"
+        + "\"Transitions\":{\"NextAction\":\"end\",\"Errors\":[{\"ErrorType\":\"QueueAtCapacity\",\"NextAction\":\"end\"},"
+        + "{\"ErrorType\":\"NoMatchingError\",\"NextAction\":\"end\"}]}}"
+
+    static func message(_ id: String, _ text: String, next: String) -> String {
+        "{\"Identifier\":\"\(id)\",\"Type\":\"MessageParticipant\",\"Parameters\":{\"Text\":\"\(text)\"},"
+            + "\"Transitions\":{\"NextAction\":\"\(next)\",\"Errors\":[{\"ErrorType\":\"NoMatchingError\",\"NextAction\":\"end\"}]}}"
+    }
+
+    /// Publishes `content` as flow `id` and starts a chat through it.
+    static func run(
+        _ content: String,
+        attributes: [String: String] = [:],
+        harness: inout ChatHarness
+    ) throws -> Identifier {
+        _ = try harness.must(
+            .createContactFlow(
+                instanceId: ChatHarness.instanceId,
+                flowId: "under-test",
+                name: "Under test \(harness.log.count)",
+                type: "CONTACT_FLOW",
+                description: "",
+                content: content
+            )
+        )
+        return try harness.startChat(
+            ChatHarness.request {
+                $0.contactFlowId = "under-test"
+                $0.attributes = attributes
+            }
+        ).contactId
+    }
+
+    static func systemMessages(_ harness: ChatHarness, _ contactId: Identifier) throws -> [String] {
+        try harness.chat(contactId).items.filter { $0.role == .system && $0.type == "MESSAGE" }.compactMap(\.content)
+    }
+
+    @Test func templatingComparisonAndFlowAttributes() throws {
+        var harness = ChatHarness()
+        let content = Self.flow(
+            [
+                "{\"Identifier\":\"a\",\"Type\":\"UpdateFlowAttributes\",\"Parameters\":{\"FlowAttributes\":"
+                    + "{\"greeting\":{\"Value\":\"Hello $.Attributes.name\"}}},\"Transitions\":{\"NextAction\":\"b\"}}",
+                Self.message("b", "$.FlowAttributes.greeting, tier $.Attributes.tier on $.Channel.", next: "c"),
+                "{\"Identifier\":\"c\",\"Type\":\"Compare\",\"Parameters\":{\"ComparisonValue\":\"$.Attributes.tier\"},"
+                    + "\"Transitions\":{\"NextAction\":\"end\",\"Conditions\":["
+                    + "{\"NextAction\":\"gold\",\"Condition\":{\"Operator\":\"TextStartsWith\",\"Operands\":[\"go\"]}},"
+                    + "{\"NextAction\":\"end\",\"Condition\":{\"Operator\":\"Equals\",\"Operands\":[\"gold\"]}}],"
+                    + "\"Errors\":[{\"ErrorType\":\"NoMatchingCondition\",\"NextAction\":\"end\"}]}}",
+                Self.message("gold", "Gold service", next: "q"), Self.queue, Self.end,
+            ].joined(separator: ",")
+        )
+        let contactId = try Self.run(content, attributes: ["name": "Ana", "tier": "gold"], harness: &harness)
+        #expect(try Self.systemMessages(harness, contactId) == ["Hello Ana, tier gold on CHAT.", "Gold service"])
+        #expect(try harness.contact(contactId).flowRun?.flowAttributes["greeting"] == "Hello Ana")
+        #expect(try harness.contact(contactId).queued != nil)
+        #expect(try harness.replayMatches())
+    }
+
+    @Test func numberOperatorsAndNoMatchingCondition() {
+        #expect(FlowOperators.holds("NumberGreaterThan", "10", "9"))
+        #expect(!FlowOperators.holds("NumberGreaterThan", "9", "10"))
+        #expect(FlowOperators.holds("NumberGreaterOrEqualTo", "10", "10"))
+        #expect(FlowOperators.holds("NumberLessThan", "2.5", "3"))
+        #expect(FlowOperators.holds("NumberLessOrEqualTo", "3", "3.0"))
+        #expect(!FlowOperators.holds("NumberLessThan", "abc", "3"))
+        #expect(FlowOperators.holds("TextContains", "hello world", "lo w"))
+        #expect(FlowOperators.holds("TextEndsWith", "hello", "llo"))
+        #expect(!FlowOperators.holds("Equals", "Gold", "gold"))
+    }
+
+    @Test func loopRunsItsCountThenDone() throws {
+        var harness = ChatHarness()
+        let content = Self.flow(
+            [
+                "{\"Identifier\":\"a\",\"Type\":\"Loop\",\"Parameters\":{\"LoopCount\":\"3\"},\"Transitions\":{\"Conditions\":["
+                    + "{\"NextAction\":\"m\",\"Condition\":{\"Operator\":\"Equals\",\"Operands\":[\"ContinueLooping\"]}},"
+                    + "{\"NextAction\":\"q\",\"Condition\":{\"Operator\":\"Equals\",\"Operands\":[\"DoneLooping\"]}}]}}",
+                Self.message("m", "tick", next: "a"), Self.queue, Self.end,
+            ].joined(separator: ",")
+        )
+        let contactId = try Self.run(content, harness: &harness)
+        #expect(try Self.systemMessages(harness, contactId) == ["tick", "tick", "tick"])
+        #expect(try harness.contact(contactId).flowRun?.loopCounters.isEmpty == true, "the loop resets when done")
+        #expect(try harness.replayMatches())
+    }
+
+    @Test func distributeByPercentageRecordsItsDraw() throws {
+        var harness = ChatHarness()
+        let content = Self.flow(
+            [
+                "{\"Identifier\":\"a\",\"Type\":\"DistributeByPercentage\",\"Parameters\":{},\"Transitions\":{\"NextAction\":\"end\","
+                    + "\"Conditions\":[{\"NextAction\":\"low\",\"Condition\":{\"Operator\":\"NumberLessThan\",\"Operands\":[\"51\"]}},"
+                    + "{\"NextAction\":\"high\",\"Condition\":{\"Operator\":\"NumberLessThan\",\"Operands\":[\"101\"]}}],"
+                    + "\"Errors\":[{\"ErrorType\":\"NoMatchingCondition\",\"NextAction\":\"end\"}]}}",
+                Self.message("low", "low", next: "q"), Self.message("high", "high", next: "q"), Self.queue, Self.end,
+            ].joined(separator: ",")
+        )
+        var lows = 0
+        _ = try Self.run(content, harness: &harness)
+        for _ in 0..<40 {
+            let contactId = try harness.startChat(ChatHarness.request { $0.contactFlowId = "under-test" }).contactId
+            let draw = harness.log.reversed().compactMap { entry -> Int? in
+                if case .flowStepped(let step) = entry.event, step.contactId == contactId,
+                    step.actionType == "DistributeByPercentage"
+                {
+                    return Int(step.recorded["draw"] ?? "")
+                }
+                return nil
+            }.first
+            let drawn = try #require(draw)
+            #expect((1...100).contains(drawn))
+            #expect(try Self.systemMessages(harness, contactId) == [drawn < 51 ? "low" : "high"])
+            if drawn < 51 { lows += 1 }
+            _ = try harness.must(.stopContact(instanceId: ChatHarness.instanceId, contactId: contactId.description))
+        }
+        #expect(lows > 5 && lows < 35, "both branches are taken")
+        #expect(try harness.replayMatches())
+    }
+
+    @Test func transferToFlowQueueAtCapacityAndVoiceOnlyBlocks() throws {
+        var harness = ChatHarness()
+        _ = try harness.must(
+            .createQueue(instanceId: ChatHarness.instanceId, queueId: "tiny", name: "Tiny", maxContacts: 1)
+        )
+        let second = Self.flow(
+            [
+                "{\"Identifier\":\"a\",\"Type\":\"UpdateContactTargetQueue\",\"Parameters\":{\"QueueId\":\"arn:aws:connect:eu-west-1:1:instance/x/queue/tiny\"},"
+                    + "\"Transitions\":{\"NextAction\":\"t\",\"Errors\":[{\"ErrorType\":\"NoMatchingError\",\"NextAction\":\"end\"}]}}",
+                "{\"Identifier\":\"t\",\"Type\":\"TransferContactToQueue\",\"Parameters\":{},"
+                    + "\"Transitions\":{\"NextAction\":\"end\",\"Errors\":[{\"ErrorType\":\"QueueAtCapacity\",\"NextAction\":\"full\"},"
+                    + "{\"ErrorType\":\"NoMatchingError\",\"NextAction\":\"end\"}]}}",
+                Self.message("full", "We are busy", next: "end"), Self.end,
+            ].joined(separator: ",")
+        )
+        _ = try harness.must(
+            .createContactFlow(
+                instanceId: ChatHarness.instanceId,
+                flowId: "second",
+                name: "Second",
+                type: "CONTACT_FLOW",
+                description: "",
+                content: second
+            )
+        )
+        let content = Self.flow(
+            [
+                "{\"Identifier\":\"a\",\"Type\":\"TransferContactToAgent\",\"Parameters\":{},"
+                    + "\"Transitions\":{\"NextAction\":\"b\",\"Errors\":[{\"ErrorType\":\"NoMatchingError\",\"NextAction\":\"b\"}]}}",
+                "{\"Identifier\":\"b\",\"Type\":\"TransferToFlow\",\"Parameters\":{\"ContactFlowId\":\"arn:aws:connect:x:1:instance/y/contact-flow/second\"},"
+                    + "\"Transitions\":{\"NextAction\":\"end\",\"Errors\":[{\"ErrorType\":\"NoMatchingError\",\"NextAction\":\"end\"}]}}",
+                Self.end,
+            ].joined(separator: ",")
+        )
+        let first = try Self.run(content, harness: &harness)
+        #expect(try harness.contact(first).queued?.queueId == "tiny")
+        #expect(try harness.contact(first).flowRun?.flowId == "second")
+        let voice = harness.log.compactMap { entry -> FlowStepped? in
+            if case .flowStepped(let step) = entry.event, step.actionType == "TransferContactToAgent" { return step }
+            return nil
+        }
+        #expect(voice.first?.branch == "Error:NoMatchingError")
+        #expect(voice.first?.recorded["reason"]?.contains("voice") == true)
+        // The queue holds one contact: the next chat takes the QueueAtCapacity branch and is disconnected.
+        let busy = try harness.startChat(ChatHarness.request { $0.contactFlowId = "under-test" }).contactId
+        #expect(try Self.systemMessages(harness, busy) == ["We are busy"])
+        #expect(try harness.chat(busy).endReason == .contactFlowDisconnect)
+        #expect(try harness.replayMatches())
+    }
+
+    @Test func aRunningContactKeepsItsFlowVersion() throws {
+        var harness = ChatHarness()
+        let waiting = Self.flow(
+            [
+                Self.message("a", "version one", next: "w"),
+                "{\"Identifier\":\"w\",\"Type\":\"Wait\",\"Parameters\":{\"TimeoutSeconds\":\"60\",\"Events\":[\"CustomerReturned\"]},"
+                    + "\"Transitions\":{\"Conditions\":[{\"NextAction\":\"after\",\"Condition\":{\"Operator\":\"Equals\",\"Operands\":[\"CustomerReturned\"]}},"
+                    + "{\"NextAction\":\"after\",\"Condition\":{\"Operator\":\"Equals\",\"Operands\":[\"WaitCompleted\"]}}],"
+                    + "\"Errors\":[{\"ErrorType\":\"NoMatchingError\",\"NextAction\":\"end\"}]}}",
+                Self.message("after", "still version one", next: "q"), Self.queue, Self.end,
+            ].joined(separator: ",")
+        )
+        let contactId = try Self.run(waiting, harness: &harness)
+        #expect(try harness.contact(contactId).flowRun?.status == .waiting)
+        let reply = try harness.must(
+            .updateContactFlowContent(
+                instanceId: ChatHarness.instanceId,
+                flowId: "under-test",
+                content: waiting.replacingOccurrences(of: "version one", with: "version two")
+            )
+        )
+        #expect(reply == .flowPublished(flowId: "under-test", version: 2))
+        harness.now = try #require(harness.state.timers[TimerKey(.flowWait, chat: contactId, participant: contactId)])
+        #expect(harness.fireTimers() == 1)
+        #expect(try Self.systemMessages(harness, contactId) == ["version one", "still version one"])
+        #expect(try harness.contact(contactId).flowRun?.version == 1)
+        let next = try harness.startChat(ChatHarness.request { $0.contactFlowId = "under-test" }).contactId
+        #expect(try Self.systemMessages(harness, next) == ["version two"])
+        #expect(try harness.replayMatches())
+    }
+
+    @Test func flowResourcesRejectBadInputWithoutWriting() throws {
+        var harness = ChatHarness()
+        harness.expectRejected(
+            .startChatContact(ChatHarness.request { $0.contactFlowId = "no-such-flow" }),
+            "ResourceNotFoundException",
+            404
+        )
+        harness.expectRejected(
+            .createContactFlow(
+                instanceId: ChatHarness.instanceId,
+                flowId: nil,
+                name: "Broken",
+                type: "CONTACT_FLOW",
+                description: "",
+                content: Self.flow(Self.message("a", "hi", next: "nowhere"))
+            ),
+            "InvalidContactFlowException",
+            400
+        )
+        harness.expectRejected(
+            .createContactFlow(
+                instanceId: ChatHarness.instanceId,
+                flowId: nil,
+                name: "Harness inbound",
+                type: "CONTACT_FLOW",
+                description: "",
+                content: ChatHarness.queueingFlow
+            ),
+            "DuplicateResourceException",
+            409
+        )
+        harness.expectRejected(
+            .updateContactFlowContent(
+                instanceId: ChatHarness.instanceId,
+                flowId: "missing",
+                content: ChatHarness.queueingFlow
+            ),
+            "ResourceNotFoundException",
+            404
+        )
+        let flows = ChatQueries.listContactFlows(in: harness.state)
+        #expect(flows.map(\.flowId).contains(ChatHarness.flowId))
+        #expect(flows.map(\.name) == flows.map(\.name).sorted())
+        let described = try ChatQueries.describeContactFlow(
+            instanceId: ChatHarness.instanceId,
+            flowId: "arn:aws:connect:x:1:instance/y/contact-flow/\(ChatHarness.flowId)",
+            in: harness.state
+        )
+        #expect(described.contents.last == ChatHarness.queueingFlow)
+    }
+}
