@@ -389,3 +389,141 @@ import Testing
         #expect(described.contents.last == ChatHarness.queueingFlow)
     }
 }
+
+/// GetParticipantInput, flow modules, and every corpus flow that loads, run end to end.
+@Suite struct FlowRuntimeTests {
+    static let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/corpus/flows")
+
+    static let inputFlow = FlowActionTests.flow(
+        [
+            "{\"Identifier\":\"a\",\"Type\":\"GetParticipantInput\",\"Parameters\":{\"Text\":\"Press 1 for sales, 2 for billing\","
+                + "\"StoreInput\":\"True\",\"InputTimeLimitSeconds\":\"30\"},\"Transitions\":{\"NextAction\":\"other\","
+                + "\"Conditions\":[{\"NextAction\":\"sales\",\"Condition\":{\"Operator\":\"Equals\",\"Operands\":[\"1\"]}},"
+                + "{\"NextAction\":\"billing\",\"Condition\":{\"Operator\":\"Equals\",\"Operands\":[\"2\"]}}],"
+                + "\"Errors\":[{\"ErrorType\":\"InputTimeLimitExceeded\",\"NextAction\":\"timeout\"},"
+                + "{\"ErrorType\":\"NoMatchingCondition\",\"NextAction\":\"other\"},{\"ErrorType\":\"NoMatchingError\",\"NextAction\":\"end\"}]}}",
+            FlowActionTests.message("sales", "Sales it is ($.StoredCustomerInput)", next: "q"),
+            FlowActionTests.message("billing", "Billing", next: "q"),
+            FlowActionTests.message("other", "Sorry, I did not get that", next: "end"),
+            FlowActionTests.message("timeout", "No answer", next: "end"),
+            FlowActionTests.queue, FlowActionTests.end,
+        ].joined(separator: ",")
+    )
+
+    @Test(arguments: [("1", ["Sales it is (1)"]), (" 2 ", ["Billing"]), ("7", ["Sorry, I did not get that"])])
+    func getParticipantInputMatchesTheReply(reply: String, expected: [String]) throws {
+        var harness = ChatHarness()
+        let contactId = try FlowActionTests.run(Self.inputFlow, harness: &harness)
+        #expect(try harness.contact(contactId).flowRun?.status == .waiting)
+        let token = try harness.connect(
+            try harness.chat(contactId).participants.values.first { $0.role == .customer }!.participantToken
+        )
+        try harness.send(token.connectionToken!, reply)
+        let messages = try FlowActionTests.systemMessages(harness, contactId)
+        #expect(messages == ["Press 1 for sales, 2 for billing"] + expected)
+        #expect(try harness.replayMatches())
+    }
+
+    @Test func getParticipantInputTimesOut() throws {
+        var harness = ChatHarness()
+        let contactId = try FlowActionTests.run(Self.inputFlow, harness: &harness)
+        harness.now = try #require(harness.state.timers[TimerKey(.flowWait, chat: contactId, participant: contactId)])
+        #expect(harness.fireTimers() == 1)
+        #expect(try FlowActionTests.systemMessages(harness, contactId).last == "No answer")
+        #expect(try harness.chat(contactId).endReason == .contactFlowDisconnect)
+        #expect(try harness.replayMatches())
+    }
+
+    @Test func flowModulesRunAndReturnToTheCaller() throws {
+        var harness = ChatHarness()
+        let module = FlowActionTests.flow(
+            [
+                "{\"Identifier\":\"a\",\"Type\":\"UpdateFlowAttributes\",\"Parameters\":{\"FlowAttributes\":{\"fromModule\":{\"Value\":\"yes\"}}},"
+                    + "\"Transitions\":{\"NextAction\":\"m\"}}",
+                "{\"Identifier\":\"m\",\"Type\":\"MessageParticipant\",\"Parameters\":{\"Text\":\"inside the module\"},"
+                    + "\"Transitions\":{\"NextAction\":\"done\"}}",
+                "{\"Identifier\":\"done\",\"Type\":\"EndFlowModuleExecution\",\"Parameters\":{},\"Transitions\":{}}",
+            ].joined(separator: ",")
+        )
+        _ = try harness.must(
+            .createContactFlowModule(
+                instanceId: ChatHarness.instanceId,
+                moduleId: "mod-1",
+                name: "Module",
+                content: module
+            )
+        )
+        let main = FlowActionTests.flow(
+            [
+                "{\"Identifier\":\"a\",\"Type\":\"InvokeFlowModule\",\"Parameters\":{\"FlowModuleId\":\"mod-1\"},"
+                    + "\"Transitions\":{\"NextAction\":\"after\",\"Errors\":[{\"ErrorType\":\"NoMatchingError\",\"NextAction\":\"end\"}]}}",
+                FlowActionTests.message("after", "back in main: $.FlowAttributes.fromModule", next: "missing-module"),
+                "{\"Identifier\":\"missing-module\",\"Type\":\"InvokeFlowModule\",\"Parameters\":{\"FlowModuleId\":\"nope\"},"
+                    + "\"Transitions\":{\"NextAction\":\"q\",\"Errors\":[{\"ErrorType\":\"NoMatchingError\",\"NextAction\":\"q\"}]}}",
+                FlowActionTests.queue, FlowActionTests.end,
+            ].joined(separator: ",")
+        )
+        let contactId = try FlowActionTests.run(main, harness: &harness)
+        #expect(try FlowActionTests.systemMessages(harness, contactId) == ["inside the module", "back in main: yes"])
+        let run = try #require(try harness.contact(contactId).flowRun)
+        #expect(run.flowId == "under-test")
+        #expect(run.callStack.isEmpty)
+        #expect(try harness.contact(contactId).queued != nil, "a missing module takes the Error branch")
+        #expect(try harness.replayMatches())
+    }
+
+    /// Every corpus flow that loads also runs: a chat goes through it (the customer answers "1" to any prompt),
+    /// time passes until the chat is over, and replay reproduces it. Resources the exports name (their queues,
+    /// Lambdas, bots, modules) do not exist here, so those blocks take their Error branches, with the reason recorded.
+    @Test func everyLoadableCorpusFlowRuns() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.corpus.path).filter {
+            $0.hasSuffix(".json")
+        }.sorted()
+        #expect(files.count >= 10)
+        var ran = 0
+        for file in files {
+            let text = try String(contentsOf: Self.corpus.appendingPathComponent(file), encoding: .utf8)
+            guard (try? FlowDocument.parse(text)) != nil else { continue }
+            var harness = ChatHarness()
+            _ = try harness.must(
+                .createContactFlow(
+                    instanceId: ChatHarness.instanceId,
+                    flowId: "corpus",
+                    name: file,
+                    type: "CONTACT_FLOW",
+                    description: "",
+                    content: text
+                )
+            )
+            let chat = try harness.startChat(ChatHarness.request { $0.contactFlowId = "corpus" })
+            if try harness.chat(chat.contactId).status == .active {
+                let connection = try harness.connect(chat.participantToken)
+                if try harness.chat(chat.contactId).status == .active {
+                    _ = harness.run(
+                        .sendMessage(
+                            connectionToken: connection.connectionToken!,
+                            contentType: ContentTypes.plainText,
+                            content: "1",
+                            clientToken: nil
+                        )
+                    )
+                }
+            }
+            for _ in 0..<8 {
+                harness.advance(Duration.day + Duration.hour)
+                harness.fireTimers()
+            }
+            let steps = harness.log.compactMap { entry -> FlowStepped? in
+                if case .flowStepped(let step) = entry.event { return step }
+                return nil
+            }
+            #expect(!steps.isEmpty, "\(file): the flow ran no action")
+            #expect(!steps.contains { $0.recorded["reason"] == "no such action" }, "\(file): a transition led nowhere")
+            #expect(try harness.chat(chat.contactId).status == .ended, "\(file): the chat outlived its ceiling")
+            #expect(try harness.replayMatches(), "\(file): replay differs")
+            ran += 1
+        }
+        #expect(ran == 9)
+    }
+}

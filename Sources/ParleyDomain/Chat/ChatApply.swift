@@ -186,6 +186,19 @@ extension ChatMachine {
             )
         case .flowStepped(let event):
             guard var run = state.contacts[event.contactId]?.flowRun else { break }
+            if let module = event.recorded["call.flow"] {
+                // InvokeFlowModule: the caller waits on the stack; the module runs from its start (`next`).
+                run.callStack.append(
+                    FlowFrame(flowId: run.flowId, version: run.version, returnTo: event.recorded["call.return"])
+                )
+                run.flowId = module
+                run.version = Int(event.recorded["call.version"] ?? "") ?? 1
+                run.loopCounters = [:]
+            } else if event.recorded["return"] != nil, let frame = run.callStack.popLast() {
+                // EndFlowModuleExecution: back to the caller, at `next`.
+                run.flowId = frame.flowId
+                run.version = frame.version
+            }
             run.current = event.next
             run.status = event.next == nil ? .ended : .running
             run.waitEvents = []

@@ -158,6 +158,8 @@ public enum ChatCommand: Sendable, Equatable {
     )
     /// `UpdateContactFlowContent`: validates and publishes the next version; running contacts keep theirs.
     case updateContactFlowContent(instanceId: String, flowId: String, content: String)
+    /// `CreateContactFlowModule`: validates and publishes a flow module (type `MODULE`) for InvokeFlowModule.
+    case createContactFlowModule(instanceId: String, moduleId: String?, name: String, content: String)
     /// `CreateQueue` (the minimal form until routing: name and MaxContacts; `queueId` nil: a new UUID).
     case createQueue(instanceId: String, queueId: String?, name: String, maxContacts: Int64)
 }

@@ -131,6 +131,8 @@ struct Transaction {
             return try createContactFlow(instanceId, flowId, name, type, description, content)
         case .updateContactFlowContent(let instanceId, let flowId, let content):
             return try updateContactFlowContent(instanceId, flowId, content)
+        case .createContactFlowModule(let instanceId, let moduleId, let name, let content):
+            return try createContactFlow(instanceId, moduleId, name, "MODULE", "", content, isModule: true)
         case .createQueue(let instanceId, let queueId, let name, let maxContacts):
             return try createQueue(instanceId, queueId, name, maxContacts)
         }
@@ -399,7 +401,7 @@ struct Transaction {
             )
         )
         participantWasActive(chat.chatId, participant.participantId, at: time)
-        if participant.role == .customer { customerReturned(chat.chatId) }
+        if participant.role == .customer { customerMessage(chat.chatId, content) }
         return .sent(id: messageId, absoluteTime: time)
     }
 

@@ -34,13 +34,14 @@ extension Transaction {
         _ name: String,
         _ type: String,
         _ description: String,
-        _ content: String
+        _ content: String,
+        isModule: Bool = false
     ) throws(ChatError) -> ChatReply {
         try checkInstance(instanceId)
         guard (1...127).contains(name.count) else {
             throw ChatError(.invalidParameter, "Name must be 1–127 characters")
         }
-        guard Self.flowTypes.contains(type) else {
+        guard isModule || Self.flowTypes.contains(type) else {
             throw ChatError(.invalidParameter, "Type \(type) is not a contact flow type")
         }
         guard description.count <= 500 else {

@@ -11,13 +11,33 @@ extension Transaction {
         continueFlow(contactId)
     }
 
-    /// A customer message: a flow parked in a Wait that listens for `CustomerReturned` takes that branch.
-    mutating func customerReturned(_ chatId: Identifier) {
+    /// A customer message: a flow parked in a Wait that listens for `CustomerReturned` takes that branch, and one
+    /// waiting in GetParticipantInput takes the message as the input.
+    mutating func customerMessage(_ chatId: Identifier, _ content: String) {
         guard let contactId = state.chats[chatId]?.currentContactId,
-            let run = state.contacts[contactId]?.flowRun, run.status == .waiting,
-            run.waitEvents.contains("CustomerReturned")
+            let run = state.contacts[contactId]?.flowRun, run.status == .waiting
         else { return }
-        waitEnded(contactId, event: "CustomerReturned")
+        if run.waitEvents.contains("CustomerReturned") {
+            waitEnded(contactId, event: "CustomerReturned")
+        } else if run.waitEvents.contains("ParticipantInput") {
+            inputReceived(contactId, content)
+        }
+    }
+
+    /// GetParticipantInput got the customer's reply: match it against the conditions.
+    mutating func inputReceived(_ contactId: Identifier, _ content: String) {
+        guard let contact = state.contacts[contactId], let run = contact.flowRun, let actionId = run.current,
+            let action = document(of: run)?.actions[actionId]
+        else { return }
+        let key = TimerKey(.flowWait, chat: contact.chatId, participant: contactId)
+        if state.timers[key] != nil { emit(.timerCancelled(TimerCancelled(key: key))) }
+        let input = content.trimmingWhitespace()
+        var recorded: [String: String] = [:]
+        if action.parameters["StoreInput"]?.text.lowercased() == "true" {
+            recorded["flow.$StoredCustomerInput"] = String(input)
+        }
+        branch(on: String(input), action, contactId: contactId, recorded: recorded)
+        continueFlow(contactId)
     }
 
     /// Leaves the Wait the contact's flow is parked in through the branch for `event` (`WaitCompleted` on timeout).
@@ -27,6 +47,11 @@ extension Transaction {
         else { return }
         let key = TimerKey(.flowWait, chat: contact.chatId, participant: contactId)
         if state.timers[key] != nil, event != "WaitCompleted" { emit(.timerCancelled(TimerCancelled(key: key))) }
+        if action.type == "GetParticipantInput" {
+            fail(contactId, action, "InputTimeLimitExceeded", reason: "no reply within the input time limit")
+            continueFlow(contactId)
+            return
+        }
         let target = action.conditions.first { $0.op == "Equals" && $0.operands.first == event }?.next
         step(contactId, action, branch: event, result: event, next: target ?? action.errorTarget("NoMatchingError"))
         continueFlow(contactId)
@@ -137,8 +162,62 @@ extension Transaction {
         case "DisconnectParticipant":
             step(contactId, action, branch: "End", next: nil)
             if let chatId = state.contacts[contactId]?.chatId { endChat(chatId, .contactFlowDisconnect, at: now) }
-        case "EndFlowExecution", "EndFlowModuleExecution":
+        case "EndFlowExecution":
             step(contactId, action, branch: "End", next: nil)
+        case "EndFlowModuleExecution":
+            if let frame = run.callStack.last {
+                step(
+                    contactId,
+                    action,
+                    branch: "Return",
+                    result: frame.flowId,
+                    next: frame.returnTo,
+                    recorded: ["return": "1"]
+                )
+            } else {
+                step(contactId, action, branch: "End", next: nil)
+            }
+        case "InvokeFlowModule":
+            let reference = action.parameters["FlowModuleId"].map { template($0, contactId) } ?? ""
+            guard let module = resolveFlow(reference), let document = module.document(version: module.latestVersion),
+                !document.startAction.isEmpty
+            else {
+                fail(contactId, action, "NoMatchingError", reason: "flow module \(reference) does not exist")
+                return
+            }
+            guard run.callStack.count < 10 else {
+                fail(contactId, action, "NoMatchingError", reason: "flow modules nest more than 10 deep")
+                return
+            }
+            var recorded = ["call.flow": module.flowId, "call.version": String(module.latestVersion)]
+            if let next = action.next { recorded["call.return"] = next }
+            step(
+                contactId,
+                action,
+                branch: "Next",
+                result: module.flowId,
+                next: document.startAction,
+                recorded: recorded
+            )
+        case "GetParticipantInput":
+            guard let prompt = action.parameters["Text"].map({ template($0, contactId) }), !prompt.isEmpty else {
+                fail(contactId, action, "NoMatchingError", reason: "chat needs a Text prompt")
+                return
+            }
+            let seconds =
+                action.parameters["InputTimeLimitSeconds"].flatMap { resolveJSON($0, contactId)?.integer } ?? 5
+            guard (1...604_800).contains(seconds), let chatId = state.contacts[contactId]?.chatId else {
+                fail(contactId, action, "NoMatchingError", reason: "InputTimeLimitSeconds must be 1–604800")
+                return
+            }
+            systemMessage(contactId, prompt)
+            emit(
+                .flowWaitStarted(
+                    FlowWaitStarted(contactId: contactId, action: action.identifier, events: ["ParticipantInput"])
+                )
+            )
+            let key = TimerKey(.flowWait, chat: chatId, participant: contactId)
+            emit(.timerArmed(TimerArmed(key: key, deadline: now + seconds * Duration.second)))
         case "TransferToFlow":
             let reference = action.parameters["ContactFlowId"].map { template($0, contactId) } ?? ""
             guard let flow = resolveFlow(reference) else {
@@ -387,6 +466,7 @@ extension Transaction {
         case "InitialContactId": return contact.chatId.description
         case "InstanceId": return contact.instanceId
         case "CustomerId": return contact.customerId
+        case "StoredCustomerInput": return contact.flowRun?.flowAttributes["$StoredCustomerInput"]
         case "Media" where rest == "InitialMessage":
             let chat = state.chats[contact.chatId]
             return chat?.items.first { $0.type == "MESSAGE" && $0.role == .customer }?.content

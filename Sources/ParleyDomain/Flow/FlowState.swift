@@ -87,4 +87,16 @@ public struct FlowRun: Sendable, Equatable, Encodable {
     public var loopCounters: [String: Int64]
     /// Actions executed in this run.
     public var steps: Int64
+    /// Flow modules being run, innermost last: where each returns to.
+    public var callStack: [FlowFrame] = []
+}
+
+/// A flow that invoked a module and waits for it to return.
+public struct FlowFrame: Sendable, Equatable, Encodable {
+    /// The calling flow.
+    public var flowId: String
+    /// Its version.
+    public var version: Int
+    /// The action to continue with after the module (nil: the caller ends).
+    public var returnTo: String?
 }
