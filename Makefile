@@ -16,10 +16,10 @@ deps:
 build: deps
 	$(SWIFT) build $(STRICT)
 
-## Build, then run a scripted chat through the engine into $(DATA), verify the log, show its events and state.
+## Build, then run the seed scenario through the engine into $(DATA), verify the log, show its events and state.
 run: build
 	@mkdir -p $(DATA)
-	@echo "== one demo chat through the engine (parley demo $(DATA))"
+	@echo "== the seed scenario through the engine on a simulated clock (parley demo $(DATA))"
 	.build/debug/parley demo $(DATA)
 	.build/debug/parley log verify $(DATA)
 	.build/debug/parley log stats $(DATA)

@@ -186,7 +186,7 @@ private final class DataDirectory: Sendable {
 
     @Test func demoDumpAndReplayShowDecodedEventsAndState() throws {
         let data = DataDirectory()
-        let demo = try Parley.run(["demo", data.path, "--at", "2026-03-01T09:00:00Z"])
+        let demo = try Parley.run(["demo", data.path, "--scenario", "chat", "--at", "2026-03-01T09:00:00Z"])
         #expect(demo.status == 0, "\(demo.stderr)")
         let dump = try Parley.run(["log", "dump", data.path])
         #expect(dump.status == 0)
@@ -362,5 +362,200 @@ struct CLITestError: Error, CustomStringConvertible {
         let none = try Parley.run(["flow", "validate"])
         #expect(none.status != 0)
         #expect(none.stderr.contains("give at least one FILE"))
+    }
+}
+
+/// `parley demo`: the seed scenario of issue 4 through the engine on a simulated clock, into a real log.
+@Suite struct ParleyDemoScenarioTests {
+    /// The output split into the variants' blocks, by scenario name (the `== NAME: …` headings).
+    private static func blocks(_ output: String) -> [String: [String]] {
+        var blocks: [String: [String]] = [:]
+        var current: String?
+        for line in output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+            if line.hasPrefix("== "), let colon = line.firstIndex(of: ":") {
+                current = String(line[line.index(line.startIndex, offsetBy: 3)..<colon])
+            } else if line.hasPrefix("log: ") {
+                current = nil
+            }
+            if let current { blocks[current, default: []].append(line) }
+        }
+        return blocks
+    }
+
+    /// A block's contact segments: `key value` fields of each `contact …` line and the line after it.
+    private static func segments(_ block: [String]) -> [[String: String]] {
+        var segments: [[String: String]] = []
+        for (index, line) in block.enumerated() where line.hasPrefix("  contact ") && index + 1 < block.count {
+            var fields: [String: String] = [:]
+            for field in (line + "  " + block[index + 1]).split(separator: "  ") {
+                let text = field.trimmingCharacters(in: .whitespaces)
+                guard let space = text.firstIndex(of: " ") else { continue }
+                fields[String(text[..<space])] = String(text[text.index(after: space)...])
+            }
+            segments.append(fields)
+        }
+        return segments
+    }
+
+    /// The text after `prefix` on the block's first line that starts with it.
+    private static func value(_ prefix: String, in block: [String]) -> String? {
+        block.first { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }
+    }
+
+    private func json(_ text: String) throws -> [String: Any] {
+        let object = try JSONSerialization.jsonObject(with: Data(text.utf8))
+        guard let dictionary = object as? [String: Any] else { throw CLITestError("not a JSON object: \(text)") }
+        return dictionary
+    }
+
+    @Test func everyVariantRunsInOneLogThatReplaysAndVerifies() throws {
+        let data = DataDirectory()
+        let demo = try Parley.run(["demo", "--data", data.path, "--scenario", "all"])
+        #expect(demo.status == 0, "\(demo.stderr)")
+        #expect(demo.stdout.hasPrefix("parley demo: the seed scenario (returns, returns-to-queue, times-out, expires)"))
+        #expect(demo.stdout.contains("simulated clock from 2026-01-05T09:00:00.000Z"))
+        let blocks = Self.blocks(demo.stdout)
+        #expect(blocks.keys.sorted() == ["expires", "returns", "returns-to-queue", "times-out"])
+        for (name, block) in blocks {
+            #expect(block.contains { $0.hasSuffix("  AGENT     Sam  Are you there?") }, "\(name)")
+            #expect(
+                block.contains {
+                    $0.hasSuffix(
+                        "  SYSTEM    SYSTEM_MESSAGE  The agent has left the chat. Write within 15 minutes to continue."
+                    )
+                },
+                "\(name)"
+            )
+            let segments = Self.segments(block)
+            try #require(segments.count == 2, "\(name): \(block)")
+            #expect(segments[0]["initiation"] == "API")
+            #expect(segments[0]["previous"] == "-")
+            #expect(segments[0]["next"] == segments[1]["contact"])
+            #expect(segments[0]["disconnect"] == "AGENT_DISCONNECT")
+            #expect(segments[0]["queue"] == "support")
+            #expect(segments[0]["agent"] == "agent-sam")
+            #expect(segments[0]["flow"] == "parley-sample-inbound v1 ENDED")
+            #expect(segments[1]["initiation"] == "DISCONNECT")
+            #expect(segments[1]["previous"] == segments[0]["contact"])
+            #expect(segments[1]["next"] == "-")
+        }
+
+        let returns = blocks["returns"] ?? []
+        #expect(returns.contains { $0.hasSuffix("  CUSTOMER  Ana  Hey, I'm back") })
+        #expect(returns.contains { $0.hasSuffix("  AGENT     Sam  Welcome back, Ana. Your parcel arrives tomorrow.") })
+        #expect(
+            Self.value("outcome: ", in: returns)
+                == "back in queue agent/agent-sam; agent-sam took it again; ended CUSTOMER_DISCONNECT at "
+                + "2026-01-05T09:12:00.000Z"
+        )
+        #expect(Self.segments(returns).last?["disconnect"] == "CUSTOMER_DISCONNECT")
+        #expect(Self.segments(returns).last?["queue"] == "agent/agent-sam")
+
+        let toQueue = blocks["returns-to-queue"] ?? []
+        #expect(toQueue.contains { $0.hasSuffix("  CUSTOMER  Ana  Hey, I'm back") })
+        #expect(Self.value("outcome: ", in: toQueue) == "back in queue support")
+        #expect(Self.segments(toQueue).last?["queue"] == "support (waiting)")
+        #expect(Self.segments(toQueue).last?["disconnect"] == "-")
+
+        let timesOut = blocks["times-out"] ?? []
+        #expect(!timesOut.contains { $0.contains("Hey, I'm back") })
+        #expect(Self.value("outcome: ", in: timesOut)?.hasPrefix("ended CONTACT_FLOW_DISCONNECT at ") == true)
+        #expect(Self.segments(timesOut).last?["disconnect"] == "CONTACT_FLOW_DISCONNECT")
+        #expect(Self.segments(timesOut).last?["flow"] == "parley-sample-disconnect v1 ENDED")
+
+        let expires = blocks["expires"] ?? []
+        let ceiling = try #require(Self.value("chat ", in: expires)?.components(separatedBy: ", ceiling ").last)
+        #expect(Self.value("outcome: ", in: expires) == "ended EXPIRED at \(ceiling)")
+        #expect(Self.segments(expires).last?["disconnect"] == "EXPIRED")
+        #expect(Self.segments(expires).last?["flow"] == "parley-sample-disconnect v1 WAITING")
+        #expect(
+            demo.stdout.hasSuffix(
+                "replay it: parley replay \(data.path)   (and parley log dump \(data.path) for every event)\n"
+            )
+        )
+
+        // The log is real: it replays to the same chats, and it verifies.
+        let replay = try Parley.run(["replay", data.path])
+        #expect(replay.status == 0, "\(replay.stderr)")
+        let summary = try json(replay.stdout)
+        #expect((summary["chatsByState"] as? [String: Int]) == ["ACTIVE": 1, "ENDED": 3], "returns-to-queue waits")
+        let contacts = summary["contactsByState"] as? [String: Int] ?? [:]
+        #expect(contacts["ENDED"] == 7)
+        #expect(contacts.values.reduce(0, +) == 8)
+        #expect(summary["participantsPresent"] as? Int == 1, "Ana, waiting in the support queue")
+        let verify = try Parley.run(["log", "verify", data.path])
+        #expect(verify.status == 0, "\(verify.stdout)")
+        #expect(verify.stdout.hasPrefix("ok: head sequence "))
+    }
+
+    @Test(
+        arguments: [
+            (
+                "returns",
+                "back in queue agent/agent-sam; agent-sam took it again; ended CUSTOMER_DISCONNECT at "
+                    + "2026-03-02T08:12:00.000Z"
+            ),
+            ("returns-to-queue", "back in queue support"),
+            ("times-out", "ended CONTACT_FLOW_DISCONNECT at 2026-03-02T08:23:00.000Z"),
+            ("expires", "ended EXPIRED at 2026-03-02T09:00:00.000Z"),
+        ]
+    )
+    func oneVariantOnTheSimulatedClockInATemporaryDirectory(scenario: String, outcome: String) throws {
+        let demo = try Parley.run(["demo", "--scenario", scenario, "--at", "2026-03-02T08:00:00Z"])
+        #expect(demo.status == 0, "\(demo.stderr)")
+        #expect(Self.blocks(demo.stdout).keys.sorted() == [scenario])
+        #expect(Self.value("outcome: ", in: Self.blocks(demo.stdout)[scenario] ?? []) == outcome)
+        let log = try #require(Self.value("log: ", in: demo.stdout.components(separatedBy: "\n")))
+        let directory = URL(fileURLWithPath: String(log.prefix { $0 != "," })).deletingLastPathComponent().path
+        #expect(log.contains("(temporary: removed on exit; use --data DIR)"))
+        #expect(!FileManager.default.fileExists(atPath: directory), "the temporary directory is gone")
+    }
+
+    @Test func withoutArgumentsEveryVariantRunsAndNothingIsLeftBehind() throws {
+        let demo = try Parley.run(["demo"])
+        #expect(demo.status == 0, "\(demo.stderr)")
+        let outcomes = demo.stdout.split(separator: "\n").filter { $0.hasPrefix("outcome: ") }
+        #expect(outcomes.count == 4)
+        #expect(demo.stdout.contains("outcome: back in queue agent/agent-sam;"))
+        #expect(demo.stdout.contains("outcome: back in queue support\n"))
+        #expect(demo.stdout.contains("outcome: ended CONTACT_FLOW_DISCONNECT at 2026-01-05T"))
+        #expect(demo.stdout.contains("outcome: ended EXPIRED at 2026-01-05T"))
+        let log = try #require(Self.value("log: ", in: demo.stdout.components(separatedBy: "\n")))
+        let directory = URL(fileURLWithPath: String(log.prefix { $0 != "," })).deletingLastPathComponent().path
+        #expect(directory.contains("parley-demo-"))
+        #expect(!FileManager.default.fileExists(atPath: directory))
+    }
+
+    @Test func aSecondRunContinuesAfterTheLogOnThePositionalDirectory() throws {
+        let data = DataDirectory()
+        let first = try Parley.run(["demo", data.path, "--scenario", "times-out"])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("outcome: ended CONTACT_FLOW_DISCONNECT at 2026-01-05T09:23:00.000Z\n"))
+        // Same default start, but the clock never runs behind the log: the next chat starts at the next minute.
+        let second = try Parley.run(["demo", data.path, "--scenario", "times-out"])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdout.contains("simulated clock from 2026-01-05T09:24:00.000Z"))
+        #expect(second.stdout.contains("outcome: ended CONTACT_FLOW_DISCONNECT at 2026-01-05T09:47:00.000Z\n"))
+        let summary = try json(try Parley.run(["replay", data.path]).stdout)
+        #expect((summary["chatsByState"] as? [String: Int]) == ["ENDED": 2])
+        #expect(try Parley.run(["log", "verify", data.path]).status == 0)
+    }
+
+    @Test func badArgumentsAreRejectedBeforeAnythingIsWritten() throws {
+        let twice = try Parley.run(["demo", "/tmp/parley-a", "--data", "/tmp/parley-b"])
+        #expect(twice.status != 0)
+        #expect(twice.stderr.contains("DIR and --data /tmp/parley-b differ"))
+        let duration = try Parley.run(["demo", "--duration", "60"])
+        #expect(duration.status != 0)
+        #expect(duration.stderr.contains("--duration applies to --scenario chat and --leave-open"))
+        let open = try Parley.run(["demo", "--leave-open"])
+        #expect(open.status != 0)
+        #expect(open.stderr.contains("--leave-open needs a data directory"))
+        let unknown = try Parley.run(["demo", "--scenario", "sometimes"])
+        #expect(unknown.status != 0)
+        let at = try Parley.run(["demo", "--at", "tomorrow"])
+        #expect(at.status != 0)
+        #expect(at.stderr.contains("--at must be an ISO 8601 instant"))
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/parley-a"))
     }
 }
