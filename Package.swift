@@ -53,6 +53,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Side effects the engine's commands ask for (Lambda calls over HTTP), performed outside the writer.
+        .target(name: "ParleyEffects", dependencies: ["ParleyEngine", "ParleyDomain"]),
         .executableTarget(name: "parley", dependencies: ["ParleyCLI"]),
         .testTarget(name: "EventLogTests", dependencies: ["EventLog", "CParleyCRC32C"]),
         .testTarget(name: "ParleyCLITests", dependencies: ["EventLog", "parley"]),
@@ -61,6 +63,7 @@ let package = Package(
             dependencies: ["ParleyDomain", "ParleyEngine", "EventLog"],
             exclude: ["Fixtures"]
         ),
+        .testTarget(name: "ParleyEffectsTests", dependencies: ["ParleyEffects", "ParleyEngine", "ParleyDomain"]),
         .testTarget(name: "ParleyEngineTests", dependencies: ["ParleyEngine", "ParleyDomain", "EventLog"]),
     ],
     swiftLanguageModes: [.v6]

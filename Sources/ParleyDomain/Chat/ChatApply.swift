@@ -185,6 +185,9 @@ extension ChatMachine {
                 steps: 0
             )
         case .flowStepped(let event):
+            if let invocation = event.recorded["lambda.invocation"].flatMap(Identifier.init) {
+                state.pendingInvocations[invocation] = nil
+            }
             guard var run = state.contacts[event.contactId]?.flowRun else { break }
             if let module = event.recorded["call.flow"] {
                 // InvokeFlowModule: the caller waits on the stack; the module runs from its start (`next`).
@@ -214,6 +217,7 @@ extension ChatMachine {
                     run.loopCounters[event.action] = nil
                 }
             }
+            run.recordBotResult(event.recorded)
             state.contacts[event.contactId]?.flowRun = run
         case .flowWaitStarted(let event):
             state.contacts[event.contactId]?.flowRun?.status = .waiting
@@ -223,9 +227,26 @@ extension ChatMachine {
             state.contacts[event.contactId]?.targetQueue = event.queueId
         case .contactQueued(let event):
             state.contacts[event.contactId]?.queued = QueuePosition(queueId: event.queueId, since: timestamp)
+        case .lambdaFunctionRegistered(let event):
+            state.lambdaFunctions[event.function] = event.url
+        case .lambdaInvocationRequested(let event):
+            state.pendingInvocations[event.invocationId] = PendingInvocation(request: event)
         case .contactAssigned(let event):
             state.contacts[event.contactId]?.agentId = event.agentId
             state.contacts[event.contactId]?.queued = nil
+        case .botPublished(let event):
+            applyBotPublished(event, at: timestamp, to: &state)
+        case .botSessionStarted(let event):
+            applyBotSessionStarted(event, to: &state)
+        case .hoursOfOperationCreated(let event):
+            state.hoursOfOperations[event.hoursId] = HoursOfOperation(
+                hoursId: event.hoursId,
+                name: event.name,
+                timeZone: event.timeZone,
+                config: event.config
+            )
+        case .queueHoursOfOperationUpdated(let event):
+            state.queues[event.queueId]?.hoursOfOperationId = event.hoursId
         }
     }
 
@@ -361,6 +382,9 @@ extension ChatMachine {
         state.chats[event.chatId] = chat
         state.activeChats -= 1
         for key in state.timers.keys where key.chatId == event.chatId { state.timers[key] = nil }
+        for (id, pending) in state.pendingInvocations where pending.request.chatId == event.chatId {
+            state.pendingInvocations[id] = nil
+        }
     }
 
     private static func updateChat(

@@ -158,10 +158,28 @@ public enum ChatCommand: Sendable, Equatable {
     )
     /// `UpdateContactFlowContent`: validates and publishes the next version; running contacts keep theirs.
     case updateContactFlowContent(instanceId: String, flowId: String, content: String)
+    /// Maps a Lambda function name or ARN to the HTTP endpoint Parley calls for InvokeLambdaFunction.
+    case registerLambdaFunction(instanceId: String, function: String, url: String)
+    /// The effect runner's answer to a `LambdaInvocationRequested`.
+    case completeLambdaInvocation(invocationId: Identifier, outcome: LambdaOutcome)
     /// `CreateContactFlowModule`: validates and publishes a flow module (type `MODULE`) for InvokeFlowModule.
     case createContactFlowModule(instanceId: String, moduleId: String?, name: String, content: String)
     /// `CreateQueue` (the minimal form until routing: name and MaxContacts; `queueId` nil: a new UUID).
     case createQueue(instanceId: String, queueId: String?, name: String, maxContacts: Int64)
+    /// Creates a built-in bot for ConnectParticipantWithLexBot (`botId` nil: a new UUID); see `BotDefinition`.
+    case createBot(instanceId: String, botId: String?, name: String, definition: BotDefinition)
+    /// Publishes the next version of a bot (by id, name or alias ARN); running conversations keep theirs.
+    case updateBot(instanceId: String, botId: String, definition: BotDefinition)
+    /// `CreateHoursOfOperation`: an IANA `TimeZone` and `Config` ranges (`hoursId` nil: a new UUID).
+    case createHoursOfOperation(
+        instanceId: String,
+        hoursId: String?,
+        name: String,
+        timeZone: String,
+        config: [HoursRange]
+    )
+    /// `UpdateQueueHoursOfOperation`: the hours (id or ARN) CheckHoursOfOperation uses for the queue.
+    case updateQueueHoursOfOperation(instanceId: String, queueId: String, hoursId: String)
 }
 
 /// One entry of UpdateParticipantRoleConfig's `ParticipantTimerConfigList`, as sent.
@@ -204,4 +222,8 @@ public enum ChatReply: Sendable, Equatable {
     case flowPublished(flowId: String, version: Int)
     /// A queue was created.
     case queueCreated(queueId: String)
+    /// A bot version was published.
+    case botPublished(botId: String, version: Int)
+    /// Hours of operation were created.
+    case hoursOfOperationCreated(hoursId: String)
 }

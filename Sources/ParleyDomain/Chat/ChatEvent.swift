@@ -28,6 +28,12 @@ public enum ChatEvent: Sendable, Equatable {
     case targetQueueSet(TargetQueueSet)
     case contactQueued(ContactQueued)
     case contactAssigned(ContactAssigned)
+    case botPublished(BotPublished)
+    case botSessionStarted(BotSessionStarted)
+    case hoursOfOperationCreated(HoursOfOperationCreated)
+    case queueHoursOfOperationUpdated(QueueHoursOfOperationUpdated)
+    case lambdaFunctionRegistered(LambdaFunctionRegistered)
+    case lambdaInvocationRequested(LambdaInvocationRequested)
 
     /// The payload as its concrete event type.
     public var payload: any VersionedEvent & Encodable {
@@ -58,6 +64,12 @@ public enum ChatEvent: Sendable, Equatable {
         case .targetQueueSet(let event): event
         case .contactQueued(let event): event
         case .contactAssigned(let event): event
+        case .botPublished(let event): event
+        case .botSessionStarted(let event): event
+        case .hoursOfOperationCreated(let event): event
+        case .queueHoursOfOperationUpdated(let event): event
+        case .lambdaFunctionRegistered(let event): event
+        case .lambdaInvocationRequested(let event): event
         }
     }
 
@@ -80,6 +92,9 @@ public enum ChatEventCatalogue {
         EventHooksUpdated.self, TimerArmed.self, TimerCancelled.self, TimerFired.self,
         ParticipantActivityChanged.self, FlowPublished.self, QueueCreated.self, FlowStarted.self, FlowStepped.self,
         FlowWaitStarted.self, TargetQueueSet.self, ContactQueued.self, ContactAssigned.self,
+        LambdaFunctionRegistered.self, LambdaInvocationRequested.self,
+        BotPublished.self, BotSessionStarted.self,
+        HoursOfOperationCreated.self, QueueHoursOfOperationUpdated.self,
     ]
 
     /// The lowest tag of a domain event; records below it (e.g. type 0 text written by `parley log append`) are
@@ -123,6 +138,16 @@ public enum ChatEventCatalogue {
         case TargetQueueSet.tag: .targetQueueSet(try EventCodec.decode(TargetQueueSet.self, payload: payload))
         case ContactQueued.tag: .contactQueued(try EventCodec.decode(ContactQueued.self, payload: payload))
         case ContactAssigned.tag: .contactAssigned(try EventCodec.decode(ContactAssigned.self, payload: payload))
+        case BotPublished.tag: .botPublished(try EventCodec.decode(BotPublished.self, payload: payload))
+        case BotSessionStarted.tag: .botSessionStarted(try EventCodec.decode(BotSessionStarted.self, payload: payload))
+        case HoursOfOperationCreated.tag:
+            .hoursOfOperationCreated(try EventCodec.decode(HoursOfOperationCreated.self, payload: payload))
+        case QueueHoursOfOperationUpdated.tag:
+            .queueHoursOfOperationUpdated(try EventCodec.decode(QueueHoursOfOperationUpdated.self, payload: payload))
+        case LambdaFunctionRegistered.tag:
+            .lambdaFunctionRegistered(try EventCodec.decode(LambdaFunctionRegistered.self, payload: payload))
+        case LambdaInvocationRequested.tag:
+            .lambdaInvocationRequested(try EventCodec.decode(LambdaInvocationRequested.self, payload: payload))
         case ..<firstTag: nil
         default: throw DecodeError(.unknownTag, "event tag 0x\(String(tag, radix: 16)) is unknown", offset: 0)
         }

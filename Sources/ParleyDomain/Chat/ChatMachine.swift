@@ -131,10 +131,22 @@ struct Transaction {
             return try createContactFlow(instanceId, flowId, name, type, description, content)
         case .updateContactFlowContent(let instanceId, let flowId, let content):
             return try updateContactFlowContent(instanceId, flowId, content)
+        case .registerLambdaFunction(let instanceId, let function, let url):
+            return try registerLambdaFunction(instanceId, function, url)
+        case .completeLambdaInvocation(let invocationId, let outcome):
+            return completeLambdaInvocation(invocationId, outcome)
         case .createContactFlowModule(let instanceId, let moduleId, let name, let content):
             return try createContactFlow(instanceId, moduleId, name, "MODULE", "", content, isModule: true)
         case .createQueue(let instanceId, let queueId, let name, let maxContacts):
             return try createQueue(instanceId, queueId, name, maxContacts)
+        case .createBot(let instanceId, let botId, let name, let definition):
+            return try createBot(instanceId, botId, name, definition)
+        case .updateBot(let instanceId, let botId, let definition):
+            return try updateBot(instanceId, botId, definition)
+        case .createHoursOfOperation(let instanceId, let hoursId, let name, let timeZone, let config):
+            return try createHoursOfOperation(instanceId, hoursId, name, timeZone, config)
+        case .updateQueueHoursOfOperation(let instanceId, let queueId, let hoursId):
+            return try updateQueueHoursOfOperation(instanceId, queueId, hoursId)
         }
     }
 
@@ -377,7 +389,8 @@ struct Transaction {
         if participant.role == .customer {
             let present = chat.presentParticipants
             let botAnswering =
-                present.contains { $0.role == .customBot } && !present.contains { $0.role == .agent }
+                (present.contains { $0.role == .customBot } && !present.contains { $0.role == .agent })
+                || botIsListening(chat)
             if botAnswering, content.count > ContentTypes.maxBotInputCharacters {
                 throw ChatError(
                     .validation,

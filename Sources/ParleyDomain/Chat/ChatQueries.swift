@@ -356,6 +356,8 @@ extension ChatState {
     private struct Resources: Encodable {
         var flows: TreeDictionary<String, FlowResource>
         var queues: TreeDictionary<String, QueueResource>
+        var lambdaFunctions: TreeDictionary<String, String>
+        var pendingInvocations: TreeDictionary<Identifier, PendingInvocation>
     }
 
     private struct Meta: Encodable {
@@ -386,7 +388,16 @@ extension ChatState {
             ),
             "timers": digest(Timers(open: timers, fired: timersFired)),
             "billing": digest(billing),
-            "flows": digest(Resources(flows: flows, queues: queues)),
+            "bots": digest(bots),
+            "hours": digest(hoursOfOperations),
+            "flows": digest(
+                Resources(
+                    flows: flows,
+                    queues: queues,
+                    lambdaFunctions: lambdaFunctions,
+                    pendingInvocations: pendingInvocations
+                )
+            ),
             "meta": digest(
                 Meta(instance: instance, activeChats: activeChats, lastTimestamp: lastTimestamp, eventCount: eventCount)
             ),

@@ -290,6 +290,14 @@ public struct ChatState: Sendable, Equatable {
     public var flows: TreeDictionary<String, FlowResource> = [:]
     /// Queues by id.
     public var queues: TreeDictionary<String, QueueResource> = [:]
+    /// Built-in bots by id.
+    public var bots: TreeDictionary<String, BotResource> = [:]
+    /// Hours of operation by id.
+    public var hoursOfOperations: TreeDictionary<String, HoursOfOperation> = [:]
+    /// Lambda function names/ARNs → HTTP endpoints.
+    public var lambdaFunctions: TreeDictionary<String, String> = [:]
+    /// Lambda calls requested by flows and not answered yet (the effect runner performs them).
+    public var pendingInvocations: TreeDictionary<Identifier, PendingInvocation> = [:]
 
     /// An empty state.
     public init() {}

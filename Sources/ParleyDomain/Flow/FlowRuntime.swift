@@ -21,6 +21,8 @@ extension Transaction {
             waitEnded(contactId, event: "CustomerReturned")
         } else if run.waitEvents.contains("ParticipantInput") {
             inputReceived(contactId, content)
+        } else if run.waitEvents.contains(Self.botInputEvent) {
+            botInputReceived(contactId, content)
         }
     }
 
@@ -47,7 +49,23 @@ extension Transaction {
         else { return }
         let key = TimerKey(.flowWait, chat: contact.chatId, participant: contactId)
         if state.timers[key] != nil, event != "WaitCompleted" { emit(.timerCancelled(TimerCancelled(key: key))) }
-        if action.type == "GetParticipantInput" {
+        if action.type == "InvokeLambdaFunction" {
+            let pending = state.pendingInvocations.first {
+                $0.value.contactId == contactId && $0.value.action == actionId
+            }
+            var recorded = ["reason": "no response within InvocationTimeLimitSeconds"]
+            if let pending { recorded["lambda.invocation"] = pending.key.description }
+            step(
+                contactId,
+                action,
+                branch: "Error:NoMatchingError",
+                next: action.errorTarget("NoMatchingError"),
+                recorded: recorded
+            )
+            continueFlow(contactId)
+            return
+        }
+        if action.type == "GetParticipantInput" || action.type == "ConnectParticipantWithLexBot" {
             fail(contactId, action, "InputTimeLimitExceeded", reason: "no reply within the input time limit")
             continueFlow(contactId)
             return
@@ -199,6 +217,12 @@ extension Transaction {
                 next: document.startAction,
                 recorded: recorded
             )
+        case "InvokeLambdaFunction":
+            invokeLambda(action, contactId: contactId)
+        case "CheckHoursOfOperation":
+            checkHoursOfOperation(action, contactId: contactId)
+        case "ConnectParticipantWithLexBot":
+            connectBot(action, contactId: contactId)
         case "GetParticipantInput":
             guard let prompt = action.parameters["Text"].map({ template($0, contactId) }), !prompt.isEmpty else {
                 fail(contactId, action, "NoMatchingError", reason: "chat needs a Text prompt")
@@ -467,6 +491,7 @@ extension Transaction {
         case "InstanceId": return contact.instanceId
         case "CustomerId": return contact.customerId
         case "StoredCustomerInput": return contact.flowRun?.flowAttributes["$StoredCustomerInput"]
+        case "Lex": return botLookup(rest, contact)
         case "Media" where rest == "InitialMessage":
             let chat = state.chats[contact.chatId]
             return chat?.items.first { $0.type == "MESSAGE" && $0.role == .customer }?.content

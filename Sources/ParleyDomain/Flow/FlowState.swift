@@ -36,6 +36,8 @@ public struct QueueResource: Sendable, Equatable, Encodable {
     public var name: String
     /// `MaxContacts` (0 = no limit).
     public var maxContacts: Int64
+    /// `HoursOfOperationId` (nil until UpdateQueueHoursOfOperation sets it).
+    public var hoursOfOperationId: String? = nil
 }
 
 /// Where a contact waits.
@@ -89,6 +91,8 @@ public struct FlowRun: Sendable, Equatable, Encodable {
     public var steps: Int64
     /// Flow modules being run, innermost last: where each returns to.
     public var callStack: [FlowFrame] = []
+    /// The conversation with a built-in bot (ConnectParticipantWithLexBot) and its last result (`$.Lex.*`).
+    public var lex: BotSession? = nil
 }
 
 /// A flow that invoked a module and waits for it to return.
