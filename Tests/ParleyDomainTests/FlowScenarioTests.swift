@@ -527,3 +527,61 @@ import Testing
         #expect(ran == 9)
     }
 }
+
+/// Flow logs and queue metrics in flows.
+@Suite struct FlowLogAndMetricTests {
+    @Test func flowLogsRecordTheStepsWhileLoggingIsOn() throws {
+        var harness = ChatHarness()
+        let content = FlowActionTests.flow(
+            [
+                FlowActionTests.message("a", "before logging", next: "on"),
+                "{\"Identifier\":\"on\",\"Type\":\"UpdateFlowLoggingBehavior\",\"Parameters\":{\"FlowLoggingBehavior\":\"Enabled\"},"
+                    + "\"Transitions\":{\"NextAction\":\"b\"}}",
+                FlowActionTests.message("b", "logged", next: "off"),
+                "{\"Identifier\":\"off\",\"Type\":\"UpdateFlowLoggingBehavior\",\"Parameters\":{\"FlowLoggingBehavior\":\"Disabled\"},"
+                    + "\"Transitions\":{\"NextAction\":\"q\"}}",
+                FlowActionTests.queue, FlowActionTests.end,
+            ].joined(separator: ",")
+        )
+        let contactId = try FlowActionTests.run(content, harness: &harness)
+        let log = try ChatQueries.flowLogs(
+            instanceId: ChatHarness.instanceId,
+            contactId: contactId.description,
+            in: harness.state
+        )
+        #expect(log.map(\.action) == ["on", "b"])
+        #expect(log.map(\.actionType) == ["UpdateFlowLoggingBehavior", "MessageParticipant"])
+        #expect(log.allSatisfy { $0.flowId == "under-test" && $0.version == 1 })
+        #expect(throws: ChatError.self) {
+            try ChatQueries.flowLogs(instanceId: ChatHarness.instanceId, contactId: "nope", in: harness.state)
+        }
+        #expect(try harness.replayMatches())
+    }
+
+    @Test func queueMetricsFeedConditionsAndFlowData() throws {
+        var harness = ChatHarness()
+        let content = FlowActionTests.flow(
+            [
+                "{\"Identifier\":\"a\",\"Type\":\"GetMetricData\",\"Parameters\":{\"QueueId\":\"harness-queue\"},"
+                    + "\"Transitions\":{\"NextAction\":\"say\",\"Errors\":[{\"ErrorType\":\"NoMatchingError\",\"NextAction\":\"end\"}]}}",
+                FlowActionTests.message("say", "$.Metrics.Queue.ContactsInQueue ahead of you", next: "check"),
+                "{\"Identifier\":\"check\",\"Type\":\"CheckMetricData\",\"Parameters\":{\"MetricType\":\"NumberOfContactsInQueue\",\"QueueId\":\"harness-queue\"},"
+                    + "\"Transitions\":{\"NextAction\":\"q\",\"Conditions\":[{\"NextAction\":\"busy\",\"Condition\":{\"Operator\":\"NumberGreaterOrEqualTo\",\"Operands\":[\"2\"]}}],"
+                    + "\"Errors\":[{\"ErrorType\":\"NoMatchingCondition\",\"NextAction\":\"q\"},{\"ErrorType\":\"NoMatchingError\",\"NextAction\":\"end\"}]}}",
+                FlowActionTests.message("busy", "We are busy", next: "q"),
+                "{\"Identifier\":\"staff\",\"Type\":\"CheckMetricData\",\"Parameters\":{\"MetricType\":\"NumberOfAgentsAvailable\"},"
+                    + "\"Transitions\":{\"NextAction\":\"q\",\"Conditions\":[{\"NextAction\":\"q\",\"Condition\":{\"Operator\":\"NumberGreaterThan\",\"Operands\":[\"0\"]}}],"
+                    + "\"Errors\":[{\"ErrorType\":\"NoMatchingError\",\"NextAction\":\"end\"}]}}",
+                FlowActionTests.queue, FlowActionTests.end,
+            ].joined(separator: ",")
+        )
+        var messages: [[String]] = []
+        _ = try FlowActionTests.run(content, harness: &harness)
+        for _ in 0..<2 {
+            let chat = try harness.startChat(ChatHarness.request { $0.contactFlowId = "under-test" })
+            messages.append(try FlowActionTests.systemMessages(harness, chat.contactId))
+        }
+        #expect(messages == [["1 ahead of you"], ["2 ahead of you", "We are busy"]])
+        #expect(try harness.replayMatches())
+    }
+}

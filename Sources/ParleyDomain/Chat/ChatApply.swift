@@ -189,6 +189,7 @@ extension ChatMachine {
                 state.pendingInvocations[invocation] = nil
             }
             guard var run = state.contacts[event.contactId]?.flowRun else { break }
+            let loggedFlow = (run.flowId, run.version)
             if let module = event.recorded["call.flow"] {
                 // InvokeFlowModule: the caller waits on the stack; the module runs from its start (`next`).
                 run.callStack.append(
@@ -219,6 +220,23 @@ extension ChatMachine {
             }
             run.recordBotResult(event.recorded)
             state.contacts[event.contactId]?.flowRun = run
+            if run.flowAttributes["$logging"] == "Enabled" {
+                let entry = FlowLogEntry(
+                    timestamp: timestamp,
+                    flowId: loggedFlow.0,
+                    version: loggedFlow.1,
+                    action: event.action,
+                    actionType: event.actionType,
+                    branch: event.branch,
+                    result: event.result,
+                    next: event.next,
+                    details: event.recorded
+                )
+                state.contacts[event.contactId]?.flowLog.append(entry)
+                if state.contacts[event.contactId]?.flowLog.count ?? 0 > FlowLogEntry.limit {
+                    state.contacts[event.contactId]?.flowLog.removeFirst()
+                }
+            }
         case .flowWaitStarted(let event):
             state.contacts[event.contactId]?.flowRun?.status = .waiting
             state.contacts[event.contactId]?.flowRun?.current = event.action

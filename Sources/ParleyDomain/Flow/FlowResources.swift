@@ -145,6 +145,21 @@ extension ChatQueries {
         return flow
     }
 
+    /// The flow log of a contact (the steps its flows ran while UpdateFlowLoggingBehavior was `Enabled`).
+    public static func flowLogs(
+        instanceId: String,
+        contactId: String,
+        in state: ChatState
+    ) throws(ChatError) -> [FlowLogEntry] {
+        guard state.instance?.instanceId == instanceId else {
+            throw ChatError(.resourceNotFound, "instance \(instanceId) does not exist", resourceType: "INSTANCE")
+        }
+        guard let id = Identifier(contactId), let contact = state.contacts[id] else {
+            throw ChatError(.resourceNotFound, "contact \(contactId) does not exist", resourceType: "CONTACT")
+        }
+        return contact.flowLog
+    }
+
     /// `ListContactFlows`, optionally of some types, sorted by name.
     public static func listContactFlows(types: Set<String> = [], in state: ChatState) -> [FlowResource] {
         state.flows.values.filter { types.isEmpty || types.contains($0.type) }.sorted { $0.name < $1.name }

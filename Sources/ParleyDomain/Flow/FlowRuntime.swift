@@ -217,6 +217,10 @@ extension Transaction {
                 next: document.startAction,
                 recorded: recorded
             )
+        case "CheckMetricData":
+            checkMetricData(action, contactId: contactId)
+        case "GetMetricData":
+            getMetricData(action, contactId: contactId)
         case "InvokeLambdaFunction":
             invokeLambda(action, contactId: contactId)
         case "CheckHoursOfOperation":
@@ -490,6 +494,7 @@ extension Transaction {
         case "InitialContactId": return contact.chatId.description
         case "InstanceId": return contact.instanceId
         case "CustomerId": return contact.customerId
+        case "Metrics": return contact.flowRun?.flowAttributes["$Metrics.\(rest)"]
         case "StoredCustomerInput": return contact.flowRun?.flowAttributes["$StoredCustomerInput"]
         case "Lex": return botLookup(rest, contact)
         case "Media" where rest == "InitialMessage":

@@ -95,6 +95,31 @@ public struct FlowRun: Sendable, Equatable, Encodable {
     public var lex: BotSession? = nil
 }
 
+/// One line of a contact's flow log.
+public struct FlowLogEntry: Sendable, Equatable, Encodable {
+    /// When the action ran (µs).
+    public var timestamp: Int64
+    /// The flow (or module) it belongs to.
+    public var flowId: String
+    /// The flow's version.
+    public var version: Int
+    /// The action's `Identifier`.
+    public var action: String
+    /// The action's `Type`.
+    public var actionType: String
+    /// The branch taken.
+    public var branch: String
+    /// The action's result.
+    public var result: String?
+    /// The next action.
+    public var next: String?
+    /// What the step recorded (reasons, draws, Lambda values, …).
+    public var details: [String: String]
+
+    /// The most entries kept per contact (the oldest go first).
+    public static let limit = 2_000
+}
+
 /// A flow that invoked a module and waits for it to return.
 public struct FlowFrame: Sendable, Equatable, Encodable {
     /// The calling flow.
