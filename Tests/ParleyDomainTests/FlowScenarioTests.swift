@@ -585,3 +585,94 @@ import Testing
         #expect(try harness.replayMatches())
     }
 }
+
+/// Customer-queue flows: messages while the customer waits, a queue-to-queue transfer, and the stop when an agent
+/// takes the contact.
+@Suite struct CustomerQueueFlowTests {
+    static let queueFlow = FlowActionTests.flow(
+        [
+            "{\"Identifier\":\"a\",\"Type\":\"MessageParticipantIteratively\",\"Parameters\":{\"Messages\":["
+                + "{\"Text\":\"Still waiting for an agent\"},{\"Text\":\"Thanks for your patience\"}],\"InterruptFrequencySeconds\":\"60\"},"
+                + "\"Transitions\":{\"NextAction\":\"check\",\"Conditions\":[{\"NextAction\":\"check\",\"Condition\":{\"Operator\":\"Equals\",\"Operands\":[\"MessagesInterrupted\"]}}],"
+                + "\"Errors\":[{\"ErrorType\":\"NoMatchingError\",\"NextAction\":\"stop\"}]}}",
+            "{\"Identifier\":\"check\",\"Type\":\"CheckMetricData\",\"Parameters\":{\"MetricType\":\"OldestContactInQueueAgeSeconds\"},"
+                + "\"Transitions\":{\"NextAction\":\"a\",\"Conditions\":[{\"NextAction\":\"move\",\"Condition\":{\"Operator\":\"NumberGreaterThan\",\"Operands\":[\"150\"]}}],"
+                + "\"Errors\":[{\"ErrorType\":\"NoMatchingCondition\",\"NextAction\":\"a\"},{\"ErrorType\":\"NoMatchingError\",\"NextAction\":\"stop\"}]}}",
+            "{\"Identifier\":\"move\",\"Type\":\"DequeueContactAndTransferToQueue\",\"Parameters\":{\"QueueId\":\"overflow\"},"
+                + "\"Transitions\":{\"NextAction\":\"stop\",\"Errors\":[{\"ErrorType\":\"QueueAtCapacity\",\"NextAction\":\"a\"},{\"ErrorType\":\"NoMatchingError\",\"NextAction\":\"stop\"}]}}",
+            "{\"Identifier\":\"stop\",\"Type\":\"EndFlowExecution\",\"Parameters\":{},\"Transitions\":{}}",
+        ].joined(separator: ",")
+    )
+
+    static let inbound = FlowActionTests.flow(
+        [
+            "{\"Identifier\":\"a\",\"Type\":\"UpdateContactEventHooks\",\"Parameters\":{\"EventHooks\":{\"CustomerQueue\":\"queue-flow\"}},"
+                + "\"Transitions\":{\"NextAction\":\"q\",\"Errors\":[{\"ErrorType\":\"NoMatchingError\",\"NextAction\":\"end\"}]}}",
+            FlowActionTests.queue, FlowActionTests.end,
+        ].joined(separator: ",")
+    )
+
+    static func setUp() throws -> (ChatHarness, StartChatContactResponse) {
+        var harness = ChatHarness()
+        _ = try harness.must(
+            .createQueue(instanceId: ChatHarness.instanceId, queueId: "overflow", name: "Overflow", maxContacts: 0)
+        )
+        _ = try harness.must(
+            .createContactFlow(
+                instanceId: ChatHarness.instanceId,
+                flowId: "queue-flow",
+                name: "Queue flow",
+                type: "CUSTOMER_QUEUE",
+                description: "",
+                content: queueFlow
+            )
+        )
+        _ = try FlowActionTests.run(inbound, harness: &harness)
+        let chat = try harness.startConnectedChat(ChatHarness.request { $0.contactFlowId = "under-test" }).chat
+        return (harness, chat)
+    }
+
+    static func fireWait(_ harness: inout ChatHarness, _ contact: Identifier, _ chat: Identifier) throws {
+        harness.now = try #require(harness.state.timers[TimerKey(.flowWait, chat: chat, participant: contact)])
+        // The chat FlowActionTests.run started waits in the same queue, so its deadline may fall due too.
+        #expect(harness.fireTimers() >= 1)
+    }
+
+    @Test func messagesRotateAndALongWaitMovesTheContactToAnotherQueue() throws {
+        var (harness, chat) = try Self.setUp()
+        let contact = chat.contactId
+        #expect(try harness.contact(contact).queued?.queueId == ChatHarness.queueId)
+        #expect(try FlowActionTests.systemMessages(harness, contact) == ["Still waiting for an agent"])
+        try Self.fireWait(&harness, contact, contact)
+        try Self.fireWait(&harness, contact, contact)
+        #expect(
+            try FlowActionTests.systemMessages(harness, contact)
+                == ["Still waiting for an agent", "Thanks for your patience", "Still waiting for an agent"]
+        )
+        try Self.fireWait(&harness, contact, contact)  // waited 180 s > 150 s: queue transfer
+        let session = try harness.chat(contact)
+        #expect(session.contactIds.count == 2)
+        let segment = try harness.contact(session.currentContactId)
+        #expect(segment.initiationMethod == .queueTransfer)
+        #expect(segment.previousContactId == contact)
+        #expect(segment.queued?.queueId == "overflow")
+        #expect(segment.flowRun?.flowId == "queue-flow", "the queue flow goes on in the new segment")
+        #expect(try harness.contact(contact).status == .ended)
+        #expect(try harness.replayMatches())
+    }
+
+    @Test func anAgentTakingTheContactStopsTheQueueFlow() throws {
+        var (harness, chat) = try Self.setUp()
+        let contact = chat.contactId
+        #expect(try harness.contact(contact).flowRun?.status == .waiting)
+        _ = try harness.must(.joinAgent(contactId: contact.description, displayName: "Sam", agentId: "agent-sam"))
+        #expect(try harness.contact(contact).flowRun?.status == .ended)
+        #expect(harness.state.timers[TimerKey(.flowWait, chat: contact, participant: contact)] == nil)
+        #expect(try harness.contact(contact).queued == nil)
+        harness.advance(Duration.hour)
+        harness.fireTimers()
+        #expect(try FlowActionTests.systemMessages(harness, contact) == ["Still waiting for an agent"])
+        #expect(try harness.chat(contact).status == .active)
+        #expect(try harness.replayMatches())
+    }
+}

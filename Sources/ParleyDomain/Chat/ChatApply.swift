@@ -249,6 +249,8 @@ extension ChatMachine {
             state.lambdaFunctions[event.function] = event.url
         case .lambdaInvocationRequested(let event):
             state.pendingInvocations[event.invocationId] = PendingInvocation(request: event)
+        case .customerQueueFlowSet(let event):
+            state.contacts[event.contactId]?.customerQueueFlowId = event.flowId
         case .contactAssigned(let event):
             state.contacts[event.contactId]?.agentId = event.agentId
             state.contacts[event.contactId]?.queued = nil

@@ -34,6 +34,7 @@ public enum ChatEvent: Sendable, Equatable {
     case queueHoursOfOperationUpdated(QueueHoursOfOperationUpdated)
     case lambdaFunctionRegistered(LambdaFunctionRegistered)
     case lambdaInvocationRequested(LambdaInvocationRequested)
+    case customerQueueFlowSet(CustomerQueueFlowSet)
 
     /// The payload as its concrete event type.
     public var payload: any VersionedEvent & Encodable {
@@ -70,6 +71,7 @@ public enum ChatEvent: Sendable, Equatable {
         case .queueHoursOfOperationUpdated(let event): event
         case .lambdaFunctionRegistered(let event): event
         case .lambdaInvocationRequested(let event): event
+        case .customerQueueFlowSet(let event): event
         }
     }
 
@@ -92,7 +94,7 @@ public enum ChatEventCatalogue {
         EventHooksUpdated.self, TimerArmed.self, TimerCancelled.self, TimerFired.self,
         ParticipantActivityChanged.self, FlowPublished.self, QueueCreated.self, FlowStarted.self, FlowStepped.self,
         FlowWaitStarted.self, TargetQueueSet.self, ContactQueued.self, ContactAssigned.self,
-        LambdaFunctionRegistered.self, LambdaInvocationRequested.self,
+        LambdaFunctionRegistered.self, LambdaInvocationRequested.self, CustomerQueueFlowSet.self,
         BotPublished.self, BotSessionStarted.self,
         HoursOfOperationCreated.self, QueueHoursOfOperationUpdated.self,
     ]
@@ -148,6 +150,8 @@ public enum ChatEventCatalogue {
             .lambdaFunctionRegistered(try EventCodec.decode(LambdaFunctionRegistered.self, payload: payload))
         case LambdaInvocationRequested.tag:
             .lambdaInvocationRequested(try EventCodec.decode(LambdaInvocationRequested.self, payload: payload))
+        case CustomerQueueFlowSet.tag:
+            .customerQueueFlowSet(try EventCodec.decode(CustomerQueueFlowSet.self, payload: payload))
         case ..<firstTag: nil
         default: throw DecodeError(.unknownTag, "event tag 0x\(String(tag, radix: 16)) is unknown", offset: 0)
         }

@@ -355,6 +355,9 @@ struct Transaction {
                 )
             )
         )
+        if role == .agent, agentId != nil || state.contacts[chat.currentContactId]?.queued != nil {
+            stopCustomerQueueFlow(chat.currentContactId)
+        }
         if role == .agent, let agentId {
             guard (1...256).contains(agentId.count) else {
                 throw ChatError(.invalidParameter, "the agent id must be 1–256 characters")

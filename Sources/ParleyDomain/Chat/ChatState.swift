@@ -70,6 +70,8 @@ public struct ContactRecord: Sendable, Equatable, Encodable {
     public var queued: QueuePosition? = nil
     /// The agent (user id) the contact was connected to.
     public var agentId: String? = nil
+    /// The customer-queue flow (UpdateContactEventHooks `CustomerQueue`), run while the contact waits in a queue.
+    public var customerQueueFlowId: String? = nil
     /// The flow log (UpdateFlowLoggingBehavior `Enabled`): the steps run while logging was on, oldest first.
     public var flowLog: [FlowLogEntry] = []
 }

@@ -65,6 +65,11 @@ extension Transaction {
             continueFlow(contactId)
             return
         }
+        if action.type == "MessageParticipantIteratively" {
+            messagesInterrupted(action, contactId: contactId, run: run)
+            continueFlow(contactId)
+            return
+        }
         if action.type == "GetParticipantInput" || action.type == "ConnectParticipantWithLexBot" {
             fail(contactId, action, "InputTimeLimitExceeded", reason: "no reply within the input time limit")
             continueFlow(contactId)
@@ -217,6 +222,10 @@ extension Transaction {
                 next: document.startAction,
                 recorded: recorded
             )
+        case "MessageParticipantIteratively":
+            messageIteratively(action, contactId: contactId, run: run)
+        case "DequeueContactAndTransferToQueue":
+            dequeueAndTransfer(action, contactId: contactId)
         case "CheckMetricData":
             checkMetricData(action, contactId: contactId)
         case "GetMetricData":
@@ -368,8 +377,15 @@ extension Transaction {
                 emit(.eventHooksUpdated(EventHooksUpdated(chatId: chatId, customerRemainingFlowId: flow.flowId)))
             }
             step(contactId, action, branch: "Next", result: flow.flowId, next: action.next)
+        case "CustomerQueue":
+            guard let flow = resolveFlow(reference) else {
+                fail(contactId, action, "NoMatchingError", reason: "flow \(reference) does not exist")
+                return
+            }
+            emit(.customerQueueFlowSet(CustomerQueueFlowSet(contactId: contactId, flowId: flow.flowId)))
+            step(contactId, action, branch: "Next", result: flow.flowId, next: action.next)
         default:
-            // Queue, hold, whisper and agent-UI hooks are recorded; chat runs no such flows yet.
+            // Hold, whisper and agent-UI hooks are recorded; chat runs no such flows yet.
             step(
                 contactId,
                 action,
@@ -417,6 +433,7 @@ extension Transaction {
         }
         emit(.contactQueued(ContactQueued(contactId: contactId, queueId: target)))
         step(contactId, action, branch: "Success", result: target, next: nil)
+        startCustomerQueueFlow(contactId)
     }
 
     mutating func updateAttributes(_ action: FlowAction, contactId: Identifier) {
