@@ -676,3 +676,111 @@ import Testing
         #expect(try harness.replayMatches())
     }
 }
+
+/// Agent transfers: TRANSFER segments, transfer flows, transfer.succeeded / transfer.failed.
+@Suite struct TransferTests {
+    static func chatWithAgent() throws -> (ChatHarness, Identifier, customer: String, agent: String) {
+        var harness = ChatHarness()
+        let (chat, customer) = try harness.startConnectedChat()
+        let (_, agent) = try harness.joinAgent(chat.contactId)
+        return (harness, chat.contactId, customer, agent)
+    }
+
+    static func eventItems(_ harness: ChatHarness, _ chat: Identifier) throws -> [String] {
+        try harness.chat(chat).items.filter { $0.type == "EVENT" }.map(\.contentType)
+    }
+
+    @Test func aTransferToAQueueStartsATransferSegment() throws {
+        var (harness, chat, customer, agent) = try Self.chatWithAgent()
+        _ = try harness.must(
+            .createQueue(instanceId: ChatHarness.instanceId, queueId: "billing", name: "Billing", maxContacts: 0)
+        )
+        _ = try harness.must(.transferContact(connectionToken: agent, queueId: "billing", agentId: nil, flowId: nil))
+        let session = try harness.chat(chat)
+        #expect(session.status == .active)
+        #expect(session.contactIds.count == 2)
+        let segment = try harness.contact(session.currentContactId)
+        #expect(segment.initiationMethod == .transfer)
+        #expect(segment.previousContactId == chat)
+        #expect(segment.queued?.queueId == "billing")
+        #expect(try harness.contact(chat).status == .ended)
+        #expect(
+            try Self.eventItems(harness, chat).suffix(2) == [
+                ContentTypes.participantLeft, ContentTypes.transferSucceeded,
+            ]
+        )
+        try harness.send(customer, "Hello billing?")
+        #expect(try harness.chat(chat).items.last?.contactId == session.currentContactId)
+        // The transcript still shows everything (the next agent sees the earlier messages).
+        _ = try harness.must(
+            .joinAgent(contactId: session.currentContactId.description, displayName: "Bea", agentId: "agent-bea")
+        )
+        #expect(try harness.contact(session.currentContactId).agentId == "agent-bea")
+        #expect(try harness.replayMatches())
+    }
+
+    @Test func aTransferFlowDecidesWhereTheChatGoes() throws {
+        var (harness, chat, _, agent) = try Self.chatWithAgent()
+        let transferFlow = FlowActionTests.flow(
+            [
+                FlowActionTests.message("a", "Transferring you now", next: "q"), FlowActionTests.queue,
+                FlowActionTests.end,
+            ]
+            .joined(separator: ",")
+        )
+        _ = try harness.must(
+            .createContactFlow(
+                instanceId: ChatHarness.instanceId,
+                flowId: "to-queue",
+                name: "Transfer to queue",
+                type: "QUEUE_TRANSFER",
+                description: "",
+                content: transferFlow
+            )
+        )
+        _ = try harness.must(
+            .transferContact(connectionToken: agent, queueId: nil, agentId: "agent-bea", flowId: "to-queue")
+        )
+        let segment = try harness.contact(try harness.chat(chat).currentContactId)
+        #expect(segment.flowRun?.flowId == "to-queue")
+        #expect(segment.queued?.queueId == ChatHarness.queueId, "the flow set its own working queue")
+        #expect(try FlowActionTests.systemMessages(harness, chat) == ["Transferring you now"])
+        #expect(try harness.replayMatches())
+    }
+
+    @Test func aFullQueueFailsTheTransferAndTheAgentStays() throws {
+        var (harness, chat, customer, agent) = try Self.chatWithAgent()
+        _ = try harness.must(
+            .createQueue(instanceId: ChatHarness.instanceId, queueId: "none", name: "None", maxContacts: 1)
+        )
+        let other = try harness.startChat()
+        _ = try harness.must(
+            .transferContact(
+                connectionToken: try harness.joinAgent(other.contactId).1,
+                queueId: "none",
+                agentId: nil,
+                flowId: nil
+            )
+        )
+        _ = try harness.must(.transferContact(connectionToken: agent, queueId: "none", agentId: nil, flowId: nil))
+        #expect(try harness.chat(chat).contactIds.count == 1)
+        #expect(try Self.eventItems(harness, chat).last == ContentTypes.transferFailed)
+        try harness.send(agent, "Sorry, billing is busy")
+        harness.expectRejected(
+            .transferContact(connectionToken: customer, queueId: "none", agentId: nil, flowId: nil),
+            "AccessDeniedException",
+            403
+        )
+        harness.expectRejected(
+            .transferContact(connectionToken: agent, queueId: "missing", agentId: nil, flowId: nil),
+            "ResourceNotFoundException",
+            404
+        )
+        harness.expectRejected(
+            .transferContact(connectionToken: agent, queueId: "none", agentId: "x", flowId: nil),
+            "InvalidParameterException",
+            400
+        )
+        #expect(try harness.replayMatches())
+    }
+}

@@ -249,6 +249,14 @@ extension ChatMachine {
             state.lambdaFunctions[event.function] = event.url
         case .lambdaInvocationRequested(let event):
             state.pendingInvocations[event.invocationId] = PendingInvocation(request: event)
+        case .chatTransferred(let event):
+            updateChat(event.chatId, in: &state) { chat in
+                let type = event.succeeded ? ContentTypes.transferSucceeded : ContentTypes.transferFailed
+                var item = eventItem(event.itemId, type, chat, nil, event.fromContactId, timestamp)
+                item.role = .system
+                item.content = event.succeeded ? nil : event.reason
+                appendItem(item, to: &chat)
+            }
         case .customerQueueFlowSet(let event):
             state.contacts[event.contactId]?.customerQueueFlowId = event.flowId
         case .contactAssigned(let event):

@@ -158,6 +158,8 @@ public enum ChatCommand: Sendable, Equatable {
     )
     /// `UpdateContactFlowContent`: validates and publishes the next version; running contacts keep theirs.
     case updateContactFlowContent(instanceId: String, flowId: String, content: String)
+    /// An agent transfers the chat (a quick connect): to a queue or an agent, optionally through a transfer flow.
+    case transferContact(connectionToken: String, queueId: String?, agentId: String?, flowId: String?)
     /// Maps a Lambda function name or ARN to the HTTP endpoint Parley calls for InvokeLambdaFunction.
     case registerLambdaFunction(instanceId: String, function: String, url: String)
     /// The effect runner's answer to a `LambdaInvocationRequested`.

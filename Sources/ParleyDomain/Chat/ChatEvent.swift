@@ -35,6 +35,7 @@ public enum ChatEvent: Sendable, Equatable {
     case lambdaFunctionRegistered(LambdaFunctionRegistered)
     case lambdaInvocationRequested(LambdaInvocationRequested)
     case customerQueueFlowSet(CustomerQueueFlowSet)
+    case chatTransferred(ChatTransferred)
 
     /// The payload as its concrete event type.
     public var payload: any VersionedEvent & Encodable {
@@ -72,6 +73,7 @@ public enum ChatEvent: Sendable, Equatable {
         case .lambdaFunctionRegistered(let event): event
         case .lambdaInvocationRequested(let event): event
         case .customerQueueFlowSet(let event): event
+        case .chatTransferred(let event): event
         }
     }
 
@@ -94,7 +96,7 @@ public enum ChatEventCatalogue {
         EventHooksUpdated.self, TimerArmed.self, TimerCancelled.self, TimerFired.self,
         ParticipantActivityChanged.self, FlowPublished.self, QueueCreated.self, FlowStarted.self, FlowStepped.self,
         FlowWaitStarted.self, TargetQueueSet.self, ContactQueued.self, ContactAssigned.self,
-        LambdaFunctionRegistered.self, LambdaInvocationRequested.self, CustomerQueueFlowSet.self,
+        LambdaFunctionRegistered.self, LambdaInvocationRequested.self, CustomerQueueFlowSet.self, ChatTransferred.self,
         BotPublished.self, BotSessionStarted.self,
         HoursOfOperationCreated.self, QueueHoursOfOperationUpdated.self,
     ]
@@ -152,6 +154,7 @@ public enum ChatEventCatalogue {
             .lambdaInvocationRequested(try EventCodec.decode(LambdaInvocationRequested.self, payload: payload))
         case CustomerQueueFlowSet.tag:
             .customerQueueFlowSet(try EventCodec.decode(CustomerQueueFlowSet.self, payload: payload))
+        case ChatTransferred.tag: .chatTransferred(try EventCodec.decode(ChatTransferred.self, payload: payload))
         case ..<firstTag: nil
         default: throw DecodeError(.unknownTag, "event tag 0x\(String(tag, radix: 16)) is unknown", offset: 0)
         }

@@ -131,6 +131,8 @@ struct Transaction {
             return try createContactFlow(instanceId, flowId, name, type, description, content)
         case .updateContactFlowContent(let instanceId, let flowId, let content):
             return try updateContactFlowContent(instanceId, flowId, content)
+        case .transferContact(let token, let queueId, let agentId, let flowId):
+            return try transferContact(token, queueId: queueId, agentId: agentId, flowId: flowId)
         case .registerLambdaFunction(let instanceId, let function, let url):
             return try registerLambdaFunction(instanceId, function, url)
         case .completeLambdaInvocation(let invocationId, let outcome):
