@@ -3,11 +3,11 @@ import Foundation
 import ParleyDomain
 
 /// `parley flow …`: work with Amazon Connect flow documents.
-struct FlowCommand: ParsableCommand {
+struct FlowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flow",
-        abstract: "Check Amazon Connect flow documents.",
-        subcommands: [Validate.self]
+        abstract: "Check Amazon Connect flow documents, publish them into a data directory, list them, read flow logs.",
+        subcommands: [Validate.self, Publish.self, List.self, Log.self]
     )
 }
 

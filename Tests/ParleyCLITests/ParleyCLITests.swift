@@ -559,3 +559,30 @@ struct CLITestError: Error, CustomStringConvertible {
         #expect(!FileManager.default.fileExists(atPath: "/tmp/parley-a"))
     }
 }
+
+/// `parley flow publish` / `list`: flows as versioned resources of a data directory.
+@Suite struct ParleyFlowResourceCommandTests {
+    @Test func publishListAndRepublish() throws {
+        let data = DataDirectory()
+        let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/corpus/flows")
+        let file = corpus.appendingPathComponent("rules-engine-wait.json").path
+        let first = try Parley.run(
+            ["flow", "publish", data.path, file, "--id", "wait-flow", "--name", "Wait", "--instance", "cli-instance"]
+        )
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout == "published wait-flow version 1\n")
+        let second = try Parley.run(["flow", "publish", data.path, file, "--id", "wait-flow"])
+        #expect(second.stdout == "published wait-flow version 2\n")
+        let listed = try Parley.run(["flow", "list", data.path])
+        #expect(listed.stdout == "wait-flow  CONTACT_FLOW  v2  Wait\n")
+
+        let broken = FileManager.default.temporaryDirectory.appendingPathComponent("broken-\(UUID().uuidString).json")
+        try Data("{\"Version\":\"2019-10-30\",\"StartAction\":\"x\",\"Actions\":[]}".utf8).write(to: broken)
+        defer { try? FileManager.default.removeItem(at: broken) }
+        let rejected = try Parley.run(["flow", "publish", data.path, broken.path, "--name", "Broken"])
+        #expect(rejected.status != 0)
+        #expect(rejected.stderr.contains("InvalidContactFlowException"))
+        #expect(try Parley.run(["flow", "list", data.path]).stdout == listed.stdout, "nothing was written")
+    }
+}
