@@ -784,3 +784,62 @@ import Testing
         #expect(try harness.replayMatches())
     }
 }
+
+@Suite struct BotParticipantWaitTests {
+    static let flow = FlowActionTests.flow(
+        [
+            "{\"Identifier\":\"a\",\"Type\":\"Wait\",\"Parameters\":{\"TimeoutSeconds\":\"600\",\"Events\":[\"CustomerReturned\"]},"
+                + "\"Transitions\":{\"Conditions\":["
+                + "{\"NextAction\":\"b\",\"Condition\":{\"Operator\":\"Equals\",\"Operands\":[\"CustomerReturned\"]}},"
+                + "{\"NextAction\":\"b\",\"Condition\":{\"Operator\":\"Equals\",\"Operands\":[\"WaitCompleted\"]}}],"
+                + "\"Errors\":[{\"ErrorType\":\"NoMatchingError\",\"NextAction\":\"end\"}]}}",
+            "{\"Identifier\":\"b\",\"Type\":\"Wait\",\"Parameters\":{\"TimeoutSeconds\":\"600\",\"Events\":[\"BotParticipantDisconnected\"]},"
+                + "\"Transitions\":{\"Conditions\":["
+                + "{\"NextAction\":\"gone\",\"Condition\":{\"Operator\":\"Equals\",\"Operands\":[\"BotParticipantDisconnected\"]}},"
+                + "{\"NextAction\":\"end\",\"Condition\":{\"Operator\":\"Equals\",\"Operands\":[\"WaitCompleted\"]}}],"
+                + "\"Errors\":[{\"ErrorType\":\"ParticipantNotFound\",\"NextAction\":\"nobot\"},"
+                + "{\"ErrorType\":\"NoMatchingError\",\"NextAction\":\"end\"}]}}",
+            FlowActionTests.message("gone", "The assistant left", next: "q"),
+            FlowActionTests.message("nobot", "No assistant", next: "q"),
+            FlowActionTests.queue, FlowActionTests.end,
+        ].joined(separator: ",")
+    )
+
+    /// Runs the flow: the customer's first message moves it to the bot-mode Wait.
+    static func start(withBot: Bool) throws -> (ChatHarness, Identifier, bot: String?) {
+        var harness = ChatHarness()
+        let contactId = try FlowActionTests.run(flow, harness: &harness)
+        let customer = try harness.connect(try harness.chat(contactId).participants.values.first!.participantToken)
+        var bot: String?
+        if withBot {
+            guard
+                case .participantJoined(_, let token) = try harness.must(
+                    .createParticipant(
+                        instanceId: ChatHarness.instanceId,
+                        contactId: contactId.description,
+                        role: "CUSTOM_BOT",
+                        displayName: "Assistant"
+                    )
+                )
+            else { throw HarnessError("no bot") }
+            bot = try harness.connect(token).connectionToken
+        }
+        try harness.send(customer.connectionToken!, "hello")
+        return (harness, contactId, bot)
+    }
+
+    @Test func theBotLeavingTakesBotParticipantDisconnected() throws {
+        var (harness, contactId, bot) = try Self.start(withBot: true)
+        #expect(try harness.contact(contactId).flowRun?.waitEvents == ["BotParticipantDisconnected"])
+        _ = try harness.must(.disconnectParticipant(connectionToken: bot!, clientToken: nil))
+        #expect(try FlowActionTests.systemMessages(harness, contactId) == ["The assistant left"])
+        #expect(try harness.contact(contactId).queued != nil)
+        #expect(try harness.replayMatches())
+    }
+
+    @Test func withoutABotTheWaitTakesParticipantNotFound() throws {
+        let (harness, contactId, _) = try Self.start(withBot: false)
+        #expect(try FlowActionTests.systemMessages(harness, contactId) == ["No assistant"])
+        #expect(try harness.replayMatches())
+    }
+}

@@ -540,6 +540,7 @@ struct Transaction {
         case .customBot, .system:
             leave(chat.chatId, participant.participantId, .other)
             roleTimersMayStop(chat.chatId)
+            if participant.role == .customBot { botParticipantLeft(chat.chatId) }
         }
         return .done
     }
@@ -852,6 +853,7 @@ struct Transaction {
             let removed = chat.presentParticipants.filter { $0.role != .customer }
             for participant in removed { leave(chat.chatId, participant.participantId, .idleDisconnect, at: deadline) }
             roleTimersMayStop(chat.chatId)
+            if removed.contains(where: { $0.role == .customBot }) { botParticipantLeft(chat.chatId) }
             if removed.contains(where: { $0.role == .agent }) {
                 agentsLeft(chat.chatId, reason: .idleDisconnect, at: deadline)
             }

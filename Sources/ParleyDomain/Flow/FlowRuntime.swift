@@ -26,6 +26,15 @@ extension Transaction {
         }
     }
 
+    /// The custom bot left: a Wait listening for `BotParticipantDisconnected` takes that branch.
+    mutating func botParticipantLeft(_ chatId: Identifier) {
+        guard let contactId = state.chats[chatId]?.currentContactId,
+            let run = state.contacts[contactId]?.flowRun, run.status == .waiting,
+            run.waitEvents.contains("BotParticipantDisconnected")
+        else { return }
+        waitEnded(contactId, event: "BotParticipantDisconnected")
+    }
+
     /// GetParticipantInput got the customer's reply: match it against the conditions.
     mutating func inputReceived(_ contactId: Identifier, _ content: String) {
         guard let contact = state.contacts[contactId], let run = contact.flowRun, let actionId = run.current,
