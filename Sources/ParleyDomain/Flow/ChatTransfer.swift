@@ -109,9 +109,7 @@ extension Transaction {
             flow = resolved
         }
         let from = chat.currentContactId
-        if !target.hasPrefix("agent/"), let queue = state.queues[target], queue.maxContacts > 0,
-            state.contacts.values.filter({ $0.queued?.queueId == target }).count >= queue.maxContacts
-        {
+        if let queue = fullQueue(target) {
             // The agent stays; the customer is told.
             emit(
                 .chatTransferred(

@@ -2,13 +2,8 @@
 extension Transaction {
     /// The queue a metric block asks about: `QueueId`, `AgentId` (agent queue), or the working queue.
     func metricQueue(_ action: FlowAction, _ contactId: Identifier) -> String? {
-        if let value = action.parameters["QueueId"] {
-            let reference = template(value, contactId)
-            return resolveQueue(reference)?.queueId
-        }
-        if let value = action.parameters["AgentId"] {
-            let agent = template(value, contactId).split(separator: "/").last.map(String.init) ?? ""
-            return agent.isEmpty ? nil : "agent/\(agent)"
+        if action.parameters["QueueId"] != nil || action.parameters["AgentId"] != nil {
+            return blockTarget(action, contactId)
         }
         return state.contacts[contactId]?.targetQueue
     }

@@ -90,22 +90,11 @@ extension Transaction {
             fail(contactId, action, "NoMatchingError", reason: "the contact is not waiting in a queue")
             return
         }
-        let target: String?
-        if let value = action.parameters["QueueId"] {
-            target = resolveQueue(template(value, contactId))?.queueId
-        } else if let value = action.parameters["AgentId"] {
-            let agent = template(value, contactId).split(separator: "/").last.map(String.init) ?? ""
-            target = agent.isEmpty ? nil : "agent/\(agent)"
-        } else {
-            target = nil
-        }
-        guard let target else {
+        guard let target = blockTarget(action, contactId) else {
             fail(contactId, action, "NoMatchingError", reason: "the target queue does not exist")
             return
         }
-        if !target.hasPrefix("agent/"), let queue = state.queues[target], queue.maxContacts > 0,
-            state.contacts.values.filter({ $0.queued?.queueId == target }).count >= queue.maxContacts
-        {
+        if let queue = fullQueue(target) {
             fail(contactId, action, "QueueAtCapacity", reason: "\(queue.name) is full")
             return
         }

@@ -20,6 +20,22 @@ extension Transaction {
         return state.queues[last]
     }
 
+    /// The queue an action's `QueueId` names, or the agent queue (`agent/<id>`) its `AgentId` names (an id or an
+    /// agent ARN); nil when the action names neither or the queue does not exist.
+    func blockTarget(_ action: FlowAction, _ contactId: Identifier) -> String? {
+        if let value = action.parameters["QueueId"] { return resolveQueue(template(value, contactId))?.queueId }
+        guard let value = action.parameters["AgentId"] else { return nil }
+        let agent = template(value, contactId).split(separator: "/").last.map(String.init) ?? ""
+        return agent.isEmpty ? nil : "agent/\(agent)"
+    }
+
+    /// The queue `target` names if it holds MaxContacts contacts already (agent queues have no limit).
+    func fullQueue(_ target: String) -> QueueResource? {
+        guard !target.hasPrefix("agent/"), let queue = state.queues[target], queue.maxContacts > 0 else { return nil }
+        let waiting = state.contacts.values.filter { $0.queued?.queueId == target }.count
+        return waiting >= queue.maxContacts ? queue : nil
+    }
+
     func checkedContent(_ content: String) throws(ChatError) {
         do throws(FlowError) {
             _ = try FlowDocument.parseCached(content)

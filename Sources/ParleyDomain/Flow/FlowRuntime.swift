@@ -407,25 +407,16 @@ extension Transaction {
     }
 
     mutating func updateTargetQueue(_ action: FlowAction, contactId: Identifier) {
-        if let value = action.parameters["QueueId"] {
-            let reference = template(value, contactId)
-            guard let queue = resolveQueue(reference) else {
-                fail(contactId, action, "NoMatchingError", reason: "queue \(reference) does not exist")
-                return
+        guard let target = blockTarget(action, contactId) else {
+            let reference = (action.parameters["QueueId"] ?? action.parameters["AgentId"]).map {
+                template($0, contactId)
             }
-            emit(.targetQueueSet(TargetQueueSet(contactId: contactId, queueId: queue.queueId)))
-            step(contactId, action, branch: "Next", result: queue.queueId, next: action.next)
-        } else if let value = action.parameters["AgentId"] {
-            let agent = template(value, contactId).split(separator: "/").last.map(String.init) ?? ""
-            guard !agent.isEmpty else {
-                fail(contactId, action, "NoMatchingError", reason: "no agent to route to")
-                return
-            }
-            emit(.targetQueueSet(TargetQueueSet(contactId: contactId, queueId: "agent/\(agent)")))
-            step(contactId, action, branch: "Next", result: "agent/\(agent)", next: action.next)
-        } else {
-            fail(contactId, action, "NoMatchingError", reason: "QueueId or AgentId is required")
+            let reason = reference.map { "no queue or agent \($0)" } ?? "QueueId or AgentId is required"
+            fail(contactId, action, "NoMatchingError", reason: reason)
+            return
         }
+        emit(.targetQueueSet(TargetQueueSet(contactId: contactId, queueId: target)))
+        step(contactId, action, branch: "Next", result: target, next: action.next)
     }
 
     mutating func transferToQueue(_ action: FlowAction, contactId: Identifier) {
@@ -433,12 +424,9 @@ extension Transaction {
             fail(contactId, action, "NoMatchingError", reason: "no working queue is set")
             return
         }
-        if !target.hasPrefix("agent/"), let queue = state.queues[target], queue.maxContacts > 0 {
-            let waiting = state.contacts.values.filter { $0.queued?.queueId == target }.count
-            if waiting >= queue.maxContacts {
-                fail(contactId, action, "QueueAtCapacity", reason: "\(queue.name) holds \(waiting) contacts")
-                return
-            }
+        if let queue = fullQueue(target) {
+            fail(contactId, action, "QueueAtCapacity", reason: "\(queue.name) holds \(queue.maxContacts) contacts")
+            return
         }
         emit(.contactQueued(ContactQueued(contactId: contactId, queueId: target)))
         step(contactId, action, branch: "Success", result: target, next: nil)
