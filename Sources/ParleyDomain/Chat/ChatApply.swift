@@ -249,6 +249,12 @@ extension ChatMachine {
             state.lambdaFunctions[event.function] = event.url
         case .lambdaInvocationRequested(let event):
             state.pendingInvocations[event.invocationId] = PendingInvocation(request: event)
+        case .routingProfileCreated(let event):
+            state.routingProfiles[event.profile.routingProfileId] = event.profile
+        case .userCreated(let event):
+            state.users[event.user.userId] = event.user
+        case .agentStatusCreated(let event):
+            state.agentStatuses[event.status.statusId] = event.status
         case .chatTransferred(let event):
             updateChat(event.chatId, in: &state) { chat in
                 let type = event.succeeded ? ContentTypes.transferSucceeded : ContentTypes.transferFailed

@@ -158,6 +158,27 @@ public enum ChatCommand: Sendable, Equatable {
     )
     /// `UpdateContactFlowContent`: validates and publishes the next version; running contacts keep theirs.
     case updateContactFlowContent(instanceId: String, flowId: String, content: String)
+    /// `CreateRoutingProfile` (CHAT concurrency, queue configs with priority and delay, default outbound queue).
+    case createRoutingProfile(
+        instanceId: String,
+        routingProfileId: String?,
+        name: String,
+        chatConcurrency: Int64,
+        routeAnyChannel: Bool,
+        queueConfigs: [RoutingQueueConfig],
+        defaultOutboundQueueId: String
+    )
+    /// `CreateUser` (an agent): routing profile, CHAT auto-accept and after-contact-work limit.
+    case createUser(
+        instanceId: String,
+        userId: String?,
+        username: String,
+        routingProfileId: String,
+        autoAccept: Bool,
+        afterContactWorkSeconds: Int64
+    )
+    /// `CreateAgentStatus`: ROUTABLE (one, "Available"), CUSTOM or OFFLINE (one).
+    case createAgentStatus(instanceId: String, statusId: String?, name: String, type: String, enabled: Bool)
     /// An agent transfers the chat (a quick connect): to a queue or an agent, optionally through a transfer flow.
     case transferContact(connectionToken: String, queueId: String?, agentId: String?, flowId: String?)
     /// Maps a Lambda function name or ARN to the HTTP endpoint Parley calls for InvokeLambdaFunction.
@@ -224,6 +245,8 @@ public enum ChatReply: Sendable, Equatable {
     case flowPublished(flowId: String, version: Int)
     /// A queue was created.
     case queueCreated(queueId: String)
+    /// A resource (routing profile, user, agent status) was created.
+    case resourceCreated(id: String)
     /// A bot version was published.
     case botPublished(botId: String, version: Int)
     /// Hours of operation were created.

@@ -36,6 +36,9 @@ public enum ChatEvent: Sendable, Equatable {
     case lambdaInvocationRequested(LambdaInvocationRequested)
     case customerQueueFlowSet(CustomerQueueFlowSet)
     case chatTransferred(ChatTransferred)
+    case routingProfileCreated(RoutingProfileCreated)
+    case userCreated(UserCreated)
+    case agentStatusCreated(AgentStatusCreated)
 
     /// The payload as its concrete event type.
     public var payload: any VersionedEvent & Encodable {
@@ -74,6 +77,9 @@ public enum ChatEvent: Sendable, Equatable {
         case .lambdaInvocationRequested(let event): event
         case .customerQueueFlowSet(let event): event
         case .chatTransferred(let event): event
+        case .routingProfileCreated(let event): event
+        case .userCreated(let event): event
+        case .agentStatusCreated(let event): event
         }
     }
 
@@ -99,6 +105,7 @@ public enum ChatEventCatalogue {
         LambdaFunctionRegistered.self, LambdaInvocationRequested.self, CustomerQueueFlowSet.self, ChatTransferred.self,
         BotPublished.self, BotSessionStarted.self,
         HoursOfOperationCreated.self, QueueHoursOfOperationUpdated.self,
+        RoutingProfileCreated.self, UserCreated.self, AgentStatusCreated.self,
     ]
 
     /// The lowest tag of a domain event; records below it (e.g. type 0 text written by `parley log append`) are
@@ -155,6 +162,11 @@ public enum ChatEventCatalogue {
         case CustomerQueueFlowSet.tag:
             .customerQueueFlowSet(try EventCodec.decode(CustomerQueueFlowSet.self, payload: payload))
         case ChatTransferred.tag: .chatTransferred(try EventCodec.decode(ChatTransferred.self, payload: payload))
+        case RoutingProfileCreated.tag:
+            .routingProfileCreated(try EventCodec.decode(RoutingProfileCreated.self, payload: payload))
+        case UserCreated.tag: .userCreated(try EventCodec.decode(UserCreated.self, payload: payload))
+        case AgentStatusCreated.tag:
+            .agentStatusCreated(try EventCodec.decode(AgentStatusCreated.self, payload: payload))
         case ..<firstTag: nil
         default: throw DecodeError(.unknownTag, "event tag 0x\(String(tag, radix: 16)) is unknown", offset: 0)
         }

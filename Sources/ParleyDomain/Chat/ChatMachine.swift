@@ -131,6 +131,20 @@ struct Transaction {
             return try createContactFlow(instanceId, flowId, name, type, description, content)
         case .updateContactFlowContent(let instanceId, let flowId, let content):
             return try updateContactFlowContent(instanceId, flowId, content)
+        case .createRoutingProfile(
+            let instanceId,
+            let id,
+            let name,
+            let concurrency,
+            let anyChannel,
+            let queues,
+            let outbound
+        ):
+            return try createRoutingProfile(instanceId, id, name, concurrency, anyChannel, queues, outbound)
+        case .createUser(let instanceId, let id, let username, let profile, let autoAccept, let acw):
+            return try createUser(instanceId, id, username, profile, autoAccept, acw)
+        case .createAgentStatus(let instanceId, let id, let name, let type, let enabled):
+            return try createAgentStatus(instanceId, id, name, type, enabled)
         case .transferContact(let token, let queueId, let agentId, let flowId):
             return try transferContact(token, queueId: queueId, agentId: agentId, flowId: flowId)
         case .registerLambdaFunction(let instanceId, let function, let url):

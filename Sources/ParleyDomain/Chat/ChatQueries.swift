@@ -353,6 +353,12 @@ extension ChatState {
         var fired: Int64
     }
 
+    private struct Routing: Encodable {
+        var profiles: TreeDictionary<String, RoutingProfile>
+        var users: TreeDictionary<String, AgentUser>
+        var statuses: TreeDictionary<String, AgentStatus>
+    }
+
     private struct Resources: Encodable {
         var flows: TreeDictionary<String, FlowResource>
         var queues: TreeDictionary<String, QueueResource>
@@ -390,6 +396,7 @@ extension ChatState {
             "billing": digest(billing),
             "bots": digest(bots),
             "hours": digest(hoursOfOperations),
+            "routing": digest(Routing(profiles: routingProfiles, users: users, statuses: agentStatuses)),
             "flows": digest(
                 Resources(
                     flows: flows,

@@ -298,6 +298,12 @@ public struct ChatState: Sendable, Equatable {
     public var bots: TreeDictionary<String, BotResource> = [:]
     /// Hours of operation by id.
     public var hoursOfOperations: TreeDictionary<String, HoursOfOperation> = [:]
+    /// Routing profiles by id.
+    public var routingProfiles: TreeDictionary<String, RoutingProfile> = [:]
+    /// Users (agents) by id.
+    public var users: TreeDictionary<String, AgentUser> = [:]
+    /// Agent statuses by id.
+    public var agentStatuses: TreeDictionary<String, AgentStatus> = [:]
     /// Lambda function names/ARNs → HTTP endpoints.
     public var lambdaFunctions: TreeDictionary<String, String> = [:]
     /// Lambda calls requested by flows and not answered yet (the effect runner performs them).

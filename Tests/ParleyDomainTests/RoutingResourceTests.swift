@@ -1,0 +1,189 @@
+import ParleyDomain
+import Testing
+
+/// Routing profiles, users and agent statuses as validated resources (connect-chat.md §6).
+@Suite struct RoutingResourceTests {
+    static let instance = ChatHarness.instanceId
+
+    static func profile(
+        _ name: String = "Support agents",
+        concurrency: Int64 = 3,
+        queues: [RoutingQueueConfig] = [RoutingQueueConfig(queueId: ChatHarness.queueId, priority: 1, delaySeconds: 0)],
+        outbound: String = ChatHarness.queueId,
+        id: String? = "support-profile"
+    ) -> ChatCommand {
+        .createRoutingProfile(
+            instanceId: instance,
+            routingProfileId: id,
+            name: name,
+            chatConcurrency: concurrency,
+            routeAnyChannel: false,
+            queueConfigs: queues,
+            defaultOutboundQueueId: outbound
+        )
+    }
+
+    @Test func aProfileAUserAndStatusesAreRecorded() throws {
+        var harness = ChatHarness()
+        #expect(try harness.must(Self.profile()) == .resourceCreated(id: "support-profile"))
+        let user = try harness.must(
+            .createUser(
+                instanceId: Self.instance,
+                userId: "agent-sam",
+                username: "sam",
+                routingProfileId: "support-profile",
+                autoAccept: true,
+                afterContactWorkSeconds: 120
+            )
+        )
+        #expect(user == .resourceCreated(id: "agent-sam"))
+        _ = try harness.must(
+            .createAgentStatus(
+                instanceId: Self.instance,
+                statusId: "available",
+                name: "Available",
+                type: "ROUTABLE",
+                enabled: true
+            )
+        )
+        _ = try harness.must(
+            .createAgentStatus(instanceId: Self.instance, statusId: nil, name: "Break", type: "CUSTOM", enabled: true)
+        )
+        _ = try harness.must(
+            .createAgentStatus(
+                instanceId: Self.instance,
+                statusId: "offline",
+                name: "Offline",
+                type: "OFFLINE",
+                enabled: true
+            )
+        )
+        #expect(harness.state.routingProfiles["support-profile"]?.chatConcurrency == 3)
+        #expect(harness.state.users["agent-sam"]?.afterContactWorkSeconds == 120)
+        #expect(harness.state.agentStatuses.count == 3)
+        #expect(try harness.replayMatches())
+    }
+
+    @Test(arguments: [(0, false), (1, true), (10, true), (11, false)] as [(Int64, Bool)])
+    func chatConcurrencyIsOneToTen(concurrency: Int64, accepted: Bool) throws {
+        var harness = ChatHarness()
+        if accepted {
+            _ = try harness.must(Self.profile(concurrency: concurrency))
+        } else {
+            harness.expectRejected(Self.profile(concurrency: concurrency), "InvalidParameterException", 400)
+        }
+    }
+
+    @Test func queueConfigsAreChecked() throws {
+        var harness = ChatHarness()
+        let queue = ChatHarness.queueId
+        harness.expectRejected(
+            Self.profile(queues: [RoutingQueueConfig(queueId: queue, priority: 0, delaySeconds: 0)]),
+            "InvalidParameterException",
+            400
+        )
+        harness.expectRejected(
+            Self.profile(queues: [RoutingQueueConfig(queueId: queue, priority: 100, delaySeconds: 0)]),
+            "InvalidParameterException",
+            400
+        )
+        harness.expectRejected(
+            Self.profile(queues: [RoutingQueueConfig(queueId: queue, priority: 1, delaySeconds: 10_000)]),
+            "InvalidParameterException",
+            400
+        )
+        harness.expectRejected(
+            Self.profile(queues: [RoutingQueueConfig(queueId: "nope", priority: 1, delaySeconds: 0)]),
+            "ResourceNotFoundException",
+            404
+        )
+        harness.expectRejected(
+            Self.profile(
+                queues: Array(repeating: RoutingQueueConfig(queueId: queue, priority: 1, delaySeconds: 0), count: 2)
+            ),
+            "InvalidParameterException",
+            400
+        )
+        harness.expectRejected(Self.profile(outbound: "nope"), "ResourceNotFoundException", 404)
+        harness.expectRejected(Self.profile(""), "InvalidParameterException", 400)
+        _ = try harness.must(
+            Self.profile(queues: [
+                RoutingQueueConfig(
+                    queueId: "arn:aws:connect:x:1:instance/y/queue/\(queue)",
+                    priority: 99,
+                    delaySeconds: 9_999
+                )
+            ])
+        )
+        harness.expectRejected(Self.profile(id: "another"), "DuplicateResourceException", 409)
+        #expect(try harness.replayMatches())
+    }
+
+    @Test func usersAndStatusesAreChecked() throws {
+        var harness = ChatHarness()
+        _ = try harness.must(Self.profile())
+        func user(_ name: String, profile: String = "support-profile", acw: Int64 = 0) -> ChatCommand {
+            .createUser(
+                instanceId: Self.instance,
+                userId: nil,
+                username: name,
+                routingProfileId: profile,
+                autoAccept: false,
+                afterContactWorkSeconds: acw
+            )
+        }
+        harness.expectRejected(user("sam", profile: "missing"), "ResourceNotFoundException", 404)
+        harness.expectRejected(user("sam", acw: 2_000_001), "InvalidParameterException", 400)
+        harness.expectRejected(user(""), "InvalidParameterException", 400)
+        _ = try harness.must(user("sam", acw: 2_000_000))
+        harness.expectRejected(user("sam"), "DuplicateResourceException", 409)
+        _ = try harness.must(
+            .createAgentStatus(
+                instanceId: Self.instance,
+                statusId: nil,
+                name: "Available",
+                type: "ROUTABLE",
+                enabled: true
+            )
+        )
+        harness.expectRejected(
+            .createAgentStatus(
+                instanceId: Self.instance,
+                statusId: nil,
+                name: "Ready",
+                type: "ROUTABLE",
+                enabled: true
+            ),
+            "InvalidRequestException",
+            400
+        )
+        harness.expectRejected(
+            .createAgentStatus(instanceId: Self.instance, statusId: nil, name: "Lunch", type: "AWAY", enabled: true),
+            "InvalidParameterException",
+            400
+        )
+        for index in 0..<49 {
+            _ = try harness.must(
+                .createAgentStatus(
+                    instanceId: Self.instance,
+                    statusId: nil,
+                    name: "Custom \(index)",
+                    type: "CUSTOM",
+                    enabled: true
+                )
+            )
+        }
+        harness.expectRejected(
+            .createAgentStatus(
+                instanceId: Self.instance,
+                statusId: nil,
+                name: "One too many",
+                type: "CUSTOM",
+                enabled: true
+            ),
+            "LimitExceededException",
+            429
+        )
+        #expect(try harness.replayMatches())
+    }
+}
