@@ -207,6 +207,12 @@ extension ChatMachine {
             run.status = event.next == nil ? .ended : .running
             run.waitEvents = []
             run.steps += 1
+            if let priority = event.recorded["routing.QueuePriority"].flatMap({ Int64($0) }) {
+                state.contacts[event.contactId]?.queuePriority = priority
+            }
+            if let adjustment = event.recorded["routing.QueueTimeAdjustmentSeconds"].flatMap({ Int64($0) }) {
+                state.contacts[event.contactId]?.queueTimeAdjustmentSeconds = adjustment
+            }
             for (key, value) in event.recorded {
                 if key.hasPrefix("flow.") {
                     run.flowAttributes[String(key.dropFirst(5))] = value
@@ -249,6 +255,8 @@ extension ChatMachine {
             state.lambdaFunctions[event.function] = event.url
         case .lambdaInvocationRequested(let event):
             state.pendingInvocations[event.invocationId] = PendingInvocation(request: event)
+        case .agentStatusChanged, .contactOffered, .offerEnded, .afterContactWorkChanged:
+            applyRouting(event, at: timestamp, to: &state)
         case .routingProfileCreated(let event):
             state.routingProfiles[event.profile.routingProfileId] = event.profile
         case .userCreated(let event):
@@ -415,7 +423,10 @@ extension ChatMachine {
         appendItem(item, to: &chat)
         state.chats[event.chatId] = chat
         state.activeChats -= 1
-        for key in state.timers.keys where key.chatId == event.chatId { state.timers[key] = nil }
+        // After-contact work outlives the chat; every other deadline of the chat goes with it.
+        for key in state.timers.keys where key.chatId == event.chatId && key.kind != .afterContactWork {
+            state.timers[key] = nil
+        }
         for (id, pending) in state.pendingInvocations where pending.request.chatId == event.chatId {
             state.pendingInvocations[id] = nil
         }

@@ -177,6 +177,14 @@ public enum ChatCommand: Sendable, Equatable {
         autoAccept: Bool,
         afterContactWorkSeconds: Int64
     )
+    /// `PutUserStatus`: the agent sets a status (ROUTABLE makes it available; any status clears the error state).
+    case setAgentStatus(instanceId: String, userId: String, statusId: String)
+    /// The agent accepts the chat offered to it.
+    case acceptContact(userId: String, contactId: String)
+    /// The agent rejects the chat offered to it.
+    case rejectContact(userId: String, contactId: String)
+    /// The agent clears after-contact work.
+    case clearAfterContactWork(userId: String, contactId: String)
     /// `CreateAgentStatus`: ROUTABLE (one, "Available"), CUSTOM or OFFLINE (one).
     case createAgentStatus(instanceId: String, statusId: String?, name: String, type: String, enabled: Bool)
     /// An agent transfers the chat (a quick connect): to a queue or an agent, optionally through a transfer flow.

@@ -39,6 +39,10 @@ public enum ChatEvent: Sendable, Equatable {
     case routingProfileCreated(RoutingProfileCreated)
     case userCreated(UserCreated)
     case agentStatusCreated(AgentStatusCreated)
+    case agentStatusChanged(AgentStatusChanged)
+    case contactOffered(ContactOffered)
+    case offerEnded(OfferEnded)
+    case afterContactWorkChanged(AfterContactWorkChanged)
 
     /// The payload as its concrete event type.
     public var payload: any VersionedEvent & Encodable {
@@ -80,6 +84,10 @@ public enum ChatEvent: Sendable, Equatable {
         case .routingProfileCreated(let event): event
         case .userCreated(let event): event
         case .agentStatusCreated(let event): event
+        case .agentStatusChanged(let event): event
+        case .contactOffered(let event): event
+        case .offerEnded(let event): event
+        case .afterContactWorkChanged(let event): event
         }
     }
 
@@ -105,7 +113,8 @@ public enum ChatEventCatalogue {
         LambdaFunctionRegistered.self, LambdaInvocationRequested.self, CustomerQueueFlowSet.self, ChatTransferred.self,
         BotPublished.self, BotSessionStarted.self,
         HoursOfOperationCreated.self, QueueHoursOfOperationUpdated.self,
-        RoutingProfileCreated.self, UserCreated.self, AgentStatusCreated.self,
+        RoutingProfileCreated.self, UserCreated.self, AgentStatusCreated.self, AgentStatusChanged.self,
+        ContactOffered.self, OfferEnded.self, AfterContactWorkChanged.self,
     ]
 
     /// The lowest tag of a domain event; records below it (e.g. type 0 text written by `parley log append`) are
@@ -167,6 +176,12 @@ public enum ChatEventCatalogue {
         case UserCreated.tag: .userCreated(try EventCodec.decode(UserCreated.self, payload: payload))
         case AgentStatusCreated.tag:
             .agentStatusCreated(try EventCodec.decode(AgentStatusCreated.self, payload: payload))
+        case AgentStatusChanged.tag:
+            .agentStatusChanged(try EventCodec.decode(AgentStatusChanged.self, payload: payload))
+        case ContactOffered.tag: .contactOffered(try EventCodec.decode(ContactOffered.self, payload: payload))
+        case OfferEnded.tag: .offerEnded(try EventCodec.decode(OfferEnded.self, payload: payload))
+        case AfterContactWorkChanged.tag:
+            .afterContactWorkChanged(try EventCodec.decode(AfterContactWorkChanged.self, payload: payload))
         case ..<firstTag: nil
         default: throw DecodeError(.unknownTag, "event tag 0x\(String(tag, radix: 16)) is unknown", offset: 0)
         }

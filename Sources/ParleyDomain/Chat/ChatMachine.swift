@@ -90,6 +90,13 @@ struct Transaction {
         if command != .fireDueTimers, ChatMachine.timerCommand(in: state, now: now) != nil {
             _ = fireDueTimers()
         }
+        let reply = try dispatch(command)
+        // Whatever changed, waiting contacts may now have an agent (or an offer may be stale).
+        route()
+        return reply
+    }
+
+    mutating func dispatch(_ command: ChatCommand) throws(ChatError) -> ChatReply {
         switch command {
         case .configureInstance(let instanceId, let quota):
             return try configureInstance(instanceId, quota)
@@ -143,6 +150,14 @@ struct Transaction {
             return try createRoutingProfile(instanceId, id, name, concurrency, anyChannel, queues, outbound)
         case .createUser(let instanceId, let id, let username, let profile, let autoAccept, let acw):
             return try createUser(instanceId, id, username, profile, autoAccept, acw)
+        case .setAgentStatus(let instanceId, let userId, let statusId):
+            return try setAgentStatus(instanceId, userId, statusId)
+        case .acceptContact(let userId, let contactId):
+            return try acceptContact(userId, contactId)
+        case .rejectContact(let userId, let contactId):
+            return try rejectContact(userId, contactId)
+        case .clearAfterContactWork(let userId, let contactId):
+            return try clearAfterContactWork(userId, contactId)
         case .createAgentStatus(let instanceId, let id, let name, let type, let enabled):
             return try createAgentStatus(instanceId, id, name, type, enabled)
         case .transferContact(let token, let queueId, let agentId, let flowId):
@@ -623,6 +638,7 @@ struct Transaction {
                 )
             )
         )
+        if chat.participants[participantId]?.role == .agent { agentLeftContact(chat.currentContactId) }
     }
 
     /// Ends the chat: everyone still present leaves, the current segment and the chat end.
@@ -825,6 +841,18 @@ struct Transaction {
     }
 
     mutating func consequences(of key: TimerKey, deadline: Int64) {
+        if key.kind == .afterContactWork {
+            if let contactId = key.participantId, let userId = state.contacts[contactId]?.agentId,
+                state.agents[userId]?.slots[contactId]?.state == .afterContactWork
+            {
+                emit(
+                    .afterContactWorkChanged(
+                        AfterContactWorkChanged(contactId: contactId, userId: userId, started: false)
+                    )
+                )
+            }
+            return
+        }
         guard let chat = state.chats[key.chatId], chat.status == .active else { return }
         switch key.kind {
         case .chatCeiling:
@@ -852,6 +880,12 @@ struct Transaction {
             }
         case .flowWait:
             if let contactId = key.participantId { waitEnded(contactId, event: "WaitCompleted") }
+        case .offer:
+            if let contactId = key.participantId, let userId = state.contacts[contactId]?.offeredTo {
+                emit(.offerEnded(OfferEnded(contactId: contactId, userId: userId, outcome: .missed)))
+            }
+        case .afterContactWork:
+            break
         case .participantDisconnect:
             guard let participantId = key.participantId else { return }
             emit(

@@ -354,6 +354,7 @@ extension ChatState {
     }
 
     private struct Routing: Encodable {
+        var agents: TreeDictionary<String, AgentSession>
         var profiles: TreeDictionary<String, RoutingProfile>
         var users: TreeDictionary<String, AgentUser>
         var statuses: TreeDictionary<String, AgentStatus>
@@ -396,7 +397,9 @@ extension ChatState {
             "billing": digest(billing),
             "bots": digest(bots),
             "hours": digest(hoursOfOperations),
-            "routing": digest(Routing(profiles: routingProfiles, users: users, statuses: agentStatuses)),
+            "routing": digest(
+                Routing(agents: agents, profiles: routingProfiles, users: users, statuses: agentStatuses)
+            ),
             "flows": digest(
                 Resources(
                     flows: flows,
@@ -486,6 +489,8 @@ public struct ReplaySummary: Sendable, Encodable {
             case .participantIdle: effect = "participant becomes idle"
             case .participantDisconnect: effect = "non-customer participants are disconnected (IDLE_DISCONNECT)"
             case .flowWait: effect = "the flow's Wait takes its Time expired branch"
+            case .offer: effect = "the offer is missed (AGENT_NON_RESPONSE) and the contact goes back to its queue"
+            case .afterContactWork: effect = "the agent's after-contact work ends"
             }
             overdue.append(OverdueTimer(timer: key.description, deadline: ISOTime.format(deadline), effect: effect))
         }

@@ -70,6 +70,12 @@ public struct ContactRecord: Sendable, Equatable, Encodable {
     public var queued: QueuePosition? = nil
     /// The agent (user id) the contact was connected to.
     public var agentId: String? = nil
+    /// The agent the contact is offered to right now.
+    public var offeredTo: String? = nil
+    /// Routing priority (UpdateContactRoutingBehavior `QueuePriority`; lower is routed first).
+    public var queuePriority: Int64 = 5
+    /// UpdateContactRoutingBehavior `QueueTimeAdjustmentSeconds` (larger = treated as older).
+    public var queueTimeAdjustmentSeconds: Int64 = 0
     /// The customer-queue flow (UpdateContactEventHooks `CustomerQueue`), run while the contact waits in a queue.
     public var customerQueueFlowId: String? = nil
     /// The flow log (UpdateFlowLoggingBehavior `Enabled`): the steps run while logging was on, oldest first.
@@ -298,6 +304,8 @@ public struct ChatState: Sendable, Equatable {
     public var bots: TreeDictionary<String, BotResource> = [:]
     /// Hours of operation by id.
     public var hoursOfOperations: TreeDictionary<String, HoursOfOperation> = [:]
+    /// Agents' live routing state (status, slots), by user id.
+    public var agents: TreeDictionary<String, AgentSession> = [:]
     /// Routing profiles by id.
     public var routingProfiles: TreeDictionary<String, RoutingProfile> = [:]
     /// Users (agents) by id.

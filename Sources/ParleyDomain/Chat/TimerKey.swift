@@ -14,6 +14,10 @@ public enum TimerKind: UInt8, Sendable, Encodable, CaseIterable, CustomStringCon
     case participantDisconnect = 4
     /// A flow's Wait block timeout; the key's `participantId` slot holds the waiting contact's id.
     case flowWait = 5
+    /// A chat offered to an agent rings 20 s; the key's `participantId` slot holds the contact's id.
+    case offer = 6
+    /// An agent's after-contact-work time limit; the key's `participantId` slot holds the contact's id.
+    case afterContactWork = 7
 
     /// A readable name.
     public var description: String {
@@ -23,6 +27,8 @@ public enum TimerKind: UInt8, Sendable, Encodable, CaseIterable, CustomStringCon
         case .participantIdle: "participantIdle"
         case .participantDisconnect: "participantDisconnect"
         case .flowWait: "flowWait"
+        case .offer: "offer"
+        case .afterContactWork: "afterContactWork"
         }
     }
 }

@@ -1,0 +1,411 @@
+// Routing (connect-chat.md §6): agents set statuses; waiting contacts are offered to the agent idle longest whose
+// routing profile has a free chat slot and takes the queue (priority beats delay); offers are accepted, rejected
+// or missed after 20 s; after the conversation the slot stays in after-contact work until cleared or its limit.
+
+/// What a slot of an agent holds.
+public enum AgentSlotState: UInt8, Sendable, Encodable, CustomStringConvertible {
+    /// Encodes as its name.
+    public func encode(to encoder: any Encoder) throws { try encodeDescription(self, to: encoder) }
+    /// Offered, ringing (`CONNECTING`).
+    case offered = 1
+    /// In the conversation (`CONNECTED`).
+    case connected = 2
+    /// After-contact work (`ENDED` for the agent).
+    case afterContactWork = 3
+
+    /// The agent-side contact state.
+    public var description: String {
+        switch self {
+        case .offered: "CONNECTING"
+        case .connected: "CONNECTED"
+        case .afterContactWork: "ENDED"
+        }
+    }
+}
+
+/// One contact an agent holds, and since when.
+public struct AgentSlot: Sendable, Equatable, Encodable {
+    /// Its state.
+    public var state: AgentSlotState
+    /// Since when (µs).
+    public var since: Int64
+}
+
+/// An agent's live routing state.
+public struct AgentSession: Sendable, Equatable, Encodable {
+    /// The user.
+    public var userId: String
+    /// The status set last (nil: never set — offline).
+    public var statusId: String?
+    /// Its type.
+    public var statusType: AgentStatusType
+    /// When the status was set (µs).
+    public var statusSince: Int64
+    /// Set after a missed or rejected offer; blocks routing until the agent sets a status again.
+    public var errorSince: Int64?
+    /// When the agent last finished or was offered something (µs): the agent idle longest is offered first.
+    public var lastActivity: Int64
+    /// Contacts held, by contact id.
+    public var slots: [Identifier: AgentSlot]
+}
+
+/// Agent status changes, offers and after-contact work. Tags 0x0143–0x0147.
+public struct AgentStatusChanged: VersionedEvent, Encodable {
+    public static let tag: UInt16 = 0x0143
+    public static let name = "AgentStatusChanged"
+    public static let currentVersion: UInt8 = 1
+    /// The agent.
+    public var userId: String
+    /// The status set.
+    public var statusId: String
+    /// Its type (recorded so replay needs no lookup).
+    public var statusType: AgentStatusType
+
+    /// Creates the event.
+    public init(userId: String, statusId: String, statusType: AgentStatusType) {
+        self.userId = userId
+        self.statusId = statusId
+        self.statusType = statusType
+    }
+
+    public func encode(into writer: inout BinaryWriter) {
+        writer.write(string: userId)
+        writer.write(string: statusId)
+        writer.write(enumeration: statusType)
+    }
+
+    public static func decode(version: UInt8, from reader: inout BinaryReader) throws(DecodeError) -> Self {
+        Self(
+            userId: try reader.readString(),
+            statusId: try reader.readString(),
+            statusType: try reader.readEnumeration(AgentStatusType.self)
+        )
+    }
+}
+
+/// A contact was offered to an agent (a routing decision).
+public struct ContactOffered: VersionedEvent, Encodable {
+    public static let tag: UInt16 = 0x0144
+    public static let name = "ContactOffered"
+    public static let currentVersion: UInt8 = 1
+    /// The contact.
+    public var contactId: Identifier
+    /// The agent.
+    public var userId: String
+    /// The queue it came from.
+    public var queueId: String
+
+    /// Creates the event.
+    public init(contactId: Identifier, userId: String, queueId: String) {
+        self.contactId = contactId
+        self.userId = userId
+        self.queueId = queueId
+    }
+
+    public func encode(into writer: inout BinaryWriter) {
+        writer.write(identifier: contactId)
+        writer.write(string: userId)
+        writer.write(string: queueId)
+    }
+
+    public static func decode(version: UInt8, from reader: inout BinaryReader) throws(DecodeError) -> Self {
+        Self(contactId: try reader.readIdentifier(), userId: try reader.readString(), queueId: try reader.readString())
+    }
+}
+
+/// How an offer ended without the agent taking the contact.
+public enum OfferOutcome: UInt8, Sendable, Encodable, CustomStringConvertible {
+    /// Encodes as its name.
+    public func encode(to encoder: any Encoder) throws { try encodeDescription(self, to: encoder) }
+    /// Not accepted within 20 s (`AGENT_NON_RESPONSE`).
+    case missed = 1
+    /// Rejected by the agent.
+    case rejected = 2
+    /// The customer left while it was offered.
+    case abandoned = 3
+
+    /// `MISSED`, `REJECTED` or `ABANDONED`.
+    public var description: String {
+        switch self {
+        case .missed: "MISSED"
+        case .rejected: "REJECTED"
+        case .abandoned: "ABANDONED"
+        }
+    }
+}
+
+/// An offer ended: accepted (`outcome` nil) or not.
+public struct OfferEnded: VersionedEvent, Encodable {
+    public static let tag: UInt16 = 0x0145
+    public static let name = "OfferEnded"
+    public static let currentVersion: UInt8 = 1
+    /// The contact.
+    public var contactId: Identifier
+    /// The agent.
+    public var userId: String
+    /// nil: accepted.
+    public var outcome: OfferOutcome?
+
+    /// Creates the event.
+    public init(contactId: Identifier, userId: String, outcome: OfferOutcome?) {
+        self.contactId = contactId
+        self.userId = userId
+        self.outcome = outcome
+    }
+
+    public func encode(into writer: inout BinaryWriter) {
+        writer.write(identifier: contactId)
+        writer.write(string: userId)
+        writer.write(optionalEnumeration: outcome)
+    }
+
+    public static func decode(version: UInt8, from reader: inout BinaryReader) throws(DecodeError) -> Self {
+        Self(
+            contactId: try reader.readIdentifier(),
+            userId: try reader.readString(),
+            outcome: try reader.readOptionalEnumeration(OfferOutcome.self)
+        )
+    }
+}
+
+/// The agent's slot went into after-contact work (`started`) or was cleared.
+public struct AfterContactWorkChanged: VersionedEvent, Encodable {
+    public static let tag: UInt16 = 0x0146
+    public static let name = "AfterContactWorkChanged"
+    public static let currentVersion: UInt8 = 1
+    /// The contact.
+    public var contactId: Identifier
+    /// The agent.
+    public var userId: String
+    /// true: ACW began; false: the slot was cleared.
+    public var started: Bool
+
+    /// Creates the event.
+    public init(contactId: Identifier, userId: String, started: Bool) {
+        self.contactId = contactId
+        self.userId = userId
+        self.started = started
+    }
+
+    public func encode(into writer: inout BinaryWriter) {
+        writer.write(identifier: contactId)
+        writer.write(string: userId)
+        writer.write(bool: started)
+    }
+
+    public static func decode(version: UInt8, from reader: inout BinaryReader) throws(DecodeError) -> Self {
+        Self(contactId: try reader.readIdentifier(), userId: try reader.readString(), started: try reader.readBool())
+    }
+}
+
+/// Routing constants.
+public enum RoutingTimes {
+    /// A chat offer rings this long before it is missed.
+    public static let offer: Microseconds = 20 * Duration.second
+}
+
+extension ChatMachine {
+    /// Folds the routing events.
+    static func applyRouting(_ event: ChatEvent, at timestamp: Int64, to state: inout ChatState) {
+        switch event {
+        case .agentStatusChanged(let event):
+            var session =
+                state.agents[event.userId]
+                ?? AgentSession(
+                    userId: event.userId,
+                    statusType: .offline,
+                    statusSince: timestamp,
+                    lastActivity: timestamp,
+                    slots: [:]
+                )
+            if session.statusType != .routable, event.statusType == .routable { session.lastActivity = timestamp }
+            session.statusId = event.statusId
+            session.statusType = event.statusType
+            session.statusSince = timestamp
+            session.errorSince = nil
+            state.agents[event.userId] = session
+        case .contactOffered(let event):
+            state.agents[event.userId]?.slots[event.contactId] = AgentSlot(state: .offered, since: timestamp)
+            state.agents[event.userId]?.lastActivity = timestamp
+            state.contacts[event.contactId]?.offeredTo = event.userId
+        case .offerEnded(let event):
+            state.contacts[event.contactId]?.offeredTo = nil
+            if event.outcome == nil {
+                state.agents[event.userId]?.slots[event.contactId] = AgentSlot(state: .connected, since: timestamp)
+            } else {
+                state.agents[event.userId]?.slots[event.contactId] = nil
+                if event.outcome != .abandoned { state.agents[event.userId]?.errorSince = timestamp }
+            }
+        case .afterContactWorkChanged(let event):
+            if event.started {
+                state.agents[event.userId]?.slots[event.contactId] = AgentSlot(
+                    state: .afterContactWork,
+                    since: timestamp
+                )
+            } else {
+                state.agents[event.userId]?.slots[event.contactId] = nil
+                state.agents[event.userId]?.lastActivity = timestamp
+            }
+        default:
+            break
+        }
+    }
+}
+
+extension Transaction {
+    /// `PutUserStatus`.
+    mutating func setAgentStatus(
+        _ instanceId: String,
+        _ userId: String,
+        _ statusId: String
+    ) throws(ChatError) -> ChatReply {
+        try checkInstance(instanceId)
+        guard state.users[userId] != nil else {
+            throw ChatError(
+                .resourceNotFound,
+                "user \(userId) does not exist",
+                resourceId: userId,
+                resourceType: "USER"
+            )
+        }
+        guard let status = state.agentStatuses[statusId] else {
+            throw ChatError(.resourceNotFound, "agent status \(statusId) does not exist", resourceType: "AGENT_STATUS")
+        }
+        guard status.enabled else { throw ChatError(.invalidRequest, "agent status \(status.name) is disabled") }
+        emit(.agentStatusChanged(AgentStatusChanged(userId: userId, statusId: statusId, statusType: status.type)))
+        return .done
+    }
+
+    /// The agent accepts the contact offered to it: it joins the chat.
+    mutating func acceptContact(_ userId: String, _ contactId: String) throws(ChatError) -> ChatReply {
+        let (contact, user) = try offer(userId, contactId)
+        let key = TimerKey(.offer, chat: contact.chatId, participant: contact.contactId)
+        if state.timers[key] != nil { emit(.timerCancelled(TimerCancelled(key: key))) }
+        emit(.offerEnded(OfferEnded(contactId: contact.contactId, userId: userId, outcome: nil)))
+        return try join(contactId, role: .agent, displayName: user.username, agentId: userId)
+    }
+
+    /// The agent rejects the contact offered to it: it goes back to its queue and the agent into the error state.
+    mutating func rejectContact(_ userId: String, _ contactId: String) throws(ChatError) -> ChatReply {
+        let (contact, _) = try offer(userId, contactId)
+        let key = TimerKey(.offer, chat: contact.chatId, participant: contact.contactId)
+        if state.timers[key] != nil { emit(.timerCancelled(TimerCancelled(key: key))) }
+        emit(.offerEnded(OfferEnded(contactId: contact.contactId, userId: userId, outcome: .rejected)))
+        return .done
+    }
+
+    func offer(_ userId: String, _ contactText: String) throws(ChatError) -> (ContactRecord, AgentUser) {
+        guard let user = state.users[userId] else {
+            throw ChatError(.resourceNotFound, "user \(userId) does not exist", resourceType: "USER")
+        }
+        let contact = try contact(contactText)
+        guard contact.offeredTo == userId, state.agents[userId]?.slots[contact.contactId]?.state == .offered else {
+            throw ChatError(.invalidRequest, "contact \(contactText) is not offered to \(userId)")
+        }
+        return (contact, user)
+    }
+
+    /// The agent clears after-contact work.
+    mutating func clearAfterContactWork(_ userId: String, _ contactId: String) throws(ChatError) -> ChatReply {
+        guard let id = Identifier(contactId), state.agents[userId]?.slots[id]?.state == .afterContactWork else {
+            throw ChatError(.invalidRequest, "\(userId) is not in after-contact work for \(contactId)")
+        }
+        if let chatId = state.contacts[id]?.chatId {
+            let key = TimerKey(.afterContactWork, chat: chatId, participant: id)
+            if state.timers[key] != nil { emit(.timerCancelled(TimerCancelled(key: key))) }
+        }
+        emit(.afterContactWorkChanged(AfterContactWorkChanged(contactId: id, userId: userId, started: false)))
+        return .done
+    }
+
+    /// The agent's participant left a contact it was connected to: its slot goes into after-contact work.
+    mutating func agentLeftContact(_ contactId: Identifier) {
+        guard let contact = state.contacts[contactId], let userId = contact.agentId,
+            state.agents[userId]?.slots[contactId]?.state == .connected
+        else { return }
+        emit(.afterContactWorkChanged(AfterContactWorkChanged(contactId: contactId, userId: userId, started: true)))
+        if let limit = state.users[userId]?.afterContactWorkSeconds, limit > 0 {
+            let key = TimerKey(.afterContactWork, chat: contact.chatId, participant: contactId)
+            emit(.timerArmed(TimerArmed(key: key, deadline: now + limit * Duration.second)))
+        }
+    }
+
+    /// Offers withdrawn from contacts whose chat ended or that left their queue.
+    mutating func withdrawStaleOffers() {
+        for contact in state.contacts.values {
+            guard let userId = contact.offeredTo else { continue }
+            let waiting = contact.queued != nil && state.chats[contact.chatId]?.isActive(at: now) == true
+            if !waiting {
+                emit(.offerEnded(OfferEnded(contactId: contact.contactId, userId: userId, outcome: .abandoned)))
+            }
+        }
+    }
+
+    /// Offers waiting contacts to available agents until no more offer can be made.
+    mutating func route() {
+        guard !state.agents.isEmpty else { return }
+        withdrawStaleOffers()
+        var offers = 0
+        while offers < 1_000, let (userId, contactId, queueId) = nextOffer() {
+            offers += 1
+            emit(.contactOffered(ContactOffered(contactId: contactId, userId: userId, queueId: queueId)))
+            guard let contact = state.contacts[contactId] else { continue }
+            if state.users[userId]?.autoAccept == true {
+                emit(.offerEnded(OfferEnded(contactId: contactId, userId: userId, outcome: nil)))
+                _ = try? join(
+                    contactId.description,
+                    role: .agent,
+                    displayName: state.users[userId]?.username ?? userId,
+                    agentId: userId
+                )
+            } else {
+                let key = TimerKey(.offer, chat: contact.chatId, participant: contactId)
+                emit(.timerArmed(TimerArmed(key: key, deadline: now + RoutingTimes.offer)))
+            }
+        }
+    }
+
+    /// The next routing decision: the agent idle longest with a free slot takes the best contact of its queues.
+    func nextOffer() -> (String, Identifier, String)? {
+        let available = state.agents.values
+            .filter { session in
+                guard session.statusType == .routable, session.errorSince == nil,
+                    let user = state.users[session.userId], let profile = state.routingProfiles[user.routingProfileId]
+                else { return false }
+                return Int64(session.slots.count) < profile.chatConcurrency
+            }
+            .sorted { ($0.lastActivity, $0.userId) < ($1.lastActivity, $1.userId) }
+        guard !available.isEmpty else { return nil }
+        let waiting = state.contacts.values.filter { contact in
+            contact.queued != nil && contact.offeredTo == nil
+                && state.chats[contact.chatId].map { $0.isActive(at: now) && $0.currentContactId == contact.contactId }
+                    == true
+        }
+        guard !waiting.isEmpty else { return nil }
+        // Events of this command are stamped after `now`, so compare waiting times against the next event's time.
+        let current = nextTimestamp
+        for session in available {
+            guard let profile = state.users[session.userId].flatMap({ state.routingProfiles[$0.routingProfileId] })
+            else { continue }
+            var best: (rank: (Int64, Int64, Int64, String), contact: ContactRecord, queue: String)?
+            for contact in waiting {
+                guard let position = contact.queued else { continue }
+                let priority: Int64
+                if position.queueId == "agent/\(session.userId)" {
+                    priority = 0
+                } else if let config = profile.queues.first(where: { $0.queueId == position.queueId }),
+                    current - position.since >= config.delaySeconds * Duration.second
+                {
+                    priority = config.priority
+                } else {
+                    continue
+                }
+                let age = position.since - contact.queueTimeAdjustmentSeconds * Duration.second
+                let rank = (priority, contact.queuePriority, age, contact.contactId.description)
+                if best == nil || rank < best!.rank { best = (rank, contact, position.queueId) }
+            }
+            if let best { return (session.userId, best.contact.contactId, best.queue) }
+        }
+        return nil
+    }
+}

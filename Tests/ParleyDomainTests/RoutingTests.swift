@@ -1,0 +1,302 @@
+import Foundation
+import ParleyDomain
+import Testing
+
+/// Offers, accept / reject / miss, concurrency, queue priority and delay, after-contact work.
+@Suite struct RoutingTests {
+    static let instance = ChatHarness.instanceId
+
+    /// Two queues (harness-queue priority 1, "slow" priority 2 with a 30 s delay), a profile with `concurrency`,
+    /// agents "sam" (manual accept, 60 s ACW) and "bea" (auto-accept), and the three kinds of status.
+    static func setUp(concurrency: Int64 = 2) throws -> ChatHarness {
+        var harness = ChatHarness()
+        _ = try harness.must(.createQueue(instanceId: instance, queueId: "slow", name: "Slow", maxContacts: 0))
+        _ = try harness.must(
+            .createRoutingProfile(
+                instanceId: instance,
+                routingProfileId: "profile",
+                name: "Profile",
+                chatConcurrency: concurrency,
+                routeAnyChannel: false,
+                queueConfigs: [
+                    RoutingQueueConfig(queueId: ChatHarness.queueId, priority: 1, delaySeconds: 0),
+                    RoutingQueueConfig(queueId: "slow", priority: 2, delaySeconds: 30),
+                ],
+                defaultOutboundQueueId: ChatHarness.queueId
+            )
+        )
+        for (id, auto) in [("sam", false), ("bea", true)] {
+            _ = try harness.must(
+                .createUser(
+                    instanceId: instance,
+                    userId: id,
+                    username: id.capitalized,
+                    routingProfileId: "profile",
+                    autoAccept: auto,
+                    afterContactWorkSeconds: 60
+                )
+            )
+        }
+        _ = try harness.must(
+            .createAgentStatus(
+                instanceId: instance,
+                statusId: "available",
+                name: "Available",
+                type: "ROUTABLE",
+                enabled: true
+            )
+        )
+        _ = try harness.must(
+            .createAgentStatus(instanceId: instance, statusId: "break", name: "Break", type: "CUSTOM", enabled: true)
+        )
+        return harness
+    }
+
+    static func available(_ user: String, _ harness: inout ChatHarness) throws {
+        _ = try harness.must(.setAgentStatus(instanceId: instance, userId: user, statusId: "available"))
+    }
+
+    static func slots(_ harness: ChatHarness, _ user: String) -> [Identifier: AgentSlotState] {
+        (harness.state.agents[user]?.slots ?? [:]).mapValues(\.state)
+    }
+
+    @Test func offerAcceptConversationAndAfterContactWork() throws {
+        var harness = try Self.setUp()
+        try Self.available("sam", &harness)
+        let (chat, customer) = try harness.startConnectedChat()
+        #expect(try harness.contact(chat.contactId).offeredTo == "sam")
+        #expect(Self.slots(harness, "sam") == [chat.contactId: .offered])
+        guard
+            case .participantJoined(_, let token) = try harness.must(
+                .acceptContact(userId: "sam", contactId: chat.contactId.description)
+            )
+        else { throw HarnessError("no join") }
+        let agent = try harness.connect(token).connectionToken!
+        #expect(Self.slots(harness, "sam") == [chat.contactId: .connected])
+        #expect(try harness.contact(chat.contactId).agentId == "sam")
+        try harness.send(agent, "Hello, Sam here")
+        _ = try harness.must(.disconnectParticipant(connectionToken: customer, clientToken: nil))
+        #expect(Self.slots(harness, "sam") == [chat.contactId: .afterContactWork])
+        let acw = try #require(
+            harness.state.timers[TimerKey(.afterContactWork, chat: chat.contactId, participant: chat.contactId)]
+        )
+        harness.now = acw
+        #expect(harness.fireTimers() == 1)
+        #expect(Self.slots(harness, "sam").isEmpty)
+        #expect(try harness.replayMatches())
+    }
+
+    @Test func aMissedOfferBlocksTheAgentAndGoesToAnother() throws {
+        var harness = try Self.setUp()
+        try Self.available("sam", &harness)
+        let chat = try harness.startChat()
+        let deadline = try #require(
+            harness.state.timers[TimerKey(.offer, chat: chat.contactId, participant: chat.contactId)]
+        )
+        harness.now = deadline
+        #expect(harness.fireTimers() == 1)
+        #expect(harness.state.agents["sam"]?.errorSince != nil)
+        #expect(try harness.contact(chat.contactId).offeredTo == nil, "back in the queue, not offered to sam again")
+        #expect(try harness.contact(chat.contactId).queued != nil)
+        try Self.available("bea", &harness)
+        #expect(try harness.contact(chat.contactId).agentId == "bea", "bea auto-accepts")
+        #expect(Self.slots(harness, "bea") == [chat.contactId: .connected])
+        // Sam goes available again: the error state is cleared.
+        try Self.available("sam", &harness)
+        #expect(harness.state.agents["sam"]?.errorSince == nil)
+        #expect(try harness.replayMatches())
+    }
+
+    @Test func rejectingPutsTheContactBackAndTheAgentInError() throws {
+        var harness = try Self.setUp()
+        try Self.available("sam", &harness)
+        let chat = try harness.startChat()
+        _ = try harness.must(.rejectContact(userId: "sam", contactId: chat.contactId.description))
+        #expect(harness.state.agents["sam"]?.errorSince != nil)
+        #expect(try harness.contact(chat.contactId).offeredTo == nil)
+        harness.expectRejected(
+            .acceptContact(userId: "sam", contactId: chat.contactId.description),
+            "InvalidRequestException",
+            400
+        )
+        #expect(try harness.replayMatches())
+    }
+
+    @Test func concurrencyAndTheAgentIdleLongest() throws {
+        var harness = try Self.setUp(concurrency: 2)
+        try Self.available("bea", &harness)
+        harness.advance(Duration.second)
+        try Self.available("sam", &harness)
+        // Sam became available later, so bea (idle longest) gets the first chat; sam the second.
+        let first = try harness.startChat()
+        #expect(try harness.contact(first.contactId).agentId == "bea")
+        let second = try harness.startChat()
+        #expect(try harness.contact(second.contactId).offeredTo == "sam")
+        let third = try harness.startChat()
+        #expect(try harness.contact(third.contactId).agentId == "bea")
+        let fourth = try harness.startChat()
+        #expect(try harness.contact(fourth.contactId).offeredTo == "sam")
+        let fifth = try harness.startChat()
+        #expect(try harness.contact(fifth.contactId).offeredTo == nil, "every slot is taken")
+        for user in ["sam", "bea"] { #expect(Self.slots(harness, user).count == 2) }
+        #expect(try harness.replayMatches())
+    }
+
+    @Test func priorityBeatsDelay() throws {
+        var harness = try Self.setUp(concurrency: 1)
+        // A contact waits in the slow queue (priority 2, 30 s delay) before one arrives in the first queue.
+        let slowFlow = ChatHarness.queueingFlow.replacingOccurrences(of: "harness-queue", with: "slow")
+        _ = try harness.must(
+            .createContactFlow(
+                instanceId: Self.instance,
+                flowId: "slow-flow",
+                name: "Slow flow",
+                type: "CONTACT_FLOW",
+                description: "",
+                content: slowFlow
+            )
+        )
+        let slow = try harness.startChat(ChatHarness.request { $0.contactFlowId = "slow-flow" })
+        try Self.available("sam", &harness)
+        #expect(try harness.contact(slow.contactId).offeredTo == nil, "the slow queue's delay has not passed")
+        harness.advance(10 * Duration.second)
+        let fast = try harness.startChat()
+        #expect(try harness.contact(fast.contactId).offeredTo == "sam")
+        _ = try harness.must(.rejectContact(userId: "sam", contactId: fast.contactId.description))
+        harness.advance(30 * Duration.second)
+        try Self.available("sam", &harness)
+        // Both wait now and the slow one is older and past its delay, but the first queue has priority.
+        #expect(try harness.contact(fast.contactId).offeredTo == "sam")
+        #expect(try harness.contact(slow.contactId).offeredTo == nil)
+        #expect(try harness.replayMatches())
+    }
+
+    @Test func theCustomerReturnsToThePreviousAgent() throws {
+        var harness = try Self.setUp()
+        for command in SampleFlows.setup(instanceId: Self.instance) { _ = try harness.must(command) }
+        _ = try harness.must(
+            .createRoutingProfile(
+                instanceId: Self.instance,
+                routingProfileId: "support-profile",
+                name: "Support",
+                chatConcurrency: 2,
+                routeAnyChannel: false,
+                queueConfigs: [RoutingQueueConfig(queueId: SampleFlows.queueId, priority: 1, delaySeconds: 0)],
+                defaultOutboundQueueId: SampleFlows.queueId
+            )
+        )
+        for id in ["sam-support", "other"] {
+            _ = try harness.must(
+                .createUser(
+                    instanceId: Self.instance,
+                    userId: id,
+                    username: id,
+                    routingProfileId: "support-profile",
+                    autoAccept: true,
+                    afterContactWorkSeconds: 0
+                )
+            )
+        }
+        try Self.available("sam-support", &harness)
+        let (chat, customer) = try harness.startConnectedChat(
+            ChatHarness.request { $0.contactFlowId = SampleFlows.inboundId }
+        )
+        #expect(try harness.contact(chat.contactId).agentId == "sam-support")
+        let agentParticipant = try harness.chat(chat.contactId).participants.values.first { $0.role == .agent }!
+        let agent = try harness.connect(agentParticipant.participantToken).connectionToken!
+        try harness.send(agent, "Are you there?")
+        _ = try harness.must(.disconnectParticipant(connectionToken: agent, clientToken: nil))
+        _ = try harness.must(.clearAfterContactWork(userId: "sam-support", contactId: chat.contactId.description))
+        try Self.available("other", &harness)  // idle longer than sam from now on? No: sam's slot just cleared.
+        try harness.send(customer, "Hey, I'm back")
+        let segment = try harness.chat(chat.contactId).currentContactId
+        #expect(
+            try harness.contact(segment).agentId == "sam-support",
+            "the agent queue goes to the previous agent only"
+        )
+        #expect(try harness.replayMatches())
+    }
+}
+
+/// Random arrivals, status changes, accepts, rejects, misses, hang-ups and ACW on a simulated clock: no agent ever
+/// exceeds its concurrency, no contact is offered to two agents, nothing is lost, and replay equals live.
+@Suite struct RoutingPropertyTests {
+    @Test func routingInvariantsHoldUnderRandomTraffic() throws {
+        var offers = 0
+        var accepted = 0
+        for seed in 1...150 as ClosedRange<UInt64> {
+            var harness = try RoutingTests.setUp(concurrency: Int64(1 + seed % 3))
+            var random = SeededGenerator(seed: seed &* 104_729)
+            func pick<T>(_ values: [T]) -> T { values[Int(random.next() % UInt64(values.count))] }
+            var customers: [String] = []
+            for _ in 0..<60 {
+                switch random.next() % 10 {
+                case 0, 1:
+                    if let chat = try? harness.startConnectedChat() { customers.append(chat.token) }
+                case 2:
+                    _ = harness.run(
+                        .setAgentStatus(
+                            instanceId: RoutingTests.instance,
+                            userId: pick(["sam", "bea"]),
+                            statusId: pick(["available", "break"])
+                        )
+                    )
+                case 3, 4:
+                    let offered = harness.state.contacts.values.filter { $0.offeredTo != nil }
+                    if let contact = offered.first {
+                        let reply = harness.run(
+                            .acceptContact(userId: contact.offeredTo!, contactId: contact.contactId.description)
+                        )
+                        if case .success = reply { accepted += 1 }
+                    }
+                case 5:
+                    if let contact = harness.state.contacts.values.first(where: { $0.offeredTo != nil }) {
+                        _ = harness.run(
+                            .rejectContact(userId: contact.offeredTo!, contactId: contact.contactId.description)
+                        )
+                    }
+                case 6:
+                    if !customers.isEmpty {
+                        _ = harness.run(.disconnectParticipant(connectionToken: pick(customers), clientToken: nil))
+                    }
+                case 7:
+                    for (userId, session) in harness.state.agents {
+                        for (contactId, slot) in session.slots where slot.state == .afterContactWork {
+                            _ = harness.run(.clearAfterContactWork(userId: userId, contactId: contactId.description))
+                        }
+                    }
+                default:
+                    harness.advance(pick([1, 5, 21, 61, 600]) * Duration.second)
+                    harness.fireTimers()
+                }
+                // Invariants.
+                var holders: [Identifier: Int] = [:]
+                for session in harness.state.agents.values {
+                    let user = try #require(harness.state.users[session.userId])
+                    let concurrency = try #require(harness.state.routingProfiles[user.routingProfileId]).chatConcurrency
+                    #expect(
+                        Int64(session.slots.count) <= concurrency,
+                        "seed \(seed): \(session.userId) over its concurrency"
+                    )
+                    for (contactId, slot) in session.slots where slot.state != .afterContactWork {
+                        holders[contactId, default: 0] += 1
+                        if slot.state == .offered {
+                            #expect(
+                                harness.state.contacts[contactId]?.offeredTo == session.userId,
+                                "seed \(seed): offer bookkeeping"
+                            )
+                        }
+                    }
+                }
+                #expect(holders.values.allSatisfy { $0 == 1 }, "seed \(seed): a contact held by two agents")
+                for contact in harness.state.contacts.values where contact.offeredTo != nil {
+                    #expect(holders[contact.contactId] == 1, "seed \(seed): an offer without a slot")
+                }
+            }
+            offers += harness.log.filter { if case .contactOffered = $0.event { true } else { false } }.count
+            #expect(try harness.replayMatches(), "seed \(seed): replay differs")
+        }
+        #expect(offers > 500)
+        #expect(accepted > 100)
+    }
+}
