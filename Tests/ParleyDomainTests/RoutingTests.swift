@@ -300,3 +300,80 @@ import Testing
         #expect(accepted > 100)
     }
 }
+
+/// The queue-state projection (§8.1 figures) and the agent metrics of CheckMetricData.
+@Suite struct QueueStateTests {
+    @Test func figuresFollowAgentsAndContacts() throws {
+        var harness = try RoutingTests.setUp(concurrency: 2)
+        let queue = ChatHarness.queueId
+        func figures() -> QueueFigures { harness.state.queueFigures(queue, at: harness.now) }
+        #expect(figures().agentsOnline == 0)
+        try RoutingTests.available("sam", &harness)
+        _ = try harness.must(.setAgentStatus(instanceId: RoutingTests.instance, userId: "bea", statusId: "break"))
+        var now = figures()
+        #expect((now.agentsOnline, now.agentsAvailable, now.agentsStaffed, now.agentsNonProductive) == (2, 1, 1, 1))
+        #expect(now.slotsAvailable == 2, "bea's slots (custom status) are not counted")
+        let (first, _) = try harness.startConnectedChat()
+        _ = try harness.must(.acceptContact(userId: "sam", contactId: first.contactId.description))
+        let second = try harness.startChat()  // offered to sam (second slot)
+        #expect(try harness.contact(second.contactId).offeredTo == "sam")
+        let third = try harness.startChat()  // waits
+        harness.advance(7 * Duration.second)
+        now = figures()
+        #expect(now.agentsOnContact == 1)
+        #expect(now.agentsAvailable == 0)
+        #expect(now.slotsActive == 1, "the ringing slot is not active")
+        #expect(now.slotsAvailable == 0)
+        #expect(now.contactsInQueue == 2, "the offered and the waiting contact are still in queue")
+        #expect((now.oldestContactAgeMilliseconds ?? 0) >= 6_990, "queued 7 s ago (events are a few µs apart)")
+        // A missed offer: sam in error.
+        harness.now = try #require(
+            harness.state.timers[TimerKey(.offer, chat: second.contactId, participant: second.contactId)]
+        )
+        harness.fireTimers()
+        now = figures()
+        #expect(now.agentsError == 1)
+        #expect(now.agentsAvailable == 0)
+        let metrics = try ChatQueries.currentMetrics(
+            instanceId: RoutingTests.instance,
+            queueIds: [queue],
+            in: harness.state,
+            now: harness.now
+        )
+        #expect(metrics == [figures()])
+        #expect(throws: ChatError.self) {
+            try ChatQueries.currentMetrics(
+                instanceId: RoutingTests.instance,
+                queueIds: ["nope"],
+                in: harness.state,
+                now: harness.now
+            )
+        }
+        _ = third
+        #expect(try harness.replayMatches())
+    }
+
+    @Test func checkMetricDataReadsAgentFigures() throws {
+        var harness = try RoutingTests.setUp()
+        let content = FlowActionTests.flow(
+            [
+                "{\"Identifier\":\"a\",\"Type\":\"CheckMetricData\",\"Parameters\":{\"MetricType\":\"NumberOfAgentsAvailable\",\"QueueId\":\"harness-queue\"},"
+                    + "\"Transitions\":{\"NextAction\":\"none\",\"Conditions\":[{\"NextAction\":\"some\",\"Condition\":{\"Operator\":\"NumberGreaterThan\",\"Operands\":[\"0\"]}}],"
+                    + "\"Errors\":[{\"ErrorType\":\"NoMatchingCondition\",\"NextAction\":\"none\"},{\"ErrorType\":\"NoMatchingError\",\"NextAction\":\"end\"}]}}",
+                FlowActionTests.message("some", "An agent is available", next: "q"),
+                FlowActionTests.message("none", "Nobody is available", next: "q"),
+                FlowActionTests.queue, FlowActionTests.end,
+            ].joined(separator: ",")
+        )
+        let nobody = try FlowActionTests.run(content, harness: &harness)
+        #expect(try FlowActionTests.systemMessages(harness, nobody) == ["Nobody is available"])
+        try RoutingTests.available("bea", &harness)
+        let someone = try harness.startChat(ChatHarness.request { $0.contactFlowId = "under-test" }).contactId
+        // bea took the first chat when she became available (auto-accept), so she is on a contact, not available.
+        #expect(try FlowActionTests.systemMessages(harness, someone) == ["Nobody is available"])
+        try RoutingTests.available("sam", &harness)
+        let third = try harness.startChat(ChatHarness.request { $0.contactFlowId = "under-test" }).contactId
+        #expect(try FlowActionTests.systemMessages(harness, third) == ["An agent is available"])
+        #expect(try harness.replayMatches())
+    }
+}
