@@ -377,3 +377,57 @@ import Testing
         #expect(try harness.replayMatches())
     }
 }
+
+/// Queue status and the agent-queue limit.
+@Suite struct QueueStatusTests {
+    @Test func aDisabledQueueTakesNoNewContacts() throws {
+        var harness = ChatHarness()
+        _ = try harness.must(
+            .updateQueueStatus(instanceId: ChatHarness.instanceId, queueId: ChatHarness.queueId, status: "DISABLED")
+        )
+        #expect(harness.state.queues[ChatHarness.queueId]?.enabled == false)
+        let chat = try harness.startChat()
+        #expect(try harness.contact(chat.contactId).queued == nil)
+        #expect(
+            try harness.chat(chat.contactId).endReason == .contactFlowDisconnect,
+            "the harness flow disconnects on error"
+        )
+        harness.expectRejected(
+            .updateQueueStatus(instanceId: ChatHarness.instanceId, queueId: ChatHarness.queueId, status: "PAUSED"),
+            "InvalidParameterException",
+            400
+        )
+        harness.expectRejected(
+            .updateQueueStatus(instanceId: ChatHarness.instanceId, queueId: "nope", status: "ENABLED"),
+            "ResourceNotFoundException",
+            404
+        )
+        _ = try harness.must(
+            .updateQueueStatus(instanceId: ChatHarness.instanceId, queueId: ChatHarness.queueId, status: "ENABLED")
+        )
+        let queued = try harness.startChat().contactId
+        #expect(try harness.contact(queued).queued != nil)
+        #expect(try harness.replayMatches())
+    }
+
+    @Test func anAgentQueueHoldsTenContacts() throws {
+        var harness = ChatHarness()
+        let toAgent = FlowActionTests.flow(
+            [
+                "{\"Identifier\":\"a\",\"Type\":\"UpdateContactTargetQueue\",\"Parameters\":{\"AgentId\":\"agent-zed\"},"
+                    + "\"Transitions\":{\"NextAction\":\"t\",\"Errors\":[{\"ErrorType\":\"NoMatchingError\",\"NextAction\":\"end\"}]}}",
+                "{\"Identifier\":\"t\",\"Type\":\"TransferContactToQueue\",\"Parameters\":{},\"Transitions\":{\"NextAction\":\"end\","
+                    + "\"Errors\":[{\"ErrorType\":\"QueueAtCapacity\",\"NextAction\":\"full\"},{\"ErrorType\":\"NoMatchingError\",\"NextAction\":\"end\"}]}}",
+                FlowActionTests.message("full", "The agent has too many chats waiting", next: "end"),
+                FlowActionTests.end,
+            ].joined(separator: ",")
+        )
+        var contacts = [try FlowActionTests.run(toAgent, harness: &harness)]
+        for _ in 0..<10 {
+            contacts.append(try harness.startChat(ChatHarness.request { $0.contactFlowId = "under-test" }).contactId)
+        }
+        #expect(try contacts.prefix(10).allSatisfy { try harness.contact($0).queued?.queueId == "agent/agent-zed" })
+        #expect(try FlowActionTests.systemMessages(harness, contacts[10]) == ["The agent has too many chats waiting"])
+        #expect(try harness.replayMatches())
+    }
+}

@@ -263,6 +263,8 @@ extension ChatMachine {
             state.users[event.user.userId] = event.user
         case .agentStatusCreated(let event):
             state.agentStatuses[event.status.statusId] = event.status
+        case .queueStatusUpdated(let event):
+            state.queues[event.queueId]?.enabled = event.enabled
         case .chatTransferred(let event):
             updateChat(event.chatId, in: &state) { chat in
                 let type = event.succeeded ? ContentTypes.transferSucceeded : ContentTypes.transferFailed

@@ -177,6 +177,8 @@ public enum ChatCommand: Sendable, Equatable {
         autoAccept: Bool,
         afterContactWorkSeconds: Int64
     )
+    /// `UpdateQueueStatus`: `ENABLED` or `DISABLED`.
+    case updateQueueStatus(instanceId: String, queueId: String, status: String)
     /// `PutUserStatus`: the agent sets a status (ROUTABLE makes it available; any status clears the error state).
     case setAgentStatus(instanceId: String, userId: String, statusId: String)
     /// The agent accepts the chat offered to it.

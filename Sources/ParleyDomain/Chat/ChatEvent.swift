@@ -36,6 +36,7 @@ public enum ChatEvent: Sendable, Equatable {
     case lambdaInvocationRequested(LambdaInvocationRequested)
     case customerQueueFlowSet(CustomerQueueFlowSet)
     case chatTransferred(ChatTransferred)
+    case queueStatusUpdated(QueueStatusUpdated)
     case routingProfileCreated(RoutingProfileCreated)
     case userCreated(UserCreated)
     case agentStatusCreated(AgentStatusCreated)
@@ -81,6 +82,7 @@ public enum ChatEvent: Sendable, Equatable {
         case .lambdaInvocationRequested(let event): event
         case .customerQueueFlowSet(let event): event
         case .chatTransferred(let event): event
+        case .queueStatusUpdated(let event): event
         case .routingProfileCreated(let event): event
         case .userCreated(let event): event
         case .agentStatusCreated(let event): event
@@ -111,6 +113,7 @@ public enum ChatEventCatalogue {
         ParticipantActivityChanged.self, FlowPublished.self, QueueCreated.self, FlowStarted.self, FlowStepped.self,
         FlowWaitStarted.self, TargetQueueSet.self, ContactQueued.self, ContactAssigned.self,
         LambdaFunctionRegistered.self, LambdaInvocationRequested.self, CustomerQueueFlowSet.self, ChatTransferred.self,
+        QueueStatusUpdated.self,
         BotPublished.self, BotSessionStarted.self,
         HoursOfOperationCreated.self, QueueHoursOfOperationUpdated.self,
         RoutingProfileCreated.self, UserCreated.self, AgentStatusCreated.self, AgentStatusChanged.self,
@@ -182,6 +185,8 @@ public enum ChatEventCatalogue {
         case OfferEnded.tag: .offerEnded(try EventCodec.decode(OfferEnded.self, payload: payload))
         case AfterContactWorkChanged.tag:
             .afterContactWorkChanged(try EventCodec.decode(AfterContactWorkChanged.self, payload: payload))
+        case QueueStatusUpdated.tag:
+            .queueStatusUpdated(try EventCodec.decode(QueueStatusUpdated.self, payload: payload))
         case ..<firstTag: nil
         default: throw DecodeError(.unknownTag, "event tag 0x\(String(tag, radix: 16)) is unknown", offset: 0)
         }

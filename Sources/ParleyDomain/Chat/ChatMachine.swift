@@ -150,6 +150,8 @@ struct Transaction {
             return try createRoutingProfile(instanceId, id, name, concurrency, anyChannel, queues, outbound)
         case .createUser(let instanceId, let id, let username, let profile, let autoAccept, let acw):
             return try createUser(instanceId, id, username, profile, autoAccept, acw)
+        case .updateQueueStatus(let instanceId, let queueId, let status):
+            return try updateQueueStatus(instanceId, queueId, status)
         case .setAgentStatus(let instanceId, let userId, let statusId):
             return try setAgentStatus(instanceId, userId, statusId)
         case .acceptContact(let userId, let contactId):

@@ -109,7 +109,9 @@ extension Transaction {
             flow = resolved
         }
         let from = chat.currentContactId
-        if let queue = fullQueue(target) {
+        if let (queue, problem) = fullQueue(target).map({ ($0, "at capacity") })
+            ?? disabledQueue(target).map({ ($0, "disabled") })
+        {
             // The agent stays; the customer is told.
             emit(
                 .chatTransferred(
@@ -118,7 +120,7 @@ extension Transaction {
                         fromContactId: from,
                         target: target,
                         succeeded: false,
-                        reason: "\(queue.name) is at capacity",
+                        reason: "\(queue.name) is \(problem)",
                         itemId: newId()
                     )
                 )

@@ -287,3 +287,29 @@ public struct ContactAssigned: VersionedEvent, Encodable {
         )
     }
 }
+
+/// A queue was enabled or disabled (UpdateQueueStatus).
+public struct QueueStatusUpdated: VersionedEvent, Encodable {
+    public static let tag: UInt16 = 0x012C
+    public static let name = "QueueStatusUpdated"
+    public static let currentVersion: UInt8 = 1
+    /// The queue.
+    public var queueId: String
+    /// ENABLED (true) or DISABLED.
+    public var enabled: Bool
+
+    /// Creates the event.
+    public init(queueId: String, enabled: Bool) {
+        self.queueId = queueId
+        self.enabled = enabled
+    }
+
+    public func encode(into writer: inout BinaryWriter) {
+        writer.write(string: queueId)
+        writer.write(bool: enabled)
+    }
+
+    public static func decode(version: UInt8, from reader: inout BinaryReader) throws(DecodeError) -> Self {
+        Self(queueId: try reader.readString(), enabled: try reader.readBool())
+    }
+}

@@ -94,6 +94,10 @@ extension Transaction {
             fail(contactId, action, "NoMatchingError", reason: "the target queue does not exist")
             return
         }
+        if let queue = disabledQueue(target) {
+            fail(contactId, action, "NoMatchingError", reason: "\(queue.name) is disabled")
+            return
+        }
         if let queue = fullQueue(target) {
             fail(contactId, action, "QueueAtCapacity", reason: "\(queue.name) is full")
             return

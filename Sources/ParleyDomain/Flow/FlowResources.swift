@@ -31,9 +31,44 @@ extension Transaction {
 
     /// The queue `target` names if it holds MaxContacts contacts already (agent queues have no limit).
     func fullQueue(_ target: String) -> QueueResource? {
-        guard !target.hasPrefix("agent/"), let queue = state.queues[target], queue.maxContacts > 0 else { return nil }
         let waiting = state.contacts.values.filter { $0.queued?.queueId == target }.count
+        if target.hasPrefix("agent/") {
+            // Agent queues hold at most 10 contacts by default (connect-chat.md §6).
+            let agentQueue = QueueResource(queueId: target, name: target, maxContacts: Self.agentQueueCapacity)
+            return waiting >= Self.agentQueueCapacity ? agentQueue : nil
+        }
+        guard let queue = state.queues[target], queue.maxContacts > 0 else { return nil }
         return waiting >= queue.maxContacts ? queue : nil
+    }
+
+    /// Contacts an agent queue holds.
+    static let agentQueueCapacity: Int64 = 10
+
+    /// The queue `target` names if it is disabled (it takes no new contacts).
+    func disabledQueue(_ target: String) -> QueueResource? {
+        guard let queue = state.queues[target], !queue.enabled else { return nil }
+        return queue
+    }
+
+    /// `UpdateQueueStatus`: ENABLED or DISABLED.
+    mutating func updateQueueStatus(
+        _ instanceId: String,
+        _ queueId: String,
+        _ status: String
+    ) throws(ChatError)
+        -> ChatReply
+    {
+        try checkInstance(instanceId)
+        guard let queue = resolveQueue(queueId) else {
+            throw ChatError(.resourceNotFound, "queue \(queueId) does not exist", resourceType: "QUEUE")
+        }
+        guard status == "ENABLED" || status == "DISABLED" else {
+            throw ChatError(.invalidParameter, "Status must be ENABLED or DISABLED, not \(status)")
+        }
+        let enabled = status == "ENABLED"
+        guard queue.enabled != enabled else { return .done }
+        emit(.queueStatusUpdated(QueueStatusUpdated(queueId: queue.queueId, enabled: enabled)))
+        return .done
     }
 
     func checkedContent(_ content: String) throws(ChatError) {

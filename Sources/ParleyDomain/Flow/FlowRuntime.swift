@@ -424,6 +424,10 @@ extension Transaction {
             fail(contactId, action, "NoMatchingError", reason: "no working queue is set")
             return
         }
+        if let queue = disabledQueue(target) {
+            fail(contactId, action, "NoMatchingError", reason: "\(queue.name) is disabled")
+            return
+        }
         if let queue = fullQueue(target) {
             fail(contactId, action, "QueueAtCapacity", reason: "\(queue.name) holds \(queue.maxContacts) contacts")
             return

@@ -38,6 +38,8 @@ public struct QueueResource: Sendable, Equatable, Encodable {
     public var maxContacts: Int64
     /// `HoursOfOperationId` (nil until UpdateQueueHoursOfOperation sets it).
     public var hoursOfOperationId: String? = nil
+    /// `Status`: ENABLED (true) or DISABLED; a disabled queue takes no new contacts.
+    public var enabled: Bool = true
 }
 
 /// Where a contact waits.
