@@ -187,3 +187,78 @@ import Testing
         #expect(try harness.replayMatches())
     }
 }
+
+/// Updating, deleting, listing and describing routing resources.
+@Suite struct RoutingResourceUpdateTests {
+    @Test func usersAndProfilesChangeAndRoutingFollows() throws {
+        var harness = try RoutingTests.setUp(concurrency: 1)
+        try RoutingTests.available("sam", &harness)
+        _ = try harness.startChat()
+        let second = try harness.startChat()
+        #expect(try harness.contact(second.contactId).offeredTo == nil, "concurrency 1: one slot")
+        _ = try harness.must(
+            .updateRoutingProfile(
+                instanceId: RoutingTests.instance,
+                routingProfileId: "profile",
+                chatConcurrency: 2,
+                queueConfigs: nil
+            )
+        )
+        #expect(try harness.contact(second.contactId).offeredTo == "sam", "the new slot is offered at once")
+        harness.expectRejected(
+            .updateRoutingProfile(
+                instanceId: RoutingTests.instance,
+                routingProfileId: "profile",
+                chatConcurrency: 11,
+                queueConfigs: nil
+            ),
+            "InvalidParameterException",
+            400
+        )
+        harness.expectRejected(
+            .updateRoutingProfile(
+                instanceId: RoutingTests.instance,
+                routingProfileId: "profile",
+                chatConcurrency: nil,
+                queueConfigs: [RoutingQueueConfig(queueId: "nope", priority: 1, delaySeconds: 0)]
+            ),
+            "ResourceNotFoundException",
+            404
+        )
+        _ = try harness.must(
+            .updateRoutingProfile(
+                instanceId: RoutingTests.instance,
+                routingProfileId: "profile",
+                chatConcurrency: nil,
+                queueConfigs: [RoutingQueueConfig(queueId: "slow", priority: 1, delaySeconds: 0)]
+            )
+        )
+        #expect(harness.state.routingProfiles["profile"]?.queues.map(\.queueId) == ["slow"])
+        _ = try harness.must(
+            .updateUser(
+                instanceId: RoutingTests.instance,
+                userId: "bea",
+                routingProfileId: nil,
+                autoAccept: false,
+                afterContactWorkSeconds: 30
+            )
+        )
+        #expect(harness.state.users["bea"]?.autoAccept == false)
+        #expect(harness.state.users["bea"]?.afterContactWorkSeconds == 30)
+        harness.expectRejected(
+            .deleteUser(instanceId: RoutingTests.instance, userId: "sam"),
+            "InvalidRequestException",
+            400
+        )
+        _ = try harness.must(.deleteUser(instanceId: RoutingTests.instance, userId: "bea"))
+        #expect(ChatQueries.listUsers(in: harness.state).map(\.userId) == ["sam"])
+        #expect(throws: ChatError.self) { try ChatQueries.describeUser("bea", in: harness.state) }
+        #expect(try ChatQueries.describeRoutingProfile("profile", in: harness.state).chatConcurrency == 2)
+        #expect(ChatQueries.listQueues(in: harness.state).map(\.name) == ["Harness", "Slow"])
+        #expect(ChatQueries.listAgentStatuses(in: harness.state).map(\.name) == ["Available", "Break"])
+        #expect(
+            try ChatQueries.describeQueue("arn:aws:connect:x:1:instance/y/queue/slow", in: harness.state).name == "Slow"
+        )
+        #expect(try harness.replayMatches())
+    }
+}

@@ -257,6 +257,13 @@ extension ChatMachine {
             state.pendingInvocations[event.invocationId] = PendingInvocation(request: event)
         case .agentStatusChanged, .contactOffered, .offerEnded, .afterContactWorkChanged:
             applyRouting(event, at: timestamp, to: &state)
+        case .userUpdated(let event):
+            state.users[event.user.userId] = event.user
+        case .userDeleted(let event):
+            state.users[event.userId] = nil
+            state.agents[event.userId] = nil
+        case .routingProfileUpdated(let event):
+            state.routingProfiles[event.profile.routingProfileId] = event.profile
         case .routingProfileCreated(let event):
             state.routingProfiles[event.profile.routingProfileId] = event.profile
         case .userCreated(let event):

@@ -177,6 +177,23 @@ public enum ChatCommand: Sendable, Equatable {
         autoAccept: Bool,
         afterContactWorkSeconds: Int64
     )
+    /// `UpdateUserRoutingProfile` / `UpdateUserConfig` (CHAT auto-accept, after-contact-work limit); nil keeps a value.
+    case updateUser(
+        instanceId: String,
+        userId: String,
+        routingProfileId: String?,
+        autoAccept: Bool?,
+        afterContactWorkSeconds: Int64?
+    )
+    /// `DeleteUser` (refused while the user holds contacts).
+    case deleteUser(instanceId: String, userId: String)
+    /// `UpdateRoutingProfileConcurrency` / `UpdateRoutingProfileQueues`; nil keeps a value.
+    case updateRoutingProfile(
+        instanceId: String,
+        routingProfileId: String,
+        chatConcurrency: Int64?,
+        queueConfigs: [RoutingQueueConfig]?
+    )
     /// `UpdateQueueStatus`: `ENABLED` or `DISABLED`.
     case updateQueueStatus(instanceId: String, queueId: String, status: String)
     /// `PutUserStatus`: the agent sets a status (ROUTABLE makes it available; any status clears the error state).

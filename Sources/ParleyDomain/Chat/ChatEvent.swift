@@ -44,6 +44,9 @@ public enum ChatEvent: Sendable, Equatable {
     case contactOffered(ContactOffered)
     case offerEnded(OfferEnded)
     case afterContactWorkChanged(AfterContactWorkChanged)
+    case userUpdated(UserUpdated)
+    case userDeleted(UserDeleted)
+    case routingProfileUpdated(RoutingProfileUpdated)
 
     /// The payload as its concrete event type.
     public var payload: any VersionedEvent & Encodable {
@@ -90,6 +93,9 @@ public enum ChatEvent: Sendable, Equatable {
         case .contactOffered(let event): event
         case .offerEnded(let event): event
         case .afterContactWorkChanged(let event): event
+        case .userUpdated(let event): event
+        case .userDeleted(let event): event
+        case .routingProfileUpdated(let event): event
         }
     }
 
@@ -117,7 +123,8 @@ public enum ChatEventCatalogue {
         BotPublished.self, BotSessionStarted.self,
         HoursOfOperationCreated.self, QueueHoursOfOperationUpdated.self,
         RoutingProfileCreated.self, UserCreated.self, AgentStatusCreated.self, AgentStatusChanged.self,
-        ContactOffered.self, OfferEnded.self, AfterContactWorkChanged.self,
+        ContactOffered.self, OfferEnded.self, AfterContactWorkChanged.self, UserUpdated.self, UserDeleted.self,
+        RoutingProfileUpdated.self,
     ]
 
     /// The lowest tag of a domain event; records below it (e.g. type 0 text written by `parley log append`) are
@@ -187,6 +194,10 @@ public enum ChatEventCatalogue {
             .afterContactWorkChanged(try EventCodec.decode(AfterContactWorkChanged.self, payload: payload))
         case QueueStatusUpdated.tag:
             .queueStatusUpdated(try EventCodec.decode(QueueStatusUpdated.self, payload: payload))
+        case UserUpdated.tag: .userUpdated(try EventCodec.decode(UserUpdated.self, payload: payload))
+        case UserDeleted.tag: .userDeleted(try EventCodec.decode(UserDeleted.self, payload: payload))
+        case RoutingProfileUpdated.tag:
+            .routingProfileUpdated(try EventCodec.decode(RoutingProfileUpdated.self, payload: payload))
         case ..<firstTag: nil
         default: throw DecodeError(.unknownTag, "event tag 0x\(String(tag, radix: 16)) is unknown", offset: 0)
         }

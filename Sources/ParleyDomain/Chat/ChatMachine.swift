@@ -150,6 +150,18 @@ struct Transaction {
             return try createRoutingProfile(instanceId, id, name, concurrency, anyChannel, queues, outbound)
         case .createUser(let instanceId, let id, let username, let profile, let autoAccept, let acw):
             return try createUser(instanceId, id, username, profile, autoAccept, acw)
+        case .updateUser(let instanceId, let userId, let profile, let autoAccept, let acw):
+            return try updateUser(
+                instanceId,
+                userId,
+                routingProfileId: profile,
+                autoAccept: autoAccept,
+                afterContactWorkSeconds: acw
+            )
+        case .deleteUser(let instanceId, let userId):
+            return try deleteUser(instanceId, userId)
+        case .updateRoutingProfile(let instanceId, let id, let concurrency, let queues):
+            return try updateRoutingProfile(instanceId, id, chatConcurrency: concurrency, queueConfigs: queues)
         case .updateQueueStatus(let instanceId, let queueId, let status):
             return try updateQueueStatus(instanceId, queueId, status)
         case .setAgentStatus(let instanceId, let userId, let statusId):

@@ -232,26 +232,9 @@ extension Transaction {
         return newId().description
     }
 
-    mutating func createRoutingProfile(
-        _ instanceId: String,
-        _ id: String?,
-        _ name: String,
-        _ chatConcurrency: Int64,
-        _ routeAnyChannel: Bool,
-        _ queueConfigs: [RoutingQueueConfig],
-        _ defaultOutboundQueueId: String
-    ) throws(ChatError) -> ChatReply {
-        try checkInstance(instanceId)
-        try checkName(name, "routing profile")
-        guard !state.routingProfiles.values.contains(where: { $0.name == name }) else {
-            throw ChatError(.duplicateResource, "a routing profile named \(name) exists already")
-        }
-        guard state.routingProfiles.count < RoutingLimits.routingProfiles else {
-            throw ChatError(.limitExceeded, "an instance has at most \(RoutingLimits.routingProfiles) routing profiles")
-        }
-        guard RoutingLimits.chatConcurrency.contains(chatConcurrency) else {
-            throw ChatError(.invalidParameter, "CHAT concurrency must be 1–10, not \(chatConcurrency)")
-        }
+    /// Queue configs checked against the rules (≤ 50, existing queues by id or ARN, priority 1–99, delay
+    /// 0–9,999 s, no queue twice), with queue ids resolved.
+    func checkedQueueConfigs(_ queueConfigs: [RoutingQueueConfig]) throws(ChatError) -> [RoutingQueueConfig] {
         guard queueConfigs.count <= RoutingLimits.queuesPerProfile else {
             throw ChatError(.invalidParameter, "a routing profile has at most 50 queue configs")
         }
@@ -273,6 +256,30 @@ extension Transaction {
                 RoutingQueueConfig(queueId: queue.queueId, priority: config.priority, delaySeconds: config.delaySeconds)
             )
         }
+        return queues
+    }
+
+    mutating func createRoutingProfile(
+        _ instanceId: String,
+        _ id: String?,
+        _ name: String,
+        _ chatConcurrency: Int64,
+        _ routeAnyChannel: Bool,
+        _ queueConfigs: [RoutingQueueConfig],
+        _ defaultOutboundQueueId: String
+    ) throws(ChatError) -> ChatReply {
+        try checkInstance(instanceId)
+        try checkName(name, "routing profile")
+        guard !state.routingProfiles.values.contains(where: { $0.name == name }) else {
+            throw ChatError(.duplicateResource, "a routing profile named \(name) exists already")
+        }
+        guard state.routingProfiles.count < RoutingLimits.routingProfiles else {
+            throw ChatError(.limitExceeded, "an instance has at most \(RoutingLimits.routingProfiles) routing profiles")
+        }
+        guard RoutingLimits.chatConcurrency.contains(chatConcurrency) else {
+            throw ChatError(.invalidParameter, "CHAT concurrency must be 1–10, not \(chatConcurrency)")
+        }
+        let queues = try checkedQueueConfigs(queueConfigs)
         guard let outbound = resolveQueue(defaultOutboundQueueId) else {
             throw ChatError(.resourceNotFound, "queue \(defaultOutboundQueueId) does not exist", resourceType: "QUEUE")
         }
