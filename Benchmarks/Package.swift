@@ -17,12 +17,15 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]
         ),
-        // Prints one table: append, replay, size, recovery and verify figures of the log next to SQLite.
+        // Prints one table: append, replay, size, recovery and verify figures of the log next to SQLite, and the chat
+        // domain's figures (commands through the engine, domain replay and decode).
         .executableTarget(
             name: "log-bench",
             dependencies: [
                 "CSQLite",
                 .product(name: "EventLog", package: "Parley"),
+                .product(name: "ParleyDomain", package: "Parley"),
+                .product(name: "ParleyEngine", package: "Parley"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/LogBench"

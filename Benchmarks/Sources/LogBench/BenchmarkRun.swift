@@ -12,6 +12,8 @@ struct BenchmarkRun {
     var smallLogRecovery: (bytes: Int64, seconds: Double)?
     /// The generated events every workload writes.
     let pool: EventPool
+    /// The chat domain's workloads (engine commands, domain replay and decode).
+    let domain = DomainWorkloads(messages: ChatMessages())
     private let started = ContinuousClock.now
 
     /// A run of `plan` with its files in `scratch`; generates the events.
@@ -42,6 +44,8 @@ struct BenchmarkRun {
         }
         if plan.phases.contains("replay") { try await replayAndSizes() }
         if plan.phases.contains("recovery") { try await recoveryAndVerify() }
+        if plan.phases.contains("engine-commands") { try await engineCommands() }
+        if !plan.phases.isDisjoint(with: ["domain-replay", "domain-decode"]) { try await domainReplayAndDecode() }
         report.header.append(
             "load average \(Numbers.fixed(MachineInfo.loadAverageNow(), 2)) at the end; the run took "
                 + Numbers.seconds(started.duration(to: .now).seconds)

@@ -6,7 +6,10 @@ import Foundation
 struct LogBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log-bench",
-        abstract: "Append, replay, size, recovery and verify figures of Parley's event log next to SQLite, in one run."
+        abstract: """
+            Append, replay, size, recovery and verify figures of Parley's event log next to SQLite, and the chat \
+            domain's command, replay and decode figures, in one run.
+            """
     )
 
     @Flag(help: "Small sizes and short runs: a smoke test whose figures mean little.")
@@ -24,11 +27,30 @@ struct LogBench: AsyncParsableCommand {
     @Option(help: "Size of the recovery and verify log in MiB (default 1024; quick 130).")
     var recoveryMib: Int?
 
-    @Option(help: "Repetitions of replay, recovery and verify; medians are reported (default 5; quick 3).")
+    @Option(
+        help: """
+            Repetitions of replay, recovery, verify, each engine-commands configuration and the chat replay and \
+            decode; medians are reported (default 5; quick 3).
+            """
+    )
     var runs: Int?
 
-    @Option(help: "Run only these phases, comma-separated: append, replay, recovery (for profiling).")
-    var only = "append,replay,recovery"
+    @Option(help: "Seconds each engine-commands configuration runs (default 2; quick 0.5).")
+    var commandSeconds: Double?
+
+    @Option(help: "Concurrent chat clients of the engine-commands runs, comma-separated.")
+    var clients = "1,16,256"
+
+    @Option(help: "Events in the chat-domain log for domain-replay and domain-decode (default 1000000; quick 100000).")
+    var domainEvents: Int?
+
+    @Option(
+        help: """
+            Run only these phases, comma-separated: append, replay, recovery, engine-commands, domain-replay, \
+            domain-decode.
+            """
+    )
+    var only = RunPlan.allPhases.joined(separator: ",")
 
     @Option(help: "Directory for the benchmark's files (default: a new directory in the temporary directory).")
     var scratch: String?
@@ -44,9 +66,13 @@ struct LogBench: AsyncParsableCommand {
         guard !writerCounts.isEmpty, writerCounts.allSatisfy({ $0 > 0 }) else {
             throw ValidationError("--writers takes positive counts separated by commas, e.g. 1,16,256")
         }
+        let clientCounts = clients.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !clientCounts.isEmpty, clientCounts.allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("--clients takes positive counts separated by commas, e.g. 1,16,256")
+        }
         let phases = Set(only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-        guard !phases.isEmpty, phases.isSubset(of: ["append", "replay", "recovery"]) else {
-            throw ValidationError("--only takes append, replay and/or recovery, separated by commas")
+        guard !phases.isEmpty, phases.isSubset(of: RunPlan.allPhases) else {
+            throw ValidationError("--only takes \(RunPlan.allPhases.joined(separator: ", ")), separated by commas")
         }
         let plan = RunPlan(
             phases: phases,
@@ -56,7 +82,10 @@ struct LogBench: AsyncParsableCommand {
             recoveryBytes: Int64(recoveryMib ?? (quick ? 130 : 1024)) << 20,
             runs: max(1, runs ?? (quick ? 3 : 5)),
             poolEvents: quick ? 65_536 : 262_144,
-            probeSeconds: quick ? 0.3 : 1
+            probeSeconds: quick ? 0.3 : 1,
+            commandSeconds: commandSeconds ?? (quick ? 0.5 : 2),
+            clients: clientCounts,
+            domainEvents: max(1, domainEvents ?? (quick ? 100_000 : 1_000_000))
         )
         let root = scratch ?? FileManager.default.temporaryDirectory.path + "/parley-log-bench-\(getpid())"
         let directory = try Scratch(root: root, keep: keep)

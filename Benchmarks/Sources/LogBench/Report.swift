@@ -24,9 +24,10 @@ struct ReportRow {
     var target = ""
     /// The log's figure.
     var parley: String
-    /// SQLite's figure for the same workload ("—" when there is no like-for-like peer).
+    /// The peer's figure for the same workload: SQLite's unless the figure names another ("—" when there is no
+    /// like-for-like peer).
     var sqlite = "—"
-    /// How many times better the log is than SQLite (higher rate, or smaller size or time).
+    /// How many times better the log is than the peer (higher rate, or smaller size or time).
     var ratio = ""
     /// Whether the target is met.
     var verdict = ""
@@ -43,7 +44,7 @@ struct Report {
 
     /// The report as aligned plain text, or as Markdown for docs/performance.md.
     func render(markdown: Bool) -> String {
-        let titles = ["figure", "target", "Parley", "SQLite peer", "ratio", "verdict"]
+        let titles = ["figure", "target", "Parley", "peer (SQLite unless named)", "ratio", "verdict"]
         let cells = rows.map { [$0.figure, $0.target, $0.parley, $0.sqlite, $0.ratio, $0.verdict] }
         var lines: [String] = []
         lines += header.map { markdown ? "- " + $0 : $0 }

@@ -1,6 +1,10 @@
 /// The sizes and repetitions of one run.
 struct RunPlan: Sendable {
-    /// The phases to run: `append`, `replay` (with sizes), `recovery` (with verify).
+    /// Every phase, in the order they run.
+    static let allPhases = ["append", "replay", "recovery", "engine-commands", "domain-replay", "domain-decode"]
+
+    /// The phases to run: `append`, `replay` (with sizes), `recovery` (with verify), and the chat domain's
+    /// `engine-commands`, `domain-replay` (decode + apply) and `domain-decode` (decode only, and JSON lines).
     var phases: Set<String>
     /// Seconds each append configuration runs.
     var appendSeconds: Double
@@ -18,6 +22,12 @@ struct RunPlan: Sendable {
     var poolEvents: Int
     /// Seconds of each fdatasync probe.
     var probeSeconds: Double
+    /// Seconds each engine-commands configuration runs.
+    var commandSeconds: Double
+    /// Concurrent chat clients of the engine-commands runs.
+    var clients: [Int]
+    /// Events in the chat-domain log that is replayed and decoded.
+    var domainEvents: Int
 }
 
 extension Array where Element: Hashable {

@@ -2,11 +2,13 @@ import EventLog
 
 /// The SQLite peer: the same records in `events(seq INTEGER PRIMARY KEY, ts, type, payload BLOB)`, WAL journal.
 final class SQLiteEventStore {
-    /// How SQLite syncs: `FULL` is the durable setting (one fsync of the WAL per commit), `OFF` the peer of the
-    /// log's `none`.
+    /// How SQLite syncs: `FULL` is the durable setting (one fsync of the WAL per commit), `NORMAL` the peer of the
+    /// log's `interval` (in WAL mode it syncs only at checkpoints), `OFF` the peer of the log's `none`.
     enum Synchronous: String, Sendable {
         /// fsync the WAL at every commit.
         case full = "FULL"
+        /// fsync the WAL only when checkpointing: a commit survives a crash of the process, not of the machine.
+        case normal = "NORMAL"
         /// Never fsync.
         case off = "OFF"
     }
