@@ -415,22 +415,23 @@ extension ChatMachine {
     }
 
     private static func applyChatEnded(_ event: ChatEnded, at timestamp: Int64, to state: inout ChatState) {
-        guard var chat = state.chats[event.chatId] else { return }
-        chat.status = .ended
-        chat.endedAt = event.effectiveAt
-        chat.endReason = event.reason
-        for id in chat.participants.keys { chat.participants[id]?.openSockets = [] }
-        for participant in chat.participants.values where participant.isPresent {
+        guard let ended = state.chats[event.chatId] else { return }
+        for participant in ended.participants.values where participant.isPresent {
             state.participantTokens[participant.participantToken] = nil
         }
-        for connection in chat.connections.values {
+        for connection in ended.connections.values {
             if let token = connection.websocketToken { state.websocketTokens[token] = nil }
         }
-        // The item shows when the chat ended: the deadline for a late timer (items stay in time order, below).
-        var item = eventItem(event.itemId, ContentTypes.chatEnded, chat, nil, event.contactId, event.effectiveAt)
-        item.role = .system
-        appendItem(item, to: &chat)
-        state.chats[event.chatId] = chat
+        updateChat(event.chatId, in: &state) { chat in
+            chat.status = .ended
+            chat.endedAt = event.effectiveAt
+            chat.endReason = event.reason
+            for id in chat.participants.keys { chat.participants[id]?.openSockets = [] }
+            // The item shows when the chat ended: the deadline for a late timer (items stay in time order, below).
+            var item = eventItem(event.itemId, ContentTypes.chatEnded, chat, nil, event.contactId, event.effectiveAt)
+            item.role = .system
+            appendItem(item, to: &chat)
+        }
         state.activeChats -= 1
         // After-contact work outlives the chat; every other deadline of the chat goes with it.
         for key in state.timers.keys where key.chatId == event.chatId && key.kind != .afterContactWork {
@@ -446,10 +447,9 @@ extension ChatMachine {
         in state: inout ChatState,
         _ body: (inout ChatSession) -> Void
     ) {
-        guard var chat = state.chats[chatId] else { return }
-        state.chats[chatId] = nil
-        body(&chat)
-        state.chats[chatId] = chat
+        // In place: the chat (and its transcript buffer) is not copied when the tree node is not shared.
+        guard state.chats[chatId] != nil else { return }
+        body(&state.chats[chatId]!)
     }
 
     private static func eventItem(
