@@ -182,6 +182,10 @@ import Testing
                     rejected += 1
                     #expect(harness.log.count == before, "a rejected command wrote events (seed \(seed))")
                 }
+                #expect(
+                    harness.state.earliestDeadline == harness.state.timers.values.min(),
+                    "seed \(seed): the cached earliest deadline drifted"
+                )
                 if step == 14 { checkpoints.append((harness.state.lastTimestamp, harness.state.stateHash())) }
             }
             events += harness.log.count

@@ -149,11 +149,16 @@ extension ChatMachine {
         case .eventHooksUpdated(let event):
             state.chats[event.chatId]?.disconnectFlowId = event.customerRemainingFlowId
         case .timerArmed(let event):
-            state.timers[event.key] = event.deadline
+            let replaced = state.timers.updateValue(event.deadline, forKey: event.key)
+            if let replaced, replaced == state.earliestDeadline, event.deadline > replaced {
+                state.recomputeEarliestDeadline()
+            } else {
+                state.earliestDeadline = min(state.earliestDeadline ?? event.deadline, event.deadline)
+            }
         case .timerCancelled(let event):
-            state.timers[event.key] = nil
+            state.removeTimer(event.key)
         case .timerFired(let event):
-            state.timers[event.key] = nil
+            state.removeTimer(event.key)
             state.timersFired += 1
         case .participantActivityChanged(let event):
             switch event.change {
@@ -435,7 +440,7 @@ extension ChatMachine {
         state.activeChats -= 1
         // After-contact work outlives the chat; every other deadline of the chat goes with it.
         for key in state.timers.keys where key.chatId == event.chatId && key.kind != .afterContactWork {
-            state.timers[key] = nil
+            state.removeTimer(key)
         }
         for (id, pending) in state.pendingInvocations where pending.request.chatId == event.chatId {
             state.pendingInvocations[id] = nil

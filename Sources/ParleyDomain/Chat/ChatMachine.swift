@@ -22,11 +22,11 @@ public enum ChatMachine: EventSourcedMachine {
     }
 
     /// The earliest open deadline.
-    public static func nextDeadline(in state: ChatState) -> Int64? { state.timers.values.min() }
+    public static func nextDeadline(in state: ChatState) -> Int64? { state.earliestDeadline }
 
     /// `.fireDueTimers` when a deadline ≤ `now` is open.
     public static func timerCommand(in state: ChatState, now: Int64) -> ChatCommand? {
-        state.timers.values.contains { $0 <= now } ? .fireDueTimers : nil
+        state.earliestDeadline.map { $0 <= now } == true ? .fireDueTimers : nil
     }
 
     /// The failure every command of a batch gets when the log cannot be written.

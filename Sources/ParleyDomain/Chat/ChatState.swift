@@ -317,8 +317,21 @@ public struct ChatState: Sendable, Equatable {
     /// Lambda calls requested by flows and not answered yet (the effect runner performs them).
     public var pendingInvocations: TreeDictionary<Identifier, PendingInvocation> = [:]
 
+    /// The earliest open deadline (derived from `timers`, kept up to date by `apply` so that neither the scheduler
+    /// nor every command has to scan all timers).
+    public internal(set) var earliestDeadline: Int64?
+
     /// An empty state.
     public init() {}
+
+    /// Removes a deadline, recomputing `earliestDeadline` only when the earliest one goes.
+    mutating func removeTimer(_ key: TimerKey) {
+        guard let removed = timers.removeValue(forKey: key) else { return }
+        if removed == earliestDeadline { recomputeEarliestDeadline() }
+    }
+
+    /// `earliestDeadline` from scratch.
+    mutating func recomputeEarliestDeadline() { earliestDeadline = timers.values.min() }
 
     /// Whether `chat` accepts actions at `now`: not ended, not past its ceiling, and not past its connect window
     /// without a customer connection. A deadline that is due counts even before the scheduler fires it.
