@@ -795,8 +795,7 @@ struct Transaction {
     /// Cancels the participant's idle and disconnect timers, then arms the first one its role has.
     mutating func armRoleTimer(_ chatId: Identifier, _ participantId: Identifier, base: Int64) {
         for kind in [TimerKind.participantIdle, .participantDisconnect] {
-            let key = TimerKey(kind, chat: chatId, participant: participantId)
-            if state.timers[key] != nil { emit(.timerCancelled(TimerCancelled(key: key))) }
+            cancelTimer(TimerKey(kind, chat: chatId, participant: participantId))
         }
         guard let chat = state.chats[chatId], let participant = chat.participants[participantId] else { return }
         let timers = chat.activeRoleTimers

@@ -117,13 +117,7 @@ extension Transaction {
             return
         }
         if !prompt.trimmingWhitespace().isEmpty { botMessage(contactId, prompt) }
-        emit(
-            .flowWaitStarted(
-                FlowWaitStarted(contactId: contactId, action: action.identifier, events: [Self.botInputEvent])
-            )
-        )
-        let key = TimerKey(.flowWait, chat: chatId, participant: contactId)
-        emit(.timerArmed(TimerArmed(key: key, deadline: now + seconds * Duration.second)))
+        park(action, contactId: contactId, chatId: chatId, events: [Self.botInputEvent], seconds: seconds)
     }
 
     /// The customer answered the bot: classify the message and leave the block by the intent.
@@ -132,8 +126,7 @@ extension Transaction {
             let actionId = run.current, let action = document(of: run)?.actions[actionId],
             action.type == "ConnectParticipantWithLexBot"
         else { return }
-        let key = TimerKey(.flowWait, chat: contact.chatId, participant: contactId)
-        if state.timers[key] != nil { emit(.timerCancelled(TimerCancelled(key: key))) }
+        cancelTimer(TimerKey(.flowWait, chat: contact.chatId, participant: contactId))
         botAnswers(action, contactId: contactId, input: content)
         continueFlow(contactId)
     }

@@ -165,13 +165,7 @@ extension Transaction {
                 )
             )
         )
-        emit(
-            .flowWaitStarted(
-                FlowWaitStarted(contactId: contactId, action: action.identifier, events: ["LambdaResponse"])
-            )
-        )
-        let key = TimerKey(.flowWait, chat: contact.chatId, participant: contactId)
-        emit(.timerArmed(TimerArmed(key: key, deadline: now + limit * Duration.second)))
+        park(action, contactId: contactId, chatId: contact.chatId, events: ["LambdaResponse"], seconds: limit)
     }
 
     /// Amazon's `ContactFlowEvent` for the contact.
@@ -212,8 +206,7 @@ extension Transaction {
             let run = contact.flowRun, run.status == .waiting, run.current == pending.action,
             let action = document(of: run)?.actions[pending.action]
         else { return .done }
-        let key = TimerKey(.flowWait, chat: contact.chatId, participant: pending.contactId)
-        if state.timers[key] != nil { emit(.timerCancelled(TimerCancelled(key: key))) }
+        cancelTimer(TimerKey(.flowWait, chat: contact.chatId, participant: pending.contactId))
         var recorded = ["lambda.invocation": invocationId.description]
         switch outcome {
         case .failure(let reason):

@@ -42,8 +42,7 @@ extension Transaction {
         guard let contact = state.contacts[contactId], contact.queued != nil, let run = contact.flowRun,
             run.status != .ended
         else { return }
-        let key = TimerKey(.flowWait, chat: contact.chatId, participant: contactId)
-        if state.timers[key] != nil { emit(.timerCancelled(TimerCancelled(key: key))) }
+        cancelTimer(TimerKey(.flowWait, chat: contact.chatId, participant: contactId))
         let action = run.current.flatMap { document(of: run)?.actions[$0] } ?? FlowAction(identifier: "?", type: "?")
         step(contactId, action, branch: "Dequeued", next: nil, recorded: ["reason": "an agent took the contact"])
     }
@@ -61,13 +60,7 @@ extension Transaction {
         }
         let index = Int(run.loopCounters[action.identifier] ?? 0) % messages.count
         systemMessage(contactId, template(messages[index], contactId))
-        emit(
-            .flowWaitStarted(
-                FlowWaitStarted(contactId: contactId, action: action.identifier, events: ["MessagesInterrupted"])
-            )
-        )
-        let key = TimerKey(.flowWait, chat: chatId, participant: contactId)
-        emit(.timerArmed(TimerArmed(key: key, deadline: now + seconds * Duration.second)))
+        park(action, contactId: contactId, chatId: chatId, events: ["MessagesInterrupted"], seconds: seconds)
     }
 
     /// The interrupt period passed: continue at `MessagesInterrupted`, the next message next time.

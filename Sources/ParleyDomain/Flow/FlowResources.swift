@@ -7,18 +7,10 @@ extension Transaction {
     ]
 
     /// A flow by id, or by the id at the end of a flow ARN (`…/contact-flow/<id>`).
-    func resolveFlow(_ reference: String) -> FlowResource? {
-        if let flow = state.flows[reference] { return flow }
-        guard let last = reference.split(separator: "/").last.map(String.init) else { return nil }
-        return state.flows[last]
-    }
+    func resolveFlow(_ reference: String) -> FlowResource? { state.flows[reference: reference] }
 
     /// A queue by id or queue ARN suffix.
-    func resolveQueue(_ reference: String) -> QueueResource? {
-        if let queue = state.queues[reference] { return queue }
-        guard let last = reference.split(separator: "/").last.map(String.init) else { return nil }
-        return state.queues[last]
-    }
+    func resolveQueue(_ reference: String) -> QueueResource? { state.queues[reference: reference] }
 
     /// The queue an action's `QueueId` names, or the agent queue (`agent/<id>`) its `AgentId` names (an id or an
     /// agent ARN); nil when the action names neither or the queue does not exist.
@@ -189,8 +181,7 @@ extension ChatQueries {
         guard state.instance?.instanceId == instanceId else {
             throw ChatError(.resourceNotFound, "instance \(instanceId) does not exist", resourceType: "INSTANCE")
         }
-        let id = flowId.split(separator: "/").last.map(String.init) ?? flowId
-        guard let flow = state.flows[flowId] ?? state.flows[id] else {
+        guard let flow = state.flows[reference: flowId] else {
             throw ChatError(.resourceNotFound, "contact flow \(flowId) does not exist", resourceType: "CONTACT_FLOW")
         }
         return flow
@@ -214,5 +205,14 @@ extension ChatQueries {
     /// `ListContactFlows`, optionally of some types, sorted by name.
     public static func listContactFlows(types: Set<String> = [], in state: ChatState) -> [FlowResource] {
         state.flows.values.filter { types.isEmpty || types.contains($0.type) }.sorted { $0.name < $1.name }
+    }
+}
+
+extension TreeDictionary where Key == String {
+    /// The value for `reference`: an id, or an ARN whose last path part is the id (how Amazon names resources).
+    subscript(reference reference: String) -> Value? {
+        if let value = self[reference] { return value }
+        guard let last = reference.split(separator: "/").last.map(String.init) else { return nil }
+        return self[last]
     }
 }

@@ -40,8 +40,7 @@ extension Transaction {
         guard let contact = state.contacts[contactId], let run = contact.flowRun, let actionId = run.current,
             let action = document(of: run)?.actions[actionId]
         else { return }
-        let key = TimerKey(.flowWait, chat: contact.chatId, participant: contactId)
-        if state.timers[key] != nil { emit(.timerCancelled(TimerCancelled(key: key))) }
+        cancelTimer(TimerKey(.flowWait, chat: contact.chatId, participant: contactId))
         let input = content.trimmingWhitespace()
         var recorded: [String: String] = [:]
         if action.parameters["StoreInput"]?.text.lowercased() == "true" {
@@ -56,8 +55,7 @@ extension Transaction {
         guard let contact = state.contacts[contactId], let run = contact.flowRun, run.status == .waiting,
             let actionId = run.current, let action = document(of: run)?.actions[actionId]
         else { return }
-        let key = TimerKey(.flowWait, chat: contact.chatId, participant: contactId)
-        if state.timers[key] != nil, event != "WaitCompleted" { emit(.timerCancelled(TimerCancelled(key: key))) }
+        if event != "WaitCompleted" { cancelTimer(TimerKey(.flowWait, chat: contact.chatId, participant: contactId)) }
         if action.type == "InvokeLambdaFunction" {
             let pending = state.pendingInvocations.first {
                 $0.value.contactId == contactId && $0.value.action == actionId
@@ -87,6 +85,24 @@ extension Transaction {
         let target = action.conditions.first { $0.op == "Equals" && $0.operands.first == event }?.next
         step(contactId, action, branch: event, result: event, next: target ?? action.errorTarget("NoMatchingError"))
         continueFlow(contactId)
+    }
+
+    /// Parks the flow at `action` until one of `events` or the `flowWait` deadline `seconds` from now.
+    mutating func park(
+        _ action: FlowAction,
+        contactId: Identifier,
+        chatId: Identifier,
+        events: [String],
+        seconds: Int64
+    ) {
+        emit(.flowWaitStarted(FlowWaitStarted(contactId: contactId, action: action.identifier, events: events)))
+        let key = TimerKey(.flowWait, chat: chatId, participant: contactId)
+        emit(.timerArmed(TimerArmed(key: key, deadline: now + seconds * Duration.second)))
+    }
+
+    /// Withdraws a deadline if it is open.
+    mutating func cancelTimer(_ key: TimerKey) {
+        if state.timers[key] != nil { emit(.timerCancelled(TimerCancelled(key: key))) }
     }
 
     func document(of run: FlowRun) -> FlowDocument? {
@@ -257,13 +273,7 @@ extension Transaction {
                 return
             }
             systemMessage(contactId, prompt)
-            emit(
-                .flowWaitStarted(
-                    FlowWaitStarted(contactId: contactId, action: action.identifier, events: ["ParticipantInput"])
-                )
-            )
-            let key = TimerKey(.flowWait, chat: chatId, participant: contactId)
-            emit(.timerArmed(TimerArmed(key: key, deadline: now + seconds * Duration.second)))
+            park(action, contactId: contactId, chatId: chatId, events: ["ParticipantInput"], seconds: seconds)
         case "TransferToFlow":
             let reference = action.parameters["ContactFlowId"].map { template($0, contactId) } ?? ""
             guard let flow = resolveFlow(reference) else {
@@ -363,9 +373,7 @@ extension Transaction {
             fail(contactId, action, "ParticipantNotFound", reason: "no custom bot participant to wait for")
             return
         }
-        emit(.flowWaitStarted(FlowWaitStarted(contactId: contactId, action: action.identifier, events: events)))
-        let key = TimerKey(.flowWait, chat: contact.chatId, participant: contactId)
-        emit(.timerArmed(TimerArmed(key: key, deadline: now + seconds * Duration.second)))
+        park(action, contactId: contactId, chatId: contact.chatId, events: events, seconds: seconds)
     }
 
     mutating func updateEventHooks(_ action: FlowAction, contactId: Identifier) {

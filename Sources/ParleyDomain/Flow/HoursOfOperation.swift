@@ -156,11 +156,7 @@ public struct HoursOfOperation: Sendable, Equatable, Encodable {
 /// Hours-of-operation resources: each change is an event.
 extension Transaction {
     /// Hours of operation by id, or by the id at the end of an ARN (`…/operating-hours/<id>`).
-    func resolveHours(_ reference: String) -> HoursOfOperation? {
-        if let hours = state.hoursOfOperations[reference] { return hours }
-        guard let last = reference.split(separator: "/").last.map(String.init) else { return nil }
-        return state.hoursOfOperations[last]
-    }
+    func resolveHours(_ reference: String) -> HoursOfOperation? { state.hoursOfOperations[reference: reference] }
 
     /// Checks one `Config` entry.
     static func checkRange(_ range: HoursRange, at index: Int) throws(ChatError) {
@@ -272,8 +268,7 @@ extension ChatQueries {
         guard state.instance?.instanceId == instanceId else {
             throw ChatError(.resourceNotFound, "instance \(instanceId) does not exist", resourceType: "INSTANCE")
         }
-        let id = hoursId.split(separator: "/").last.map(String.init) ?? hoursId
-        guard let hours = state.hoursOfOperations[hoursId] ?? state.hoursOfOperations[id] else {
+        guard let hours = state.hoursOfOperations[reference: hoursId] else {
             throw ChatError(
                 .resourceNotFound,
                 "hours of operation \(hoursId) do not exist",

@@ -106,13 +106,10 @@ extension ChatQueries {
         guard queueIds.count <= 100 else { throw ChatError(.invalidParameter, "Queues takes at most 100 queues") }
         var ids: [String] = []
         for reference in queueIds.isEmpty ? state.queues.keys.sorted() : queueIds {
-            let id = reference.split(separator: "/").last.map(String.init) ?? reference
             if reference.hasPrefix("agent/") {
                 ids.append(reference)
-            } else if state.queues[reference] != nil {
-                ids.append(reference)
-            } else if state.queues[id] != nil {
-                ids.append(id)
+            } else if let queue = state.queues[reference: reference] {
+                ids.append(queue.queueId)
             } else {
                 throw ChatError(.resourceNotFound, "queue \(reference) does not exist", resourceType: "QUEUE")
             }

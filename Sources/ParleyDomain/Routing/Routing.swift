@@ -279,8 +279,7 @@ extension Transaction {
     /// The agent accepts the contact offered to it: it joins the chat.
     mutating func acceptContact(_ userId: String, _ contactId: String) throws(ChatError) -> ChatReply {
         let (contact, user) = try offer(userId, contactId)
-        let key = TimerKey(.offer, chat: contact.chatId, participant: contact.contactId)
-        if state.timers[key] != nil { emit(.timerCancelled(TimerCancelled(key: key))) }
+        cancelTimer(TimerKey(.offer, chat: contact.chatId, participant: contact.contactId))
         emit(.offerEnded(OfferEnded(contactId: contact.contactId, userId: userId, outcome: nil)))
         return try join(contactId, role: .agent, displayName: user.username, agentId: userId)
     }
@@ -288,8 +287,7 @@ extension Transaction {
     /// The agent rejects the contact offered to it: it goes back to its queue and the agent into the error state.
     mutating func rejectContact(_ userId: String, _ contactId: String) throws(ChatError) -> ChatReply {
         let (contact, _) = try offer(userId, contactId)
-        let key = TimerKey(.offer, chat: contact.chatId, participant: contact.contactId)
-        if state.timers[key] != nil { emit(.timerCancelled(TimerCancelled(key: key))) }
+        cancelTimer(TimerKey(.offer, chat: contact.chatId, participant: contact.contactId))
         emit(.offerEnded(OfferEnded(contactId: contact.contactId, userId: userId, outcome: .rejected)))
         return .done
     }
@@ -311,8 +309,7 @@ extension Transaction {
             throw ChatError(.invalidRequest, "\(userId) is not in after-contact work for \(contactId)")
         }
         if let chatId = state.contacts[id]?.chatId {
-            let key = TimerKey(.afterContactWork, chat: chatId, participant: id)
-            if state.timers[key] != nil { emit(.timerCancelled(TimerCancelled(key: key))) }
+            cancelTimer(TimerKey(.afterContactWork, chat: chatId, participant: id))
         }
         emit(.afterContactWorkChanged(AfterContactWorkChanged(contactId: id, userId: userId, started: false)))
         return .done

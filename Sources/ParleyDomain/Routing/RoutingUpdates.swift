@@ -169,8 +169,7 @@ extension ChatQueries {
 
     /// `DescribeQueue`.
     public static func describeQueue(_ reference: String, in state: ChatState) throws(ChatError) -> QueueResource {
-        let id = reference.split(separator: "/").last.map(String.init) ?? reference
-        guard let queue = state.queues[reference] ?? state.queues[id] else {
+        guard let queue = state.queues[reference: reference] else {
             throw ChatError(.resourceNotFound, "queue \(reference) does not exist", resourceType: "QUEUE")
         }
         return queue
