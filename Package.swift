@@ -38,6 +38,7 @@ let package = Package(
             name: "ParleyDomain",
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "HashTreeCollections", package: "swift-collections"),
             ]
         ),

@@ -6,8 +6,7 @@ import Testing
 
 /// A stored log of the flow-engine event types (0x0120…) at version 1, decoded on every run from now on.
 @Suite struct FlowFixtureTests {
-    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/chat-flows-v1").path
+    static let fixture = LogFixture.path("chat-flows-v1")
 
     /// A scripted history that produces every flow-engine event type.
     static func scenario() throws -> ChatHarness {
@@ -89,49 +88,16 @@ import Testing
     /// Writes the fixture; runs only with PARLEY_WRITE_FIXTURES=1.
     @Test(.enabled(if: ProcessInfo.processInfo.environment["PARLEY_WRITE_FIXTURES"] == "1"))
     func writeFixture() async throws {
-        let harness = try Self.scenario()
-        try? FileManager.default.removeItem(atPath: Self.fixture)
-        var options = EventLogOptions()
-        options.preallocationBytes = 0
-        let log = try EventLog.open(dataDirectory: Self.fixture, options: options)
-        let records = harness.log.map { timestamp, event in
-            let (tag, payload) = event.encoded()
-            return LogRecord(timestamp: timestamp, type: tag, payload: payload)
-        }
-        _ = try await log.append(records)
-        await log.close()
-        try? FileManager.default.removeItem(atPath: Self.fixture + "/log/LOCK")
+        try await LogFixture.write(try Self.scenario(), to: Self.fixture)
     }
 
     @Test func everyRecordOfTheFlowFixtureDecodes() throws {
-        let reader = try LogReader.open(dataDirectory: Self.fixture)
-        var tags: Set<UInt16> = []
-        var failures: [String] = []
-        try reader.forEach(fromSequence: 1) { record in
-            do {
-                guard let event = try ChatEventCatalogue.decode(tag: record.type, payload: record.payload) else {
-                    failures.append("record \(record.sequence): tag \(record.type) is not a domain event")
-                    return true
-                }
-                tags.insert(record.type)
-                if type(of: event.payload).currentVersion == record.payload.first {
-                    #expect(
-                        event.encoded().payload == Array(record.payload),
-                        "record \(record.sequence) re-encodes differently"
-                    )
-                }
-            } catch {
-                failures.append("record \(record.sequence): \(error)")
-            }
-            return true
-        }
-        #expect(failures.isEmpty, "\(failures.prefix(3))")
         // Every flow-engine type that existed when the fixture was frozen (0x0120–0x0139).
         let frozen: Set<UInt16> = [
             0x0120, 0x0121, 0x0122, 0x0123, 0x0124, 0x0125, 0x0126, 0x0127, 0x0128, 0x0129, 0x012A, 0x012B, 0x0130,
             0x0131, 0x0138, 0x0139,
         ]
-        #expect(frozen.isSubset(of: tags), "missing: \(frozen.subtracting(tags).sorted())")
+        try LogFixture.check(Self.fixture, frozen: frozen)
         let state = try Engine<ChatMachine>.replay(dataDirectory: Self.fixture).state
         #expect(state.flows.count >= 3)
         #expect(state.bots.count == 1)

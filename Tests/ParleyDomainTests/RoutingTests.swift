@@ -224,13 +224,17 @@ import Testing
     @Test func routingInvariantsHoldUnderRandomTraffic() throws {
         var offers = 0
         var accepted = 0
+        var transfers = 0
         for seed in 1...150 as ClosedRange<UInt64> {
             var harness = try RoutingTests.setUp(concurrency: Int64(1 + seed % 3))
             var random = SeededGenerator(seed: seed &* 104_729)
             func pick<T>(_ values: [T]) -> T { values[Int(random.next() % UInt64(values.count))] }
             var customers: [String] = []
             for _ in 0..<60 {
-                switch random.next() % 10 {
+                let logged = harness.log.count
+                var waitingBefore: [Identifier: QueuePosition] = [:]
+                for (id, position) in harness.state.waiting { waitingBefore[id] = position }
+                switch random.next() % 11 {
                 case 0, 1:
                     if let chat = try? harness.startConnectedChat() { customers.append(chat.token) }
                 case 2:
@@ -259,6 +263,24 @@ import Testing
                     if !customers.isEmpty {
                         _ = harness.run(.disconnectParticipant(connectionToken: pick(customers), clientToken: nil))
                     }
+                case 10:
+                    // An agent transfers a chat it is connected to: to a queue, or to the other agent's queue.
+                    let connected = harness.state.agents.values.flatMap { session in
+                        session.slots.filter { $0.value.state == .connected }.map { (session.userId, $0.key) }
+                    }
+                    if let (userId, contactId) = connected.first {
+                        let toAgent = random.next() % 2 == 0
+                        _ = harness.run(
+                            .agentTransfer(
+                                userId: userId,
+                                contactId: contactId.description,
+                                queueId: toAgent ? nil : pick([ChatHarness.queueId, "slow"]),
+                                agentId: toAgent ? (userId == "sam" ? "bea" : "sam") : nil,
+                                flowId: nil
+                            )
+                        )
+                        transfers += 1
+                    }
                 case 7:
                     for (userId, session) in harness.state.agents {
                         for (contactId, slot) in session.slots where slot.state == .afterContactWork {
@@ -278,7 +300,8 @@ import Testing
                         Int64(session.slots.count) <= concurrency,
                         "seed \(seed): \(session.userId) over its concurrency"
                     )
-                    for (contactId, slot) in session.slots where slot.state != .afterContactWork {
+                    for (contactId, slot) in session.slots
+                    where slot.state == .offered || slot.state == .connected {
                         holders[contactId, default: 0] += 1
                         if slot.state == .offered {
                             #expect(
@@ -292,12 +315,42 @@ import Testing
                 for contact in harness.state.contacts.values where contact.offeredTo != nil {
                     #expect(holders[contact.contactId] == 1, "seed \(seed): an offer without a slot")
                 }
+                // Nothing lost: every active chat's current contact waits in a queue, is held by an agent, or
+                // had its agent leave (ACW, transfer) — and a waiting one is in the routing index exactly once.
+                for chat in harness.state.chats.values where harness.state.isActive(chat, at: harness.now) {
+                    guard let contact = harness.state.contacts[chat.currentContactId] else {
+                        Issue.record("seed \(seed): chat without its contact")
+                        continue
+                    }
+                    if contact.queued != nil {
+                        #expect(harness.state.waiting[contact.contactId] != nil, "seed \(seed): a waiting contact lost")
+                    }
+                    #expect(
+                        contact.queued == nil || contact.agentId == nil || contact.offeredTo == nil,
+                        "seed \(seed): a contact both assigned and waiting"
+                    )
+                }
+                // Queue order: a contact offered in this step was not younger than one left waiting, unoffered, in
+                // the same standard queue (every contact has the same priority here).
+                for entry in harness.log[logged...] {
+                    guard case .contactOffered(let offer) = entry.event, !offer.queueId.hasPrefix("agent/"),
+                        let since = waitingBefore[offer.contactId]?.since
+                            ?? harness.state.waiting[offer.contactId]?.since
+                    else { continue }
+                    for (id, position) in harness.state.waiting
+                    where position.queueId == offer.queueId && harness.state.contacts[id]?.offeredTo == nil
+                        && waitingBefore[id] != nil
+                    {
+                        #expect(position.since >= since, "seed \(seed): an older contact was passed over")
+                    }
+                }
             }
             offers += harness.log.filter { if case .contactOffered = $0.event { true } else { false } }.count
             #expect(try harness.replayMatches(), "seed \(seed): replay differs")
         }
         #expect(offers > 500)
         #expect(accepted > 100)
+        #expect(transfers > 50)
     }
 }
 

@@ -139,6 +139,7 @@ extension ChatMachine {
             state.contacts[event.contactId]?.disconnectedAt = event.effectiveAt
             state.contacts[event.contactId]?.disconnectReason = event.reason
         case .chatEnded(let event):
+            for contactId in state.chats[event.chatId]?.contactIds ?? [] { state.waiting[contactId] = nil }
             applyChatEnded(event, at: timestamp, to: &state)
         case .roleConfigUpdated(let event):
             updateChat(event.chatId, in: &state) { chat in
@@ -255,18 +256,23 @@ extension ChatMachine {
         case .targetQueueSet(let event):
             state.contacts[event.contactId]?.targetQueue = event.queueId
         case .contactQueued(let event):
-            state.contacts[event.contactId]?.queued = QueuePosition(queueId: event.queueId, since: timestamp)
+            let position = QueuePosition(queueId: event.queueId, since: timestamp)
+            state.contacts[event.contactId]?.queued = position
+            state.waiting[event.contactId] = position
         case .lambdaFunctionRegistered(let event):
             state.lambdaFunctions[event.function] = event.url
         case .lambdaInvocationRequested(let event):
             state.pendingInvocations[event.invocationId] = PendingInvocation(request: event)
-        case .agentStatusChanged, .contactOffered, .offerEnded, .afterContactWorkChanged:
+        case .agentStatusChanged, .contactOffered, .offerEnded, .afterContactWorkChanged, .queueUpdated,
+            .resourceDeleted, .agentStatusUpdated, .hoursOfOperationUpdated, .userCredentialSet, .agentLoggedIn,
+            .agentLoggedOut:
             applyRouting(event, at: timestamp, to: &state)
         case .userUpdated(let event):
             state.users[event.user.userId] = event.user
         case .userDeleted(let event):
             state.users[event.userId] = nil
             state.agents[event.userId] = nil
+            state.agentDesk.forget(event.userId)
         case .routingProfileUpdated(let event):
             state.routingProfiles[event.profile.routingProfileId] = event.profile
         case .routingProfileCreated(let event):
@@ -289,7 +295,20 @@ extension ChatMachine {
             state.contacts[event.contactId]?.customerQueueFlowId = event.flowId
         case .contactAssigned(let event):
             state.contacts[event.contactId]?.agentId = event.agentId
+            state.contacts[event.contactId]?.agentParticipantId = event.participantId
             state.contacts[event.contactId]?.queued = nil
+            state.waiting[event.contactId] = nil
+            appendAgentFeed(
+                event.agentId,
+                AgentFeedEntry(
+                    contactId: event.contactId,
+                    state: "CONNECTED",
+                    participantToken: state.chat(ofContact: event.contactId)?.participants[event.participantId]?
+                        .participantToken
+                ),
+                at: timestamp,
+                to: &state
+            )
         case .botPublished(let event):
             applyBotPublished(event, at: timestamp, to: &state)
         case .botSessionStarted(let event):

@@ -230,6 +230,34 @@ public enum ChatCommand: Sendable, Equatable {
     )
     /// `UpdateQueueHoursOfOperation`: the hours (id or ARN) CheckHoursOfOperation uses for the queue.
     case updateQueueHoursOfOperation(instanceId: String, queueId: String, hoursId: String)
+    /// `UpdateQueueName` / `UpdateQueueMaxContacts`; nil keeps a value.
+    case updateQueue(instanceId: String, queueId: String, name: String?, maxContacts: Int64?)
+    /// `DeleteQueue` (refused while a routing profile takes it or contacts wait in it).
+    case deleteQueue(instanceId: String, queueId: String)
+    /// `DeleteRoutingProfile` (refused while a user has it).
+    case deleteRoutingProfile(instanceId: String, routingProfileId: String)
+    /// `UpdateAgentStatus`: name and state (ENABLED/DISABLED); nil keeps a value.
+    case updateAgentStatus(instanceId: String, statusId: String, name: String?, enabled: Bool?)
+    /// `UpdateHoursOfOperation`; nil keeps a value.
+    case updateHoursOfOperation(
+        instanceId: String,
+        hoursId: String,
+        name: String?,
+        timeZone: String?,
+        config: [HoursRange]?
+    )
+    /// `DeleteHoursOfOperation` (refused while a queue uses them).
+    case deleteHoursOfOperation(instanceId: String, hoursId: String)
+    /// Sets a user's password digest (CreateUser's `Password`; derive it with `PasswordCredential.derive` first).
+    case setUserCredential(instanceId: String, userId: String, credential: PasswordCredential)
+    /// Opens an agent desktop session once the caller has checked the password against `verified`.
+    case agentLogin(instanceId: String, userId: String, verified: PasswordCredential)
+    /// Ends an agent desktop session.
+    case agentLogout(sessionToken: String)
+    /// The agent leaves the chat it is connected to (after-contact work follows).
+    case agentDisconnect(userId: String, contactId: String)
+    /// The agent transfers the chat it is connected to: to a queue or an agent, optionally through a flow.
+    case agentTransfer(userId: String, contactId: String, queueId: String?, agentId: String?, flowId: String?)
 }
 
 /// One entry of UpdateParticipantRoleConfig's `ParticipantTimerConfigList`, as sent.
@@ -278,4 +306,6 @@ public enum ChatReply: Sendable, Equatable {
     case botPublished(botId: String, version: Int)
     /// Hours of operation were created.
     case hoursOfOperationCreated(hoursId: String)
+    /// An agent desktop session opened: its token (shown once; the log keeps only its SHA-256).
+    case agentSession(userId: String, sessionToken: String)
 }

@@ -45,6 +45,10 @@ public struct ChatError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let duplicateResource = Code("DuplicateResourceException", 409)
         /// Something failed inside Parley (control plane).
         public static let internalService = Code("InternalServiceException", 500)
+        /// The resource is still used by another one (a queue by a routing profile, a profile by a user).
+        public static let resourceInUse = Code("ResourceInUseException", 409)
+        /// Wrong credentials (the agent desktop's login).
+        public static let unauthorized = Code("UnauthorizedException", 401)
 
         /// The error type name.
         public var description: String { name }

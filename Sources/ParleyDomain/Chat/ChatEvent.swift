@@ -47,6 +47,13 @@ public enum ChatEvent: Sendable, Equatable {
     case userUpdated(UserUpdated)
     case userDeleted(UserDeleted)
     case routingProfileUpdated(RoutingProfileUpdated)
+    case queueUpdated(QueueUpdated)
+    case resourceDeleted(ResourceDeleted)
+    case agentStatusUpdated(AgentStatusUpdated)
+    case hoursOfOperationUpdated(HoursOfOperationUpdated)
+    case userCredentialSet(UserCredentialSet)
+    case agentLoggedIn(AgentLoggedIn)
+    case agentLoggedOut(AgentLoggedOut)
 
     /// The payload as its concrete event type.
     public var payload: any VersionedEvent & Encodable {
@@ -96,6 +103,13 @@ public enum ChatEvent: Sendable, Equatable {
         case .userUpdated(let event): event
         case .userDeleted(let event): event
         case .routingProfileUpdated(let event): event
+        case .queueUpdated(let event): event
+        case .resourceDeleted(let event): event
+        case .agentStatusUpdated(let event): event
+        case .hoursOfOperationUpdated(let event): event
+        case .userCredentialSet(let event): event
+        case .agentLoggedIn(let event): event
+        case .agentLoggedOut(let event): event
         }
     }
 
@@ -124,7 +138,8 @@ public enum ChatEventCatalogue {
         HoursOfOperationCreated.self, QueueHoursOfOperationUpdated.self,
         RoutingProfileCreated.self, UserCreated.self, AgentStatusCreated.self, AgentStatusChanged.self,
         ContactOffered.self, OfferEnded.self, AfterContactWorkChanged.self, UserUpdated.self, UserDeleted.self,
-        RoutingProfileUpdated.self,
+        RoutingProfileUpdated.self, QueueUpdated.self, ResourceDeleted.self, AgentStatusUpdated.self,
+        HoursOfOperationUpdated.self, UserCredentialSet.self, AgentLoggedIn.self, AgentLoggedOut.self,
     ]
 
     /// The lowest tag of a domain event; records below it (e.g. type 0 text written by `parley log append`) are
@@ -198,6 +213,15 @@ public enum ChatEventCatalogue {
         case UserDeleted.tag: .userDeleted(try EventCodec.decode(UserDeleted.self, payload: payload))
         case RoutingProfileUpdated.tag:
             .routingProfileUpdated(try EventCodec.decode(RoutingProfileUpdated.self, payload: payload))
+        case QueueUpdated.tag: .queueUpdated(try EventCodec.decode(QueueUpdated.self, payload: payload))
+        case ResourceDeleted.tag: .resourceDeleted(try EventCodec.decode(ResourceDeleted.self, payload: payload))
+        case AgentStatusUpdated.tag:
+            .agentStatusUpdated(try EventCodec.decode(AgentStatusUpdated.self, payload: payload))
+        case HoursOfOperationUpdated.tag:
+            .hoursOfOperationUpdated(try EventCodec.decode(HoursOfOperationUpdated.self, payload: payload))
+        case UserCredentialSet.tag: .userCredentialSet(try EventCodec.decode(UserCredentialSet.self, payload: payload))
+        case AgentLoggedIn.tag: .agentLoggedIn(try EventCodec.decode(AgentLoggedIn.self, payload: payload))
+        case AgentLoggedOut.tag: .agentLoggedOut(try EventCodec.decode(AgentLoggedOut.self, payload: payload))
         case ..<firstTag: nil
         default: throw DecodeError(.unknownTag, "event tag 0x\(String(tag, radix: 16)) is unknown", offset: 0)
         }

@@ -122,6 +122,28 @@ struct Transaction {
             return try updateParticipantRoleConfig(instanceId, contactId, settings)
         case .joinAgent(let contactId, let displayName, let agentId):
             return try join(contactId, role: .agent, displayName: displayName, agentId: agentId)
+        case .updateQueue(let instanceId, let queueId, let name, let maxContacts):
+            return try updateQueue(instanceId, queueId, name: name, maxContacts: maxContacts)
+        case .deleteQueue(let instanceId, let queueId):
+            return try deleteQueue(instanceId, queueId)
+        case .deleteRoutingProfile(let instanceId, let id):
+            return try deleteRoutingProfile(instanceId, id)
+        case .updateAgentStatus(let instanceId, let statusId, let name, let enabled):
+            return try updateAgentStatus(instanceId, statusId, name: name, enabled: enabled)
+        case .updateHoursOfOperation(let instanceId, let hoursId, let name, let timeZone, let config):
+            return try updateHoursOfOperation(instanceId, hoursId, name: name, timeZone: timeZone, config: config)
+        case .deleteHoursOfOperation(let instanceId, let hoursId):
+            return try deleteHoursOfOperation(instanceId, hoursId)
+        case .setUserCredential(let instanceId, let userId, let credential):
+            return try setUserCredential(instanceId, userId, credential)
+        case .agentLogin(let instanceId, let userId, let credential):
+            return try agentLogin(instanceId, userId, verified: credential)
+        case .agentLogout(let token):
+            return try agentLogout(token)
+        case .agentDisconnect(let userId, let contactId):
+            return try agentDisconnect(userId, contactId)
+        case .agentTransfer(let userId, let contactId, let queueId, let agentId, let flowId):
+            return try agentTransfer(userId, contactId, queueId: queueId, agentId: agentId, flowId: flowId)
         case .createParticipant(let instanceId, let contactId, let role, let displayName):
             try checkInstance(instanceId)
             guard role == "CUSTOM_BOT" else {
@@ -573,6 +595,12 @@ struct Transaction {
 
     mutating func disconnectParticipant(_ token: String) throws(ChatError) -> ChatReply {
         let (chat, participant, _) = try connection(token)
+        disconnect(chat, participant)
+        return .done
+    }
+
+    /// `participant` leaves `chat`, with what follows from its role.
+    mutating func disconnect(_ chat: ChatSession, _ participant: Participant) {
         switch participant.role {
         case .customer:
             leave(chat.chatId, participant.participantId, .customerDisconnect)
@@ -585,7 +613,6 @@ struct Transaction {
             roleTimersMayStop(chat.chatId)
             if participant.role == .customBot { botParticipantLeft(chat.chatId) }
         }
-        return .done
     }
 
     /// After agents left: the chat goes on if another agent remains, moves to the disconnect flow if one is set, and
@@ -897,7 +924,8 @@ struct Transaction {
             if let contactId = key.participantId, let userId = state.contacts[contactId]?.offeredTo {
                 emit(.offerEnded(OfferEnded(contactId: contactId, userId: userId, outcome: .missed)))
             }
-        case .afterContactWork:
+        case .afterContactWork, .queueDelay:
+            // A queue delay passed: the routing that ends every command offers the contact if an agent is free.
             break
         case .participantDisconnect:
             guard let participantId = key.participantId else { return }

@@ -358,6 +358,7 @@ extension ChatState {
         var profiles: TreeDictionary<String, RoutingProfile>
         var users: TreeDictionary<String, AgentUser>
         var statuses: TreeDictionary<String, AgentStatus>
+        var waiting: TreeDictionary<Identifier, QueuePosition>
     }
 
     private struct Resources: Encodable {
@@ -398,8 +399,15 @@ extension ChatState {
             "bots": digest(bots),
             "hours": digest(hoursOfOperations),
             "routing": digest(
-                Routing(agents: agents, profiles: routingProfiles, users: users, statuses: agentStatuses)
+                Routing(
+                    agents: agents,
+                    profiles: routingProfiles,
+                    users: users,
+                    statuses: agentStatuses,
+                    waiting: waiting
+                )
             ),
+            "agentDesk": digest(agentDesk),
             "flows": digest(
                 Resources(
                     flows: flows,
@@ -491,6 +499,7 @@ public struct ReplaySummary: Sendable, Encodable {
             case .flowWait: effect = "the flow's Wait takes its Time expired branch"
             case .offer: effect = "the offer is missed (AGENT_NON_RESPONSE) and the contact goes back to its queue"
             case .afterContactWork: effect = "the agent's after-contact work ends"
+            case .queueDelay: effect = "a routing profile's queue delay passes and routing runs"
             }
             overdue.append(OverdueTimer(timer: key.description, deadline: ISOTime.format(deadline), effect: effect))
         }

@@ -70,6 +70,8 @@ public struct ContactRecord: Sendable, Equatable, Encodable {
     public var queued: QueuePosition? = nil
     /// The agent (user id) the contact was connected to.
     public var agentId: String? = nil
+    /// The assigned agent's participant in the chat.
+    public var agentParticipantId: Identifier? = nil
     /// The agent the contact is offered to right now.
     public var offeredTo: String? = nil
     /// Routing priority (UpdateContactRoutingBehavior `QueuePriority`; lower is routed first).
@@ -316,6 +318,11 @@ public struct ChatState: Sendable, Equatable {
     public var lambdaFunctions: TreeDictionary<String, String> = [:]
     /// Lambda calls requested by flows and not answered yet (the effect runner performs them).
     public var pendingInvocations: TreeDictionary<Identifier, PendingInvocation> = [:]
+
+    /// Contacts waiting in a queue (not yet assigned, chat not ended), by contact id: what routing looks at.
+    public internal(set) var waiting: TreeDictionary<Identifier, QueuePosition> = [:]
+    /// Agent credentials, sessions and event feeds (the agent desktop).
+    public internal(set) var agentDesk = AgentDesk()
 
     /// The earliest open deadline (derived from `timers`, kept up to date by `apply` so that neither the scheduler
     /// nor every command has to scan all timers).

@@ -18,6 +18,9 @@ public enum TimerKind: UInt8, Sendable, Encodable, CaseIterable, CustomStringCon
     case offer = 6
     /// An agent's after-contact-work time limit; the key's `participantId` slot holds the contact's id.
     case afterContactWork = 7
+    /// A waiting contact's queue reaches a routing profile's delay; routing runs then. The key's `participantId`
+    /// slot holds the contact's id.
+    case queueDelay = 8
 
     /// A readable name.
     public var description: String {
@@ -29,6 +32,7 @@ public enum TimerKind: UInt8, Sendable, Encodable, CaseIterable, CustomStringCon
         case .flowWait: "flowWait"
         case .offer: "offer"
         case .afterContactWork: "afterContactWork"
+        case .queueDelay: "queueDelay"
         }
     }
 }

@@ -74,6 +74,17 @@ extension Transaction {
         flowId: String?
     ) throws(ChatError) -> ChatReply {
         let (chat, participant, _) = try connection(connectionToken)
+        return try transfer(chat, participant, queueId: queueId, agentId: agentId, flowId: flowId)
+    }
+
+    /// Transfers `chat` on behalf of `participant`, an agent in it.
+    mutating func transfer(
+        _ chat: ChatSession,
+        _ participant: Participant,
+        queueId: String?,
+        agentId: String?,
+        flowId: String?
+    ) throws(ChatError) -> ChatReply {
         guard participant.role == .agent else {
             throw ChatError(.accessDenied, "only an agent in the chat can transfer it")
         }

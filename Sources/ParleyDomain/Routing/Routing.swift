@@ -12,6 +12,10 @@ public enum AgentSlotState: UInt8, Sendable, Encodable, CustomStringConvertible 
     case connected = 2
     /// After-contact work (`ENDED` for the agent).
     case afterContactWork = 3
+    /// The offer was missed (`MISSED`); the slot stays taken until the agent sets a status again.
+    case missed = 4
+    /// The agent rejected the offer (`REJECTED`); the slot stays taken until the agent sets a status again.
+    case rejected = 5
 
     /// The agent-side contact state.
     public var description: String {
@@ -19,6 +23,8 @@ public enum AgentSlotState: UInt8, Sendable, Encodable, CustomStringConvertible 
         case .offered: "CONNECTING"
         case .connected: "CONNECTED"
         case .afterContactWork: "ENDED"
+        case .missed: "MISSED"
+        case .rejected: "REJECTED"
         }
     }
 }
@@ -41,7 +47,8 @@ public struct AgentSession: Sendable, Equatable, Encodable {
     public var statusType: AgentStatusType
     /// When the status was set (µs).
     public var statusSince: Int64
-    /// Set after a missed or rejected offer; blocks routing until the agent sets a status again.
+    /// Set after a missed or rejected offer; blocks routing until the agent sets a status again (which also frees
+    /// the missed and rejected slots).
     public var errorSince: Int64?
     /// When the agent last finished or was offered something (µs): the agent idle longest is offered first.
     public var lastActivity: Int64
@@ -223,18 +230,48 @@ extension ChatMachine {
             session.statusType = event.statusType
             session.statusSince = timestamp
             session.errorSince = nil
+            session.slots = session.slots.filter { $0.value.state != .missed && $0.value.state != .rejected }
             state.agents[event.userId] = session
+            appendAgentFeed(
+                event.userId,
+                AgentFeedEntry(kind: .status, state: event.statusType.description, statusId: event.statusId),
+                at: timestamp,
+                to: &state
+            )
         case .contactOffered(let event):
             state.agents[event.userId]?.slots[event.contactId] = AgentSlot(state: .offered, since: timestamp)
             state.agents[event.userId]?.lastActivity = timestamp
             state.contacts[event.contactId]?.offeredTo = event.userId
+            appendAgentFeed(
+                event.userId,
+                AgentFeedEntry(contactId: event.contactId, state: "CONNECTING", queueId: event.queueId),
+                at: timestamp,
+                to: &state
+            )
         case .offerEnded(let event):
             state.contacts[event.contactId]?.offeredTo = nil
-            if event.outcome == nil {
+            switch event.outcome {
+            case nil:
                 state.agents[event.userId]?.slots[event.contactId] = AgentSlot(state: .connected, since: timestamp)
-            } else {
+            case .missed?, .rejected?:
+                let slot: AgentSlotState = event.outcome == .missed ? .missed : .rejected
+                state.agents[event.userId]?.slots[event.contactId] = AgentSlot(state: slot, since: timestamp)
+                state.agents[event.userId]?.errorSince = timestamp
+                let reason = event.outcome == .missed ? "AGENT_NON_RESPONSE" : "AGENT_REJECTED"
+                appendAgentFeed(
+                    event.userId,
+                    AgentFeedEntry(contactId: event.contactId, state: slot.description, reason: reason),
+                    at: timestamp,
+                    to: &state
+                )
+            case .abandoned?:
                 state.agents[event.userId]?.slots[event.contactId] = nil
-                if event.outcome != .abandoned { state.agents[event.userId]?.errorSince = timestamp }
+                appendAgentFeed(
+                    event.userId,
+                    AgentFeedEntry(contactId: event.contactId, state: "REJECTED", reason: "CUSTOMER_ABANDONED"),
+                    at: timestamp,
+                    to: &state
+                )
             }
         case .afterContactWorkChanged(let event):
             if event.started {
@@ -246,8 +283,14 @@ extension ChatMachine {
                 state.agents[event.userId]?.slots[event.contactId] = nil
                 state.agents[event.userId]?.lastActivity = timestamp
             }
+            appendAgentFeed(
+                event.userId,
+                AgentFeedEntry(contactId: event.contactId, state: event.started ? "ENDED" : "CLEARED"),
+                at: timestamp,
+                to: &state
+            )
         default:
-            break
+            applyRoutingResources(event, at: timestamp, to: &state)
         }
     }
 }
@@ -329,16 +372,19 @@ extension Transaction {
 
     /// Offers withdrawn from contacts whose chat ended or that left their queue.
     mutating func withdrawStaleOffers() {
-        for contact in state.contacts.values {
-            guard let userId = contact.offeredTo else { continue }
-            let waiting = contact.queued != nil && state.chats[contact.chatId]?.isActive(at: now) == true
-            if !waiting {
-                emit(.offerEnded(OfferEnded(contactId: contact.contactId, userId: userId, outcome: .abandoned)))
+        for session in state.agents.values {
+            for (contactId, slot) in session.slots where slot.state == .offered {
+                guard let contact = state.contacts[contactId], contact.offeredTo == session.userId else { continue }
+                let waiting = contact.queued != nil && state.chats[contact.chatId]?.isActive(at: now) == true
+                if !waiting {
+                    emit(.offerEnded(OfferEnded(contactId: contactId, userId: session.userId, outcome: .abandoned)))
+                }
             }
         }
     }
 
-    /// Offers waiting contacts to available agents until no more offer can be made.
+    /// Offers waiting contacts to available agents until no more offer can be made, then keeps each waiting
+    /// contact's queue-delay deadline.
     mutating func route() {
         guard !state.agents.isEmpty else { return }
         withdrawStaleOffers()
@@ -347,6 +393,7 @@ extension Transaction {
             offers += 1
             emit(.contactOffered(ContactOffered(contactId: contactId, userId: userId, queueId: queueId)))
             guard let contact = state.contacts[contactId] else { continue }
+            cancelTimer(TimerKey(.queueDelay, chat: contact.chatId, participant: contactId))
             if state.users[userId]?.autoAccept == true {
                 emit(.offerEnded(OfferEnded(contactId: contactId, userId: userId, outcome: nil)))
                 _ = try? join(
@@ -359,6 +406,47 @@ extension Transaction {
                 let key = TimerKey(.offer, chat: contact.chatId, participant: contactId)
                 emit(.timerArmed(TimerArmed(key: key, deadline: now + RoutingTimes.offer)))
             }
+        }
+        armQueueDelays()
+    }
+
+    /// Contacts that routing may offer: waiting in a queue, not offered, their chat active and on this contact.
+    func routableContacts() -> [ContactRecord] {
+        state.waiting.keys.compactMap { contactId in
+            guard let contact = state.contacts[contactId], contact.queued != nil, contact.offeredTo == nil,
+                let chat = state.chats[contact.chatId], chat.isActive(at: now),
+                chat.currentContactId == contactId
+            else { return nil }
+            return contact
+        }
+    }
+
+    /// A queue delay is a deadline: each waiting contact whose queue some routing profile takes only after a delay
+    /// gets a `queueDelay` deadline at the next instant such a delay passes, so routing runs then even if nothing
+    /// else happens. Stale ones are withdrawn.
+    mutating func armQueueDelays() {
+        let current = nextTimestamp
+        var wanted: [TimerKey: Int64] = [:]
+        for contact in routableContacts() {
+            guard let position = contact.queued, !position.queueId.hasPrefix("agent/") else { continue }
+            var next: Int64?
+            for profile in state.routingProfiles.values {
+                for config in profile.queues where config.queueId == position.queueId && config.delaySeconds > 0 {
+                    let due = position.since + config.delaySeconds * Duration.second
+                    if due > current { next = min(next ?? due, due) }
+                }
+            }
+            if let next { wanted[TimerKey(.queueDelay, chat: contact.chatId, participant: contact.contactId)] = next }
+        }
+        for (key, deadline) in wanted.sorted(by: { $0.key < $1.key }) where state.timers[key] != deadline {
+            emit(.timerArmed(TimerArmed(key: key, deadline: deadline)))
+        }
+        // A contact that left the queue had its deadline withdrawn when it was offered or its chat ended; one
+        // still waiting whose delay no longer applies (a profile changed) loses it here.
+        for (contactId, _) in state.waiting {
+            guard let chatId = state.contacts[contactId]?.chatId else { continue }
+            let key = TimerKey(.queueDelay, chat: chatId, participant: contactId)
+            if wanted[key] == nil { cancelTimer(key) }
         }
     }
 
@@ -373,11 +461,7 @@ extension Transaction {
             }
             .sorted { ($0.lastActivity, $0.userId) < ($1.lastActivity, $1.userId) }
         guard !available.isEmpty else { return nil }
-        let waiting = state.contacts.values.filter { contact in
-            contact.queued != nil && contact.offeredTo == nil
-                && state.chats[contact.chatId].map { $0.isActive(at: now) && $0.currentContactId == contact.contactId }
-                    == true
-        }
+        let waiting = routableContacts()
         guard !waiting.isEmpty else { return nil }
         // Events of this command are stamped after `now`, so compare waiting times against the next event's time.
         let current = nextTimestamp
