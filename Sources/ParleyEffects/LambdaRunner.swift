@@ -48,14 +48,16 @@ public final class LambdaRunner: Sendable {
         return claimed.count
     }
 
-    /// Runs pending invocations as they appear, until the task is cancelled.
+    /// Runs pending invocations as they appear, until the task is cancelled or the engine is closed.
     public func start() -> Task<Void, Never> {
         Task {
-            var seen: UInt64 = 0
             while !Task.isCancelled {
-                seen = engine.snapshot.position
+                let seen = engine.snapshot.position
                 await runPending()
-                _ = await engine.waitForSnapshot(atLeast: seen + 1)
+                // Returns below `seen + 1` only once the engine is closed: nothing more can come, so stop (looping
+                // on would spin, since a closed engine answers every wait at once).
+                let next = await engine.waitForSnapshot(atLeast: seen + 1)
+                if next.position <= seen { return }
             }
         }
     }

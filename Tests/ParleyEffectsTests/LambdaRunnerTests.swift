@@ -210,6 +210,17 @@ final class TinyHTTPServer: Sendable {
         await engine.close()
     }
 
+    @Test func theStartedRunnerEndsWhenTheEngineCloses() async throws {
+        let directory = TemporaryDirectory()
+        let engine = try await Engine<ChatMachine>.open(dataDirectory: directory.path)
+        let runner = LambdaRunner(engine: engine, transport: { _ in .failure("not called") }).start()
+        _ = try await engine.submit(.configureInstance(instanceId: Self.instance, concurrentActiveChats: 1)).get()
+        await engine.close()
+        // Not cancelled: the closed engine alone ends the loop (it used to spin on the closed engine's waits).
+        await runner.value
+        #expect(!runner.isCancelled)
+    }
+
     @Test func responsesAreValidatedByType() {
         #expect(
             LambdaResponse.external("{\"a\":\"1\",\"b\":2,\"c\":true}", type: "STRING_MAP")
