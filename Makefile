@@ -5,7 +5,7 @@ DATA ?= .data/demo
 STRICT := -Xswiftc -warnings-as-errors
 FORMAT_PATHS := Package.swift Sources Tests Tools Benchmarks/Package.swift Benchmarks/Sources
 
-.PHONY: deps build run test lint format bench clean
+.PHONY: deps build run serve test lint format bench clean
 
 ## Install the system libraries the build needs (liblz4-dev), if missing.
 deps:
@@ -27,6 +27,11 @@ run: build
 	.build/debug/parley log dump $(DATA) | tail -n 18
 	@echo "== the state rebuilt from the log (parley replay $(DATA))"
 	.build/debug/parley replay $(DATA)
+
+## Run the server on $(DATA) until Ctrl-C: HTTP on 127.0.0.1:8321, the query socket $(DATA)/parley.sock (docs/server.md).
+serve: build
+	@mkdir -p $(DATA)
+	.build/debug/parley serve --data $(DATA)
 
 ## Every check CI runs: formatting, a warnings-as-errors build, and all tests.
 test: deps lint

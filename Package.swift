@@ -9,11 +9,17 @@ let package = Package(
         .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "ParleyDomain", targets: ["ParleyDomain"]),
         .library(name: "ParleyEngine", targets: ["ParleyEngine"]),
+        .library(name: "ParleyServer", targets: ["ParleyServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // liblz4 from the system (Debian: liblz4-dev), wrapped by `LZ4Block` in EventLog.
@@ -51,11 +57,30 @@ let package = Package(
                 "EventLog",
                 "ParleyDomain",
                 "ParleyEngine",
+                "ParleyServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Side effects the engine's commands ask for (Lambda calls over HTTP), performed outside the writer.
         .target(name: "ParleyEffects", dependencies: ["ParleyEngine", "ParleyDomain"]),
+        // The server: the engine, the effect runners and the HTTP listeners (TCP and the local query socket) as
+        // services under one ServiceGroup.
+        .target(
+            name: "ParleyServer",
+            dependencies: [
+                "EventLog",
+                "ParleyDomain",
+                "ParleyEffects",
+                "ParleyEngine",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(name: "parley", dependencies: ["ParleyCLI"]),
         .testTarget(name: "EventLogTests", dependencies: ["EventLog", "CParleyCRC32C"]),
         .testTarget(name: "ParleyCLITests", dependencies: ["EventLog", "parley"]),
@@ -66,6 +91,19 @@ let package = Package(
         ),
         .testTarget(name: "ParleyEffectsTests", dependencies: ["ParleyEffects", "ParleyEngine", "ParleyDomain"]),
         .testTarget(name: "ParleyEngineTests", dependencies: ["ParleyEngine", "ParleyDomain", "EventLog"]),
+        .testTarget(
+            name: "ParleyServerTests",
+            dependencies: [
+                "EventLog",
+                "ParleyDomain",
+                "ParleyEngine",
+                "ParleyServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

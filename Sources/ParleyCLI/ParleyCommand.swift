@@ -6,7 +6,10 @@ public struct ParleyCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "parley",
         abstract: "Parley: a self-hosted chat contact center on an append-only event log.",
-        subcommands: [LogCommand.self, ReplayCommand.self, TimersCommand.self, DemoCommand.self, FlowCommand.self]
+        subcommands: [
+            LogCommand.self, ReplayCommand.self, TimersCommand.self, DemoCommand.self, FlowCommand.self,
+            ServeCommand.self, QueryCommand.self,
+        ]
     )
 
     /// Creates the command (argument-parser requires it).

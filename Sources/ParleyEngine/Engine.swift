@@ -152,6 +152,9 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
     /// The torn tail the log cut off when it opened, if any.
     public nonisolated var recovery: TornTailReport? { log.recovery }
 
+    /// The log's committed extent: its segments, head sequence, timestamp and hash.
+    public nonisolated var logExtent: LogExtent { log.extent }
+
     /// Decides `command`, makes its events durable and returns the reply, or the reason it was rejected.
     ///
     /// A rejected command writes nothing. If the log cannot make the batch durable, the failure is

@@ -157,6 +157,9 @@ public struct AgentFeed: Sendable, Equatable, Encodable {
     /// The newest entries, oldest first.
     public var entries: [AgentFeedEntry] = []
 
+    /// An empty feed.
+    public init() {}
+
     /// The entries after `sequence`.
     public func entries(after sequence: Int64) -> ArraySlice<AgentFeedEntry> {
         let start = entries.firstIndex { $0.sequence > sequence } ?? entries.endIndex

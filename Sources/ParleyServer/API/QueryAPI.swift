@@ -1,0 +1,327 @@
+import EventLog
+import Hummingbird
+import ParleyDomain
+import ParleyEngine
+
+/// The read-only query API of the local socket. Every answer carries `position`: the log position of the snapshot it
+/// was computed from; `?atLeast=N` waits (bounded) until the engine has published position N.
+///
+/// - `GET /v1/status`: log head, segments and bytes, writer counters, state counts; `?hash=true` adds the state hash.
+/// - `GET /v1/queues`: every queue with its real-time figures.
+/// - `GET /v1/agents`: every user with its live routing session.
+/// - `GET /v1/contacts?state=&queue=&agent=&limit=&nextToken=`: contact segments, newest first, paged.
+/// - `GET /v1/contacts/{contactId}`: one contact segment and its transcript.
+/// - `GET /v1/timers?limit=`: open deadlines, earliest first.
+func addQueryRoutes(to router: Router<some RequestContext>, server: ServerState) {
+    router.get("/v1/status") { request, _ in
+        let snapshot = try await server.snapshot(for: request)
+        return JSONResponse.make(StatusView(server: server, snapshot: snapshot, hash: request.query("hash") == "true"))
+    }
+    router.get("/v1/queues") { request, _ in
+        let snapshot = try await server.snapshot(for: request)
+        let now = server.clock.now()
+        let queues = ChatQueries.listQueues(in: snapshot.state).map { queue in
+            QueueView(queue: queue, figures: snapshot.state.queueFigures(queue.queueId, at: now))
+        }
+        return JSONResponse.make(QueuesView(position: snapshot.position, queues: queues))
+    }
+    router.get("/v1/agents") { request, _ in
+        let snapshot = try await server.snapshot(for: request)
+        return JSONResponse.make(AgentsView(snapshot))
+    }
+    router.get("/v1/contacts") { request, _ in
+        let filter = try ContactFilter(request)
+        let snapshot = try await server.snapshot(for: request)
+        return JSONResponse.make(try ContactsView(snapshot, filter: filter))
+    }
+    router.get("/v1/contacts/:contactId") { request, context in
+        let text = context.parameters.get("contactId") ?? ""
+        let snapshot = try await server.snapshot(for: request)
+        guard let contactId = Identifier(text), let contact = snapshot.state.contacts[contactId] else {
+            throw APIError(
+                .resourceNotFound,
+                "contact \(text.prefix(100)) does not exist",
+                resourceId: String(text.prefix(100)),
+                resourceType: "CONTACT"
+            )
+        }
+        let transcript = ChatQueries.items(ofContact: contactId, in: snapshot.state).map {
+            TranscriptItemView($0, past: false)
+        }
+        return JSONResponse.make(ContactView(position: snapshot.position, contact: contact, transcript: transcript))
+    }
+    router.get("/v1/timers") { request, _ in
+        let limit = try request.query("limit", in: 1...100_000) ?? 1_000
+        let snapshot = try await server.snapshot(for: request)
+        return JSONResponse.make(TimersView(snapshot, now: server.clock.now(), limit: limit))
+    }
+}
+
+// MARK: - Views
+
+/// `GET /v1/status`.
+private struct StatusView: Encodable {
+    struct LogView: Encodable {
+        var headSequence: UInt64
+        var headTime: String?
+        var segments: Int
+        var bytes: Int64
+        var durability: String
+        var recoveredTornTail: String?
+    }
+
+    struct WriterView: Encodable {
+        var records: Int
+        var appends: Int
+        var batches: Int
+        var frames: Int
+        var syncs: Int
+        var rolls: Int
+        var indexWriteFailures: Int
+    }
+
+    struct StateView: Encodable {
+        var events: Int64
+        var lastEventTime: String?
+        var contacts: Int
+        var chats: Int
+        var activeChats: Int64
+        var queues: Int
+        var users: Int
+        var flows: Int
+        var openTimers: Int
+        var earliestDeadline: String?
+        var pendingInvocations: Int
+        var timersFired: Int64
+    }
+
+    var position: UInt64
+    var instance: String?
+    var now: String
+    var startedAt: String
+    var log: LogView
+    var writer: WriterView
+    var state: StateView
+    var stateHash: StateHash?
+
+    init(server: ServerState, snapshot: Snapshot<ChatState>, hash: Bool) {
+        let extent = server.engine.logExtent
+        let statistics = server.engine.logStatistics
+        let state = snapshot.state
+        position = snapshot.position
+        instance = state.instance?.instanceId
+        now = ISOTime.format(server.clock.now())
+        startedAt = ISOTime.format(server.startedAt)
+        log = LogView(
+            headSequence: extent.headSequence,
+            headTime: extent.headSequence > 0 ? ISOTime.format(extent.headTimestamp) : nil,
+            segments: extent.segments.count,
+            bytes: extent.segments.reduce(0) { $0 + $1.length },
+            durability: server.configuration.durability,
+            recoveredTornTail: server.engine.recovery?.description
+        )
+        writer = WriterView(
+            records: statistics.records,
+            appends: statistics.appends,
+            batches: statistics.batches,
+            frames: statistics.frames,
+            syncs: statistics.syncs,
+            rolls: statistics.rolls,
+            indexWriteFailures: statistics.indexWriteFailures
+        )
+        self.state = StateView(
+            events: state.eventCount,
+            lastEventTime: state.eventCount > 0 ? ISOTime.format(state.lastTimestamp) : nil,
+            contacts: state.contacts.count,
+            chats: state.chats.count,
+            activeChats: state.activeChats,
+            queues: state.queues.count,
+            users: state.users.count,
+            flows: state.flows.count,
+            openTimers: state.timers.count,
+            earliestDeadline: state.earliestDeadline.map(ISOTime.format),
+            pendingInvocations: state.pendingInvocations.count,
+            timersFired: state.timersFired
+        )
+        stateHash = hash ? state.stateHash() : nil
+    }
+}
+
+/// One queue of `GET /v1/queues`.
+private struct QueueView: Encodable {
+    var queue: QueueResource
+    var figures: QueueFigures
+}
+
+/// `GET /v1/queues`.
+private struct QueuesView: Encodable {
+    var position: UInt64
+    var queues: [QueueView]
+}
+
+/// `GET /v1/agents`: users by username, then sessions of users that no longer exist.
+private struct AgentsView: Encodable {
+    struct AgentView: Encodable {
+        var userId: String
+        var user: AgentUser?
+        var session: AgentSession?
+    }
+
+    var position: UInt64
+    var agents: [AgentView]
+
+    init(_ snapshot: Snapshot<ChatState>) {
+        let state = snapshot.state
+        var agents = ChatQueries.listUsers(in: state).map {
+            AgentView(userId: $0.userId, user: $0, session: state.agents[$0.userId])
+        }
+        let orphans = state.agents.values.filter { state.users[$0.userId] == nil }.sorted { $0.userId < $1.userId }
+        agents += orphans.map { AgentView(userId: $0.userId, user: nil, session: $0) }
+        position = snapshot.position
+        self.agents = agents
+    }
+}
+
+/// The filters and page of `GET /v1/contacts`.
+private struct ContactFilter {
+    var status: ContactStatus?
+    var queue: String?
+    var agent: String?
+    var limit: Int
+    var after: ContactCursor?
+
+    static let defaultLimit = 100
+    static let maxLimit = 1_000
+
+    init(_ request: Request) throws(APIError) {
+        if let text = request.query("state") {
+            guard let status = ContactStatus.allCases.first(where: { $0.description == text.uppercased() }) else {
+                let names = ContactStatus.allCases.map(\.description).joined(separator: ", ")
+                throw APIError(.invalidParameter, "state must be one of \(names), not \(text.prefix(100))")
+            }
+            self.status = status
+        }
+        queue = request.query("queue")
+        agent = request.query("agent")
+        limit = try request.query("limit", in: 1...Self.maxLimit) ?? Self.defaultLimit
+        if let token = request.query("nextToken") {
+            guard let cursor = ContactCursor(token) else {
+                throw APIError(.invalidParameter, "nextToken is not a token this API returned")
+            }
+            after = cursor
+        }
+    }
+
+    /// Whether `contact` passes the filters: its status; queued in or targeted at `queue`; offered or connected to
+    /// `agent`.
+    func matches(_ contact: ContactRecord) -> Bool {
+        if let status, contact.status != status { return false }
+        if let queue, contact.queued?.queueId != queue, contact.targetQueue != queue { return false }
+        if let agent, contact.agentId != agent, contact.offeredTo != agent { return false }
+        return true
+    }
+}
+
+/// Where a page of contacts ends: newest first by initiation time, then by id. Stable while contacts are added.
+private struct ContactCursor: Comparable {
+    var initiatedAt: Int64
+    var contactId: Identifier
+
+    init(_ contact: ContactRecord) {
+        initiatedAt = contact.initiatedAt
+        contactId = contact.contactId
+    }
+
+    init?(_ token: String) {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "c1", let time = Int64(parts[1]), let id = Identifier(String(parts[2]))
+        else { return nil }
+        initiatedAt = time
+        contactId = id
+    }
+
+    var token: String { "c1.\(initiatedAt).\(contactId)" }
+
+    /// Page order: newer first, then the larger id first.
+    static func < (lhs: ContactCursor, rhs: ContactCursor) -> Bool {
+        (lhs.initiatedAt, rhs.contactId) > (rhs.initiatedAt, lhs.contactId)
+    }
+}
+
+/// `GET /v1/contacts`.
+private struct ContactsView: Encodable {
+    var position: UInt64
+    var contacts: [ContactRecord]
+    var nextToken: String?
+
+    init(_ snapshot: Snapshot<ChatState>, filter: ContactFilter) throws(APIError) {
+        var matching = snapshot.state.contacts.values.filter(filter.matches).sorted {
+            ContactCursor($0) < ContactCursor($1)
+        }
+        if let after = filter.after {
+            matching.removeFirst(matching.partitioningIndex { after < ContactCursor($0) })
+        }
+        position = snapshot.position
+        contacts = Array(matching.prefix(filter.limit))
+        nextToken = matching.count > filter.limit ? contacts.last.map { ContactCursor($0).token } : nil
+    }
+}
+
+/// `GET /v1/contacts/{contactId}`.
+private struct ContactView: Encodable {
+    var position: UInt64
+    var contact: ContactRecord
+    var transcript: [TranscriptItemView]
+}
+
+/// `GET /v1/timers`.
+private struct TimersView: Encodable {
+    struct TimerView: Encodable {
+        var timer: String
+        var kind: TimerKind
+        var chatId: Identifier
+        var participantId: Identifier?
+        var deadline: String
+        var deadlineMicroseconds: Int64
+        var overdue: Bool
+    }
+
+    var position: UInt64
+    var now: String
+    var total: Int
+    var timers: [TimerView]
+    var truncated: Bool
+
+    init(_ snapshot: Snapshot<ChatState>, now: Int64, limit: Int) {
+        let open = snapshot.state.timers.sorted { ($0.value, $0.key) < ($1.value, $1.key) }
+        position = snapshot.position
+        self.now = ISOTime.format(now)
+        total = open.count
+        timers = open.prefix(limit).map { key, deadline in
+            TimerView(
+                timer: key.description,
+                kind: key.kind,
+                chatId: key.chatId,
+                participantId: key.participantId,
+                deadline: ISOTime.format(deadline),
+                deadlineMicroseconds: deadline,
+                overdue: deadline <= now
+            )
+        }
+        truncated = open.count > limit
+    }
+}
+
+extension Array {
+    /// The first index whose element satisfies `predicate`, for a predicate that is false and then true along the
+    /// array (binary search).
+    fileprivate func partitioningIndex(where predicate: (Element) -> Bool) -> Int {
+        var low = 0
+        var high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if predicate(self[middle]) { high = middle } else { low = middle + 1 }
+        }
+        return low
+    }
+}

@@ -1,0 +1,45 @@
+// Builds the two routers of a Parley server. To add an API area:
+//
+// 1. Create `Sources/ParleyServer/API/<Area>API.swift` with one function that adds the area's routes:
+//
+//        func addAgentRoutes(to router: Router<some RequestContext>, server: ServerState) {
+//            router.get("/agent/v1/queue") { request, context in
+//                let snapshot = try await server.snapshot(for: request)
+//                return JSONResponse.make(SomeView(snapshot.state))
+//            }
+//            router.post("/agent/v1/accept") { request, context in
+//                let body = try await request.decodeJSON(AcceptBody.self, maxBytes: server.configuration.maxBodyBytes)
+//                return await server.submit(.acceptContact(userId: body.userId, contactId: body.contactId))
+//            }
+//        }
+//
+// 2. Register it with one line in `Routes.http(_:)` (the TCP listener) or `Routes.querySocket(_:)` (the local,
+//    read-only query socket) below.
+//
+// Handlers stay thin: read a snapshot (`server.snapshot` or `server.snapshot(for:)`, which honours `?atLeast=`),
+// answer with the domain's queries and JSON views through `JSONResponse.make`, and change state only through
+// `server.submit`. Throw `APIError` or `ChatError`: `APIErrorMiddleware` (added before any route) turns every error,
+// including unknown routes (404) and malformed bodies (400), into Amazon's shape: the status,
+// `x-amzn-ErrorType: <Name>` and `{"message": "…"}`.
+import Hummingbird
+
+/// The routers of the server's two listeners.
+enum Routes {
+    /// The TCP listener: health now; the Connect-compatible API and the agent desktop API as they are added.
+    static func http(_ server: ServerState) -> Router<ParleyRequestContext> {
+        let router = Router(context: ParleyRequestContext.self)
+        router.add(middleware: APIErrorMiddleware())
+        addHealthRoutes(to: router, server: server)
+        addAgentRoutes(to: router, server: server)
+        return router
+    }
+
+    /// The query socket: read-only answers from the latest snapshot, each with its log position.
+    static func querySocket(_ server: ServerState) -> Router<ParleyRequestContext> {
+        let router = Router(context: ParleyRequestContext.self)
+        router.add(middleware: APIErrorMiddleware())
+        addHealthRoutes(to: router, server: server)
+        addQueryRoutes(to: router, server: server)
+        return router
+    }
+}

@@ -1,0 +1,258 @@
+import EventLog
+import Foundation
+import Logging
+
+/// How a server runs: where its data lives, where it listens and how it writes. Read from an optional JSON file,
+/// then overridden by command-line flags (see `resolve(file:overrides:)`).
+///
+/// The JSON file is one object with any of the fields below (unknown fields are refused, so a typo is not silently
+/// ignored):
+///
+/// ```json
+/// {"dataDirectory": "/var/lib/parley", "host": "127.0.0.1", "port": 8321, "socketPath": "/run/parley.sock",
+///  "durability": "always", "logLevel": "info", "maxBodyBytes": 1048576, "maxReadWaitMilliseconds": 10000}
+/// ```
+///
+/// Relative paths are relative to the working directory of the process.
+public struct ServerConfiguration: Codable, Sendable, Equatable {
+    /// The data directory; the log lives in its `log/` subdirectory. Required.
+    public var dataDirectory: String
+    /// The address the HTTP API listens on (TCP).
+    public var host: String
+    /// The TCP port; 0 picks a free one (the listening line tells which).
+    public var port: Int
+    /// The query socket; nil means `<dataDirectory>/parley.sock`.
+    public var socketPath: String?
+    /// When the log syncs: `always`, `none` or `interval:MS` (see `Durability`).
+    public var durability: String
+    /// The lowest level logged: trace, debug, info, notice, warning, error or critical.
+    public var logLevel: String
+    /// The largest request body accepted, in bytes.
+    public var maxBodyBytes: Int
+    /// How long a query with `atLeast=<position>` waits for the engine to reach that position.
+    public var maxReadWaitMilliseconds: Int
+
+    /// The TCP port used when none is configured.
+    public static let defaultPort = 8321
+    /// The file name of the query socket inside the data directory.
+    public static let defaultSocketName = "parley.sock"
+    /// The body limit used when none is configured (1 MiB).
+    public static let defaultMaxBodyBytes = 1 << 20
+    /// The read-your-writes wait used when none is configured.
+    public static let defaultMaxReadWaitMilliseconds = 10_000
+    /// The longest path a Unix domain socket address holds (`sun_path` less its terminating zero).
+    public static let maxSocketPathBytes = 107
+
+    /// A configuration with the defaults for everything but the data directory.
+    public init(
+        dataDirectory: String,
+        host: String = "127.0.0.1",
+        port: Int = ServerConfiguration.defaultPort,
+        socketPath: String? = nil,
+        durability: String = "always",
+        logLevel: String = "info",
+        maxBodyBytes: Int = ServerConfiguration.defaultMaxBodyBytes,
+        maxReadWaitMilliseconds: Int = ServerConfiguration.defaultMaxReadWaitMilliseconds
+    ) {
+        self.dataDirectory = dataDirectory
+        self.host = host
+        self.port = port
+        self.socketPath = socketPath
+        self.durability = durability
+        self.logLevel = logLevel
+        self.maxBodyBytes = maxBodyBytes
+        self.maxReadWaitMilliseconds = maxReadWaitMilliseconds
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case dataDirectory, host, port, socketPath, durability, logLevel, maxBodyBytes, maxReadWaitMilliseconds
+    }
+
+    /// Decodes the fields present; absent ones keep their defaults (`dataDirectory` may come from a flag later).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(dataDirectory: try container.decodeIfPresent(String.self, forKey: .dataDirectory) ?? "")
+        host = try container.decodeIfPresent(String.self, forKey: .host) ?? host
+        port = try container.decodeIfPresent(Int.self, forKey: .port) ?? port
+        socketPath = try container.decodeIfPresent(String.self, forKey: .socketPath)
+        durability = try container.decodeIfPresent(String.self, forKey: .durability) ?? durability
+        logLevel = try container.decodeIfPresent(String.self, forKey: .logLevel) ?? logLevel
+        maxBodyBytes = try container.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? maxBodyBytes
+        maxReadWaitMilliseconds =
+            try container.decodeIfPresent(Int.self, forKey: .maxReadWaitMilliseconds) ?? maxReadWaitMilliseconds
+    }
+
+    /// Values given on the command line; each one that is set replaces the file's.
+    public struct Overrides: Sendable, Equatable {
+        /// `--data`.
+        public var dataDirectory: String?
+        /// `--host`.
+        public var host: String?
+        /// `--port`.
+        public var port: Int?
+        /// `--socket`.
+        public var socketPath: String?
+        /// `--durability`.
+        public var durability: String?
+        /// `--log-level`.
+        public var logLevel: String?
+
+        /// Creates overrides; nil leaves a value as configured.
+        public init(
+            dataDirectory: String? = nil,
+            host: String? = nil,
+            port: Int? = nil,
+            socketPath: String? = nil,
+            durability: String? = nil,
+            logLevel: String? = nil
+        ) {
+            self.dataDirectory = dataDirectory
+            self.host = host
+            self.port = port
+            self.socketPath = socketPath
+            self.durability = durability
+            self.logLevel = logLevel
+        }
+    }
+
+    /// Reads `file` (if given), applies `overrides` and validates the result.
+    /// - Parameters:
+    ///   - file: A JSON configuration file, or nil for the defaults.
+    ///   - overrides: Values from the command line.
+    public static func resolve(file: String?, overrides: Overrides) throws(ServerError) -> ServerConfiguration {
+        var configuration = ServerConfiguration(dataDirectory: "")
+        if let file { configuration = try load(file: file) }
+        if let value = overrides.dataDirectory { configuration.dataDirectory = value }
+        if let value = overrides.host { configuration.host = value }
+        if let value = overrides.port { configuration.port = value }
+        if let value = overrides.socketPath { configuration.socketPath = value }
+        if let value = overrides.durability { configuration.durability = value }
+        if let value = overrides.logLevel { configuration.logLevel = value }
+        try configuration.validate()
+        return configuration
+    }
+
+    /// Reads a JSON configuration file (not yet validated: `dataDirectory` may still come from a flag).
+    /// - Parameter file: The file's path.
+    public static func load(file: String) throws(ServerError) -> ServerConfiguration {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: file))
+        } catch {
+            throw ServerError(
+                .configurationFile,
+                "cannot read \(file): \(error.localizedDescription)",
+                underlying: error
+            )
+        }
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: data)
+        } catch {
+            throw ServerError(.configurationFile, "\(file) is not valid JSON", underlying: error)
+        }
+        guard let fields = object as? [String: Any] else {
+            throw ServerError(.configurationFile, "\(file) must hold one JSON object")
+        }
+        let known = Set(CodingKeys.allCases.map(\.stringValue))
+        if let unknown = fields.keys.sorted().first(where: { !known.contains($0) }) {
+            throw ServerError(
+                .invalidConfiguration,
+                "\(file): unknown field \"\(unknown)\" (known: \(known.sorted().joined(separator: ", ")))",
+                field: unknown
+            )
+        }
+        do {
+            return try JSONDecoder().decode(ServerConfiguration.self, from: data)
+        } catch let DecodingError.typeMismatch(type, context) {
+            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw ServerError(
+                .invalidConfiguration,
+                "\(file): \(field) must be \(Self.describe(type))",
+                field: field,
+                underlying: DecodingError.typeMismatch(type, context)
+            )
+        } catch let DecodingError.valueNotFound(type, context) {
+            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw ServerError(
+                .invalidConfiguration,
+                "\(file): \(field) must be \(Self.describe(type)), not null",
+                field: field,
+                underlying: DecodingError.valueNotFound(type, context)
+            )
+        } catch {
+            throw ServerError(.configurationFile, "\(file): \(error)", underlying: error)
+        }
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        type == Int.self ? "an integer" : type == String.self ? "a string" : "\(type)"
+    }
+
+    /// Checks every field; the error names the first bad one.
+    public func validate() throws(ServerError) {
+        guard !dataDirectory.isEmpty else {
+            throw ServerError(
+                .invalidConfiguration,
+                "dataDirectory is required (--data DIR or \"dataDirectory\" in the configuration file)",
+                field: "dataDirectory"
+            )
+        }
+        guard !host.isEmpty else {
+            throw ServerError(.invalidConfiguration, "host must not be empty", field: "host")
+        }
+        guard (0...65_535).contains(port) else {
+            throw ServerError(.invalidConfiguration, "port must be 0–65535, not \(port)", field: "port")
+        }
+        let socket = resolvedSocketPath
+        guard !socket.isEmpty, socket.utf8.count <= Self.maxSocketPathBytes else {
+            throw ServerError(
+                .invalidConfiguration,
+                "socketPath must be 1–\(Self.maxSocketPathBytes) bytes long, not \(socket.utf8.count): \(socket)",
+                field: "socketPath"
+            )
+        }
+        guard Durability(durability) != nil else {
+            throw ServerError(
+                .invalidConfiguration,
+                "durability must be always, none or interval:MS, not \(durability)",
+                field: "durability"
+            )
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            let levels = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+            throw ServerError(
+                .invalidConfiguration,
+                "logLevel must be one of \(levels), not \(logLevel)",
+                field: "logLevel"
+            )
+        }
+        guard maxBodyBytes > 0 else {
+            throw ServerError(.invalidConfiguration, "maxBodyBytes must be positive", field: "maxBodyBytes")
+        }
+        guard maxReadWaitMilliseconds >= 0 else {
+            throw ServerError(
+                .invalidConfiguration,
+                "maxReadWaitMilliseconds must not be negative",
+                field: "maxReadWaitMilliseconds"
+            )
+        }
+    }
+
+    /// The query socket's path: `socketPath`, or `parley.sock` in the data directory.
+    public var resolvedSocketPath: String {
+        if let socketPath { return socketPath }
+        let directory = dataDirectory.hasSuffix("/") ? String(dataDirectory.dropLast()) : dataDirectory
+        return directory + "/" + Self.defaultSocketName
+    }
+
+    /// The log options this configuration asks for.
+    public var logOptions: EventLogOptions {
+        var options = EventLogOptions()
+        options.durability = Durability(durability) ?? .always
+        return options
+    }
+
+    /// The configured log level (info if the name is unknown; `validate()` refuses that).
+    public var loggerLevel: Logger.Level { Logger.Level(rawValue: logLevel) ?? .info }
+}

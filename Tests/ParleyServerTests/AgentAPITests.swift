@@ -1,0 +1,342 @@
+import Foundation
+import Hummingbird
+import ParleyDomain
+import ParleyEngine
+import ParleyServer
+import ServiceLifecycle
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The agent desktop API over real TCP: login, status, the feed (long-poll and Server-Sent Events), accept, end,
+/// clear, transfer, reject, logout — with the customer side driven through the same engine.
+@Suite struct AgentAPITests {
+    static let instance = "agent-test"
+
+    /// An engine with the sample flows, a routing profile on the sample queue, agents sam (password
+    /// "Sam-Secret-1") and bea (auto-accept), and the three kinds of status; an application with the agent routes on
+    /// 127.0.0.1, port 0.
+    struct Desk {
+        let engine: Engine<ChatMachine>
+        let base: String
+
+        /// Starts a chat through the sample inbound flow (it queues on the sample queue) and connects the customer;
+        /// returns the contact id and the customer's connection token.
+        func startChat(_ name: String = "Ana") async throws -> (Identifier, String) {
+            let request = StartChatContactRequest(
+                instanceId: AgentAPITests.instance,
+                contactFlowId: SampleFlows.inboundId,
+                displayName: name
+            )
+            guard case .chatStarted(let started) = try await engine.submit(.startChatContact(request)).get() else {
+                throw TestFailure("no chat")
+            }
+            let token = try await connect(started.participantToken)
+            return (started.contactId, token)
+        }
+
+        func connect(_ participantToken: String) async throws -> String {
+            let reply = try await engine.submit(
+                .createParticipantConnection(
+                    participantToken: participantToken,
+                    types: ["CONNECTION_CREDENTIALS"],
+                    connectParticipant: true
+                )
+            ).get()
+            guard case .connection(let connection) = reply, let token = connection.connectionToken else {
+                throw TestFailure("no connection")
+            }
+            return token
+        }
+
+        /// One HTTP call with URLSession; the body decoded as a JSON object.
+        func call(
+            _ method: String,
+            _ path: String,
+            token: String? = nil,
+            body: String? = nil
+        ) async throws -> (status: Int, json: [String: Any], headers: [String: String], raw: Data) {
+            var request = URLRequest(url: try #require(URL(string: base + path)))
+            request.httpMethod = method
+            request.timeoutInterval = 60
+            if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+            if let body {
+                request.httpBody = Data(body.utf8)
+                request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            }
+            let (data, response) = try await URLSession.shared.data(for: request)
+            let http = try #require(response as? HTTPURLResponse)
+            var headers: [String: String] = [:]
+            for (name, value) in http.allHeaderFields {
+                headers[String(describing: name).lowercased()] = String(describing: value)
+            }
+            let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+            return (http.statusCode, json, headers, data)
+        }
+
+        func login(_ username: String = "Sam", _ password: String = "Sam-Secret-1") async throws -> String {
+            let answer = try await call(
+                "POST",
+                "/agent/v1/login",
+                body: #"{"Username":"\#(username)","Password":"\#(password)"}"#
+            )
+            #expect(answer.status == 200, "\(answer.json)")
+            return try #require(answer.json["SessionToken"] as? String)
+        }
+
+        /// The feed entries after `after` ("KIND STATE [REASON]").
+        func events(_ token: String, after: Int = 0, wait: Int = 0) async throws -> [[String: Any]] {
+            let answer = try await call("GET", "/agent/v1/events?after=\(after)&waitSeconds=\(wait)", token: token)
+            #expect(answer.status == 200, "\(answer.json)")
+            return try #require(answer.json["Events"] as? [[String: Any]])
+        }
+    }
+
+    static func summary(_ entries: [[String: Any]]) -> [String] {
+        entries.map { entry in
+            [entry["Kind"], entry["State"], entry["Reason"]].compactMap { $0 as? String }.joined(separator: " ")
+        }
+    }
+
+    /// Runs `body` against a fresh desk, then shuts it down.
+    static func withDesk(_ body: (Desk) async throws -> Void) async throws {
+        let directory = TemporaryDirectory()
+        let engine = try await Engine<ChatMachine>.open(dataDirectory: directory.path)
+        let setUp: [ChatCommand] =
+            [.configureInstance(instanceId: instance, concurrentActiveChats: 100)]
+            + SampleFlows.setup(instanceId: instance) + [
+                .createRoutingProfile(
+                    instanceId: instance,
+                    routingProfileId: "support",
+                    name: "Support",
+                    chatConcurrency: 2,
+                    routeAnyChannel: false,
+                    queueConfigs: [RoutingQueueConfig(queueId: SampleFlows.queueId, priority: 1, delaySeconds: 0)],
+                    defaultOutboundQueueId: SampleFlows.queueId
+                ),
+                .createUser(
+                    instanceId: instance,
+                    userId: "sam",
+                    username: "Sam",
+                    routingProfileId: "support",
+                    autoAccept: false,
+                    afterContactWorkSeconds: 0
+                ),
+                .createUser(
+                    instanceId: instance,
+                    userId: "bea",
+                    username: "Bea",
+                    routingProfileId: "support",
+                    autoAccept: true,
+                    afterContactWorkSeconds: 0
+                ),
+                .setUserCredential(
+                    instanceId: instance,
+                    userId: "sam",
+                    credential: try PasswordCredential.derive(
+                        password: "Sam-Secret-1",
+                        salt: Array("agent-api-salt-1".utf8),
+                        rounds: 1_000
+                    )
+                ),
+                .createAgentStatus(
+                    instanceId: instance,
+                    statusId: "available",
+                    name: "Available",
+                    type: "ROUTABLE",
+                    enabled: true
+                ),
+                .createAgentStatus(
+                    instanceId: instance,
+                    statusId: "break",
+                    name: "Break",
+                    type: "CUSTOM",
+                    enabled: true
+                ),
+                .createAgentStatus(
+                    instanceId: instance,
+                    statusId: "offline",
+                    name: "Offline",
+                    type: "OFFLINE",
+                    enabled: true
+                ),
+            ]
+        for command in setUp { _ = try await engine.submit(command).get() }
+        let state = ServerState(
+            engine: engine,
+            configuration: ServerConfiguration(dataDirectory: directory.path),
+            clock: SystemClock(),
+            logger: testLogger
+        )
+        let router = Router(context: ParleyRequestContext.self)
+        router.add(middleware: APIErrorMiddleware())
+        addAgentRoutes(to: router, server: state)
+        let (ready, readyContinuation) = AsyncStream.makeStream(of: Int.self)
+        let application = Application(
+            router: router,
+            configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in readyContinuation.yield(channel.localAddress?.port ?? 0) },
+            logger: testLogger
+        )
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [application], logger: testLogger))
+        let task = Task { try await group.run() }
+        var port = 0
+        for await bound in ready {
+            port = bound
+            break
+        }
+        var failure: (any Error)?
+        do {
+            try await body(Desk(engine: engine, base: "http://127.0.0.1:\(port)"))
+        } catch {
+            failure = error
+        }
+        await group.triggerGracefulShutdown()
+        try await task.value
+        await engine.close()
+        if let failure { throw failure }
+    }
+
+    @Test func loginIsRefusedWithoutTheRightPassword() async throws {
+        try await Self.withDesk { desk in
+            for body in [
+                #"{"Username":"Sam","Password":"wrong-Password-1"}"#,
+                #"{"Username":"Nobody","Password":"Sam-Secret-1"}"#,
+                #"{"Username":"Bea","Password":"Sam-Secret-1"}"#,
+            ] {
+                let answer = try await desk.call("POST", "/agent/v1/login", body: body)
+                #expect(answer.status == 401)
+                #expect(answer.headers["x-amzn-errortype"] == "UnauthorizedException")
+                #expect(answer.json["message"] as? String == "wrong username or password", "no hint which part")
+            }
+            let malformed = try await desk.call("POST", "/agent/v1/login", body: #"{"Username":"Sam"}"#)
+            #expect(malformed.status == 400)
+            #expect(malformed.headers["x-amzn-errortype"] == "SerializationException")
+            let anonymous = try await desk.call("GET", "/agent/v1/me")
+            #expect(anonymous.status == 401)
+            let forged = try await desk.call("GET", "/agent/v1/me", token: "not-a-session")
+            #expect(forged.status == 401)
+        }
+    }
+
+    @Test func anAgentTakesAChatFromOfferToAfterContactWork() async throws {
+        try await Self.withDesk { desk in
+            let token = try await desk.login()
+            let login = try await desk.call(
+                "POST",
+                "/agent/v1/login",
+                body: #"{"Username":"Sam","Password":"Sam-Secret-1"}"#
+            )
+            #expect(login.headers["set-cookie"]?.contains("parley_agent=") == true, "the page's cookie")
+            let statuses = try await desk.call("GET", "/agent/v1/statuses", token: token)
+            #expect((statuses.json["AgentStatuses"] as? [[String: Any]])?.count == 3)
+            #expect(
+                try await desk.call("PUT", "/agent/v1/status", token: token, body: #"{"AgentStatusId":"available"}"#)
+                    .status == 200
+            )
+            let (contactId, customer) = try await desk.startChat()
+            // The offer reaches the feed (long-poll: it answers as soon as there is something after `after`).
+            let offered = try await desk.events(token, after: 3, wait: 20)
+            #expect(Self.summary(offered).first == "CONTACT CONNECTING")
+            #expect(offered.first?["ContactId"] as? String == contactId.description)
+            let accepted = try await desk.call("POST", "/agent/v1/contacts/\(contactId)/accept", token: token)
+            #expect(accepted.status == 200, "\(accepted.json)")
+            let participantToken = try #require(accepted.json["ParticipantToken"] as? String)
+            // The agent chats with its own participant connection.
+            let agent = try await desk.connect(participantToken)
+            _ = try await desk.engine.submit(
+                .sendMessage(
+                    connectionToken: agent,
+                    contentType: "text/plain",
+                    content: "Hi, Sam here",
+                    clientToken: nil
+                )
+            ).get()
+            _ = try await desk.engine.submit(
+                .sendMessage(connectionToken: customer, contentType: "text/plain", content: "Thanks", clientToken: nil)
+            ).get()
+            let me = try await desk.call("GET", "/agent/v1/me", token: token)
+            let slots = try #require(me.json["Slots"] as? [[String: Any]])
+            #expect(slots.map { $0["State"] as? String } == ["CONNECTED"])
+            #expect(try await desk.call("POST", "/agent/v1/logout", token: token).status == 400, "not while connected")
+            #expect(try await desk.call("POST", "/agent/v1/contacts/\(contactId)/end", token: token).status == 200)
+            #expect(try await desk.call("POST", "/agent/v1/contacts/\(contactId)/clear", token: token).status == 200)
+            let unknown = try await desk.call("POST", "/agent/v1/contacts/\(contactId)/dance", token: token)
+            #expect(unknown.status == 404)
+            let all = try await desk.events(token)
+            #expect(
+                Self.summary(all) == [
+                    "SESSION LOGGED_IN", "SESSION LOGGED_IN", "STATUS ROUTABLE", "CONTACT CONNECTING",
+                    "CONTACT CONNECTED", "CONTACT ENDED", "CONTACT CLEARED",
+                ]
+            )
+            // The same feed as Server-Sent Events, bounded by `until`.
+            let stream = try await desk.call("GET", "/agent/v1/events/stream?after=2&until=7", token: token)
+            #expect(stream.headers["content-type"]?.hasPrefix("text/event-stream") == true)
+            let text = String(decoding: stream.raw, as: UTF8.self)
+            let ids = text.split(separator: "\n").filter { $0.hasPrefix("id: ") }.map { String($0.dropFirst(4)) }
+            #expect(ids == ["3", "4", "5", "6", "7"])
+            #expect(text.contains("event: CONTACT\ndata: {"))
+            #expect(try await desk.call("POST", "/agent/v1/logout", token: token).status == 200)
+            #expect(try await desk.call("GET", "/agent/v1/me", token: token).status == 401)
+            #expect(desk.engine.snapshot.state.agents["sam"]?.statusType == .routable, "sam's other session is open")
+            let second = try #require(login.json["SessionToken"] as? String)
+            #expect(try await desk.call("POST", "/agent/v1/logout", token: second).status == 200)
+            let state = desk.engine.snapshot.state
+            #expect(state.agents["sam"]?.statusType == .offline, "the last session ending set the OFFLINE status")
+        }
+    }
+
+    @Test func rejectTransferAndTheLongPollWakingUp() async throws {
+        try await Self.withDesk { desk in
+            let token = try await desk.login()
+            #expect(
+                try await desk.call("PUT", "/agent/v1/status", token: token, body: #"{"AgentStatusId":"available"}"#)
+                    .status == 200
+            )
+            // A long-poll that waits: it wakes when the offer is committed.
+            async let woken = desk.events(token, after: 2, wait: 25)
+            let (first, _) = try await desk.startChat()
+            #expect(Self.summary(try await woken).first == "CONTACT CONNECTING")
+            #expect(try await desk.call("POST", "/agent/v1/contacts/\(first)/reject", token: token).status == 200)
+            let me = try await desk.call("GET", "/agent/v1/me", token: token)
+            #expect(me.json["InError"] as? Bool == true)
+            #expect((me.json["Slots"] as? [[String: Any]])?.first?["State"] as? String == "REJECTED")
+            #expect(
+                try await desk.call("PUT", "/agent/v1/status", token: token, body: #"{"AgentStatusId":"available"}"#)
+                    .status == 200
+            )
+            let accepted = try await desk.call("POST", "/agent/v1/contacts/\(first)/accept", token: token)
+            #expect(accepted.status == 200, "offered again once sam is available: \(accepted.json)")
+            // Transfer to bea's agent queue; bea auto-accepts once available.
+            let transfer = try await desk.call(
+                "POST",
+                "/agent/v1/contacts/\(first)/transfer",
+                token: token,
+                body: #"{"AgentId":"bea"}"#
+            )
+            #expect(transfer.status == 200, "\(transfer.json)")
+            _ = try await desk.engine.submit(
+                .setAgentStatus(instanceId: Self.instance, userId: "bea", statusId: "available")
+            ).get()
+            let state = desk.engine.snapshot.state
+            let segment = try #require(state.chat(ofContact: first)?.currentContactId)
+            #expect(segment != first)
+            #expect(state.contacts[segment]?.agentId == "bea")
+            #expect(Self.summary(try await desk.events(token)).suffix(2) == ["CONTACT CONNECTED", "CONTACT ENDED"])
+            let bad = try await desk.call("GET", "/agent/v1/events?waitSeconds=99", token: token)
+            #expect(bad.status == 400)
+        }
+    }
+
+    @Test func theAgentDesktopPageIsServed() async throws {
+        try await Self.withDesk { desk in
+            let page = try await desk.call("GET", "/agent/")
+            #expect(page.status == 200)
+            #expect(page.headers["content-type"]?.hasPrefix("text/html") == true)
+            #expect(String(decoding: page.raw, as: UTF8.self).contains("/agent/v1/events/stream"))
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import EventLog
+import Foundation
+import Logging
+import ParleyDomain
+import ParleyEngine
+import ParleyServer
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A temporary data directory, removed when the value goes away.
+final class TemporaryDirectory: Sendable {
+    let path: String
+
+    init() {
+        // Short, so that the socket path stays well inside sun_path's 107 bytes.
+        path = "/tmp/parley-srv-" + UUID().uuidString.prefix(13).lowercased()
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    var socketPath: String { path + "/parley.sock" }
+}
+
+/// A server running in this process on port 0, with its task.
+struct RunningServer {
+    let server: ParleyServer
+    let task: Task<Void, any Error>
+    let addresses: ListeningAddresses
+
+    /// Starts a server on `directory` and waits until both listeners are bound.
+    static func start(
+        in directory: TemporaryDirectory,
+        configure: (inout ServerConfiguration) -> Void = { _ in }
+    ) async throws -> RunningServer {
+        var configuration = ServerConfiguration(dataDirectory: directory.path, port: 0, durability: "none")
+        configure(&configuration)
+        let server = ParleyServer(
+            configuration: configuration,
+            logger: testLogger,
+            lambdaTransport: { _ in .failure("no Lambda in tests") }
+        )
+        let task = Task { try await server.run() }
+        do {
+            let addresses = try await server.listening()
+            return RunningServer(server: server, task: task, addresses: addresses)
+        } catch {
+            task.cancel()
+            _ = try? await task.value
+            throw error
+        }
+    }
+
+    /// Shuts the server down gracefully and waits until `run()` returned.
+    func stop() async throws {
+        await server.shutdown()
+        try await task.value
+    }
+
+    /// GET (or another method) over the query socket.
+    func query(_ target: String, method: String = "GET", body: String? = nil) async throws -> LocalHTTPResponse {
+        try await LocalHTTPClient.send(method, target, body: body.map { Array($0.utf8) }, socketPath: addresses.socket)
+    }
+
+    /// GET over TCP with URLSession.
+    func http(_ path: String) async throws -> (status: Int, headers: [String: String], body: Data) {
+        let url = try #require(URL(string: addresses.http + path))
+        let (data, response) = try await URLSession.shared.data(from: url)
+        let http = try #require(response as? HTTPURLResponse)
+        var headers: [String: String] = [:]
+        for (name, value) in http.allHeaderFields {
+            headers[String(describing: name).lowercased()] = String(describing: value)
+        }
+        return (http.statusCode, headers, data)
+    }
+}
+
+/// Logs warnings and worse to standard error.
+let testLogger: Logger = {
+    var logger = Logger(label: "parley.tests")
+    logger.logLevel = .warning
+    return logger
+}()
+
+/// Writes an instance with the sample flows and `chats` chats (each with an initial message) into `directory`.
+@discardableResult
+func seed(_ directory: TemporaryDirectory, chats: Int = 1) async throws -> [Identifier] {
+    let engine = try await Engine<ChatMachine>.open(dataDirectory: directory.path)
+    var contacts: [Identifier] = []
+    do {
+        _ = try await engine.submit(.configureInstance(instanceId: "test-instance", concurrentActiveChats: 100)).get()
+        for command in SampleFlows.setup(instanceId: "test-instance") { _ = try await engine.submit(command).get() }
+        for index in 0..<chats {
+            let start = StartChatContactRequest(
+                instanceId: "test-instance",
+                contactFlowId: SampleFlows.inboundId,
+                displayName: "Customer \(index)",
+                attributes: [:],
+                initialMessage: .init(contentType: ContentTypes.plainText, content: "Hello \(index)")
+            )
+            guard case .chatStarted(let started) = try await engine.submit(.startChatContact(start)).get() else {
+                throw TestFailure("startChatContact did not start a chat")
+            }
+            contacts.append(started.contactId)
+        }
+    } catch {
+        await engine.close()
+        throw error
+    }
+    await engine.close()
+    return contacts
+}
+
+/// Decodes a JSON object.
+func object(_ bytes: some Sequence<UInt8>) throws -> [String: Any] {
+    let value = try JSONSerialization.jsonObject(with: Data(bytes))
+    return try #require(value as? [String: Any])
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
