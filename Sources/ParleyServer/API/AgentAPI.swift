@@ -74,10 +74,7 @@ struct AgentAPI: Sendable {
     func login(_ request: Request) async throws -> Response {
         let body = try await request.decodeJSON(LoginBody.self, maxBytes: server.configuration.maxBodyBytes)
         let state = server.snapshot.state
-        let refused = APIError(
-            APIError.Code(name: "UnauthorizedException", httpStatus: 401),
-            "wrong username or password"
-        )
+        let refused = APIError(ChatError(.unauthorized, "wrong username or password"))
         guard let instanceId = state.instance?.instanceId, let user = ChatQueries.user(named: body.Username, in: state),
             let credential = state.agentDesk.credentials[user.userId]
         else { throw refused }
@@ -126,16 +123,10 @@ struct AgentAPI: Sendable {
             }
         }
         guard let token, !token.isEmpty else {
-            throw APIError(
-                APIError.Code(name: "UnauthorizedException", httpStatus: 401),
-                "log in first: send Authorization: Bearer <SessionToken>"
-            )
+            throw APIError(ChatError(.unauthorized, "log in first: send Authorization: Bearer <SessionToken>"))
         }
         guard let userId = ChatQueries.agentUser(sessionToken: token, in: server.snapshot.state) else {
-            throw APIError(
-                APIError.Code(name: "UnauthorizedException", httpStatus: 401),
-                "the session is not valid (logged out or never opened)"
-            )
+            throw APIError(ChatError(.unauthorized, "the session is not valid (logged out or never opened)"))
         }
         return (userId, token)
     }
