@@ -100,6 +100,39 @@ public struct LogReader: Sendable {
         return out
     }
 
+    /// The hash chain's link at the boundary after `sequence`: the SHA-256 of the frame ending there (what the next
+    /// frame records as its previous hash). Nil when no frame of this log ends exactly at `sequence`.
+    ///
+    /// A saved state names its log position and this link, so it can never be applied to a different log that
+    /// merely has as many records. Reads at most one index interval of frame headers.
+    public func linkHash(after sequence: UInt64) throws -> FrameHash? {
+        if sequence == 0 { return .zero }
+        if sequence == extent.headSequence { return extent.headHash }
+        guard sequence < extent.headSequence, !segments.isEmpty else { return nil }
+        let start = sequence + 1
+        let segment = segments[(segments.lastIndex { $0.base <= start }) ?? 0]
+        let file = try openSegment(segment)
+        defer { file.close() }
+        let seed = loadIndex(segment)?.entry(atOrBefore: start)
+        var scanner = FrameScanner(
+            file: file,
+            limit: segment.length,
+            offset: seed?.offset ?? Int64(SegmentFile.headerSize)
+        )
+        var restarted = seed == nil
+        while true {
+            guard case .frame(let header, _, _) = try scanner.next(checkPayload: false) else {
+                // A stale index seed may land off a frame boundary: scan the segment from its start once.
+                guard !restarted else { return nil }
+                restarted = true
+                scanner.offset = Int64(SegmentFile.headerSize)
+                continue
+            }
+            if header.firstSequence == start { return header.previousHash }
+            if header.lastSequence >= start { return nil }
+        }
+    }
+
     /// Calls `body` with each frame's header, without decompressing (payload CRCs are still checked).
     public func forEachFrame(_ body: (FrameInfo) throws -> Void) throws {
         var expected = segments.first?.base ?? 1
