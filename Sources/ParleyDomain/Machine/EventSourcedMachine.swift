@@ -44,6 +44,14 @@ public protocol EventSourcedMachine {
 
     /// The failure reported to every command of a batch the log could not make durable.
     static func storageFailure(_ message: String) -> Failure
+
+    /// How the state is saved in checkpoints; nil (the default) when it is not, and every open replays the log.
+    static var stateSnapshot: StateSnapshotCodec<State>? { get }
+}
+
+extension EventSourcedMachine {
+    /// No checkpoints unless the machine provides a codec.
+    public static var stateSnapshot: StateSnapshotCodec<State>? { nil }
 }
 
 /// The events a command causes and what its caller is told.
