@@ -1,0 +1,459 @@
+// Contact trace records as a fold over chat events (connect-chat.md §7; the definitions are in docs/records.md).
+
+/// Folds chat events into contact trace records: one record per contact segment (API start, each TRANSFER /
+/// QUEUE_TRANSFER segment, each DISCONNECT-flow segment), linked by Initial/Previous/NextContactId.
+///
+/// Parley's definitions where Amazon is vague (docs/records.md has the full list):
+/// - **Messages**: only `MessageSent` of `text/plain` or `text/markdown` counts (`countedContentTypes`); events,
+///   receipts, JSON and interactive messages do not. A message belongs to the segment it was sent in. Lengths are
+///   `Character` counts.
+/// - **Bot messages**: messages without a participant (flow prompts, `SYSTEM_MESSAGE`; the built-in bot, `BOT`;
+///   system messages sent through the API) and messages of a `CUSTOM_BOT` participant.
+/// - **Sides**: the customer on one side; everyone else (agents, bots, the system) on the other.
+///   `ConversationTurnCount` counts the changes of side between consecutive messages.
+/// - **Responses**: an agent response is the first message of the Agent section's agent after the customer
+///   spoke (since any agent last spoke); its time runs from the customer's first unanswered message, or from the
+///   agent's connection if that message came before it. A customer response is the first customer message after
+///   the other side spoke; its time runs from the other side's first message since the customer last spoke.
+/// - **ConversationAbandon**: the customer's is true when the segment ended with `CUSTOMER_DISCONNECT` and no
+///   agent had sent a message in it; the agent's is true when the segment ended with `AGENT_DISCONNECT` and the
+///   agent left with a customer message unanswered.
+/// - **Agent section**: the first agent participant that joined the segment (its user, if routing assigned one).
+///   `MultiParty` is true once a second agent or supervisor participant joined.
+/// - **Queue section**: the last queue the segment entered; dequeued when the agent joined or else when the
+///   segment ended (the customer left, the chat ended, a queue transfer).
+/// - **Durations** are rounded to the nearest whole second, `…InMillis` to the nearest millisecond, never < 0.
+/// - **Completion**: a record completes once its segment ended, its successor is known (the next segment started
+///   or the chat ended), and every after-contact work started on it was cleared. `LastUpdateTimestamp` is the
+///   timestamp of the last event that changed the record.
+public struct ContactRecordBuilder: Sendable, Equatable {
+    /// Content types that count as chat messages.
+    public static let countedContentTypes: Set<String> = [ContentTypes.plainText, ContentTypes.markdown]
+
+    /// Whether completed records are kept (and re-emitted as `.updated` when they change again).
+    public let keepCompleted: Bool
+    /// Records by contact id: the open ones, and the completed ones when `keepCompleted`.
+    public private(set) var records: TreeDictionary<Identifier, ContactTraceRecord> = [:]
+    /// The segment ids of each chat (keyed by its initial contact id) still in `records`, oldest first.
+    public private(set) var chains: TreeDictionary<Identifier, [Identifier]> = [:]
+    /// What open records need beyond the record itself.
+    var progress: TreeDictionary<Identifier, SegmentProgress> = [:]
+
+    /// Creates an empty builder; `keepCompleted` false drops a record once it completes (metrics need no more).
+    public init(keepCompleted: Bool = true) {
+        self.keepCompleted = keepCompleted
+    }
+
+    init(
+        keepCompleted: Bool,
+        records: TreeDictionary<Identifier, ContactTraceRecord>,
+        chains: TreeDictionary<Identifier, [Identifier]>,
+        progress: TreeDictionary<Identifier, SegmentProgress>
+    ) {
+        self.keepCompleted = keepCompleted
+        self.records = records
+        self.chains = chains
+        self.progress = progress
+    }
+
+    /// The records of a chat (by its initial contact id), oldest segment first.
+    public func chain(ofChat chatId: Identifier) -> [ContactTraceRecord] {
+        (chains[chatId] ?? []).compactMap { records[$0] }
+    }
+
+    /// The records of the chat `contactId` belongs to, oldest segment first.
+    public func chain(containing contactId: Identifier) -> [ContactTraceRecord] {
+        guard let record = records[contactId] else { return [] }
+        return chain(ofChat: record.initialContactId)
+    }
+
+    /// Whole seconds from `start` to `end` (µs), rounded to the nearest second, never negative.
+    public static func roundedSeconds(from start: Int64, to end: Int64) -> Int64 {
+        max(0, (end - start + Duration.second / 2) / Duration.second)
+    }
+
+    /// Milliseconds from `start` to `end` (µs), rounded to the nearest millisecond, never negative.
+    public static func roundedMilliseconds(from start: Int64, to end: Int64) -> Int64 {
+        max(0, (end - start + 500) / 1000)
+    }
+
+    /// Applies one event (`state` is the chat state after it) and returns the records it completed or updated.
+    public mutating func apply(_ event: ChatEvent, at timestamp: Int64, state: ChatState) -> [ContactRecordChange] {
+        var changes: [ContactRecordChange] = []
+        switch event {
+        case .contactStarted(let started):
+            start(started, at: timestamp, state: state, &changes)
+        case .participantJoined(let joined):
+            update(joined.contactId, at: timestamp, &changes) { record, progress in
+                Self.join(joined, at: timestamp, record: &record, progress: &progress)
+            }
+        case .participantLeft(let left):
+            update(left.contactId, at: timestamp, &changes) { record, progress in
+                guard left.participantId == progress.agentParticipantId, var agent = record.agent,
+                    agent.agentInteractionDuration == nil, let connected = agent.connectedToAgentTimestamp
+                else { return }
+                agent.agentInteractionDuration = Self.roundedSeconds(from: connected, to: left.effectiveAt ?? timestamp)
+                record.agent = agent
+                progress.agentLeftUnanswered = progress.customerUnanswered != nil
+            }
+        case .connectionCreated(let created):
+            // The customer's first connection: ConnectedToSystemTimestamp of the chat's initial (API) segment.
+            guard state.chats[created.chatId]?.customerParticipantId == created.participantId else { break }
+            update(created.chatId, at: timestamp, &changes) { record, _ in
+                if record.connectedToSystemTimestamp == nil, record.disconnectTimestamp == nil {
+                    record.connectedToSystemTimestamp = timestamp
+                }
+            }
+        case .messageSent(let message):
+            guard Self.countedContentTypes.contains(message.contentType) else { break }
+            let sender = Self.sender(of: message, in: state)
+            update(message.contactId, at: timestamp, &changes) { record, progress in
+                guard record.disconnectTimestamp == nil else { return }
+                Self.count(message, from: sender, at: timestamp, record: &record, progress: &progress)
+            }
+        case .attributesUpdated(let updated):
+            let merged = state.contacts[updated.contactId]?.attributes
+            update(updated.contactId, at: timestamp, &changes) { record, _ in
+                record.attributes = merged ?? record.attributes.merging(updated.attributes) { _, new in new }
+            }
+        case .contactDisconnected(let disconnected):
+            update(disconnected.contactId, at: timestamp, &changes) { record, progress in
+                Self.end(disconnected, record: &record, progress: progress)
+            }
+        case .chatEnded(let ended):
+            for contactId in chains[ended.chatId] ?? [] where progress[contactId] != nil {
+                update(contactId, at: timestamp, &changes) { _, progress in progress.closed = true }
+            }
+        case .contactQueued(let queued):
+            let contact = state.contacts[queued.contactId]
+            let name = state.queues[queued.queueId]?.name ?? ""
+            update(queued.contactId, at: timestamp, &changes) { record, _ in
+                record.queue = CTRQueue(queueId: queued.queueId, name: name, enqueueTimestamp: timestamp)
+                record.queuePriority = contact?.queuePriority
+                record.queueTimeAdjustmentSeconds = contact?.queueTimeAdjustmentSeconds
+            }
+        case .flowStepped(let step):
+            guard step.recorded.keys.contains(where: { $0.hasPrefix("routing.") }),
+                let contact = state.contacts[step.contactId]
+            else { break }
+            update(step.contactId, at: timestamp, &changes) { record, _ in
+                guard record.queue != nil else { return }
+                record.queuePriority = contact.queuePriority
+                record.queueTimeAdjustmentSeconds = contact.queueTimeAdjustmentSeconds
+            }
+        case .contactOffered(let offered):
+            update(offered.contactId, at: timestamp, &changes) { record, _ in record.agentConnectionAttempts += 1 }
+        case .contactAssigned(let assigned):
+            let user = state.users[assigned.agentId]
+            let profile = user.flatMap { state.routingProfiles[$0.routingProfileId] }
+            update(assigned.contactId, at: timestamp, &changes) { record, progress in
+                guard assigned.participantId == progress.agentParticipantId, var agent = record.agent else { return }
+                agent.userId = assigned.agentId
+                agent.username = user?.username ?? assigned.agentId
+                agent.routingProfileId = user?.routingProfileId ?? ""
+                agent.routingProfileName = profile?.name ?? ""
+                record.agent = agent
+            }
+        case .afterContactWorkChanged(let changed):
+            update(changed.contactId, at: timestamp, &changes) { record, progress in
+                Self.afterContactWork(changed, at: timestamp, record: &record, progress: &progress)
+            }
+        case .chatTransferred(let transferred):
+            // Parley's agent transfers are cold (the agent leaves at once): the transferring segment records when.
+            guard transferred.succeeded else { break }
+            update(transferred.fromContactId, at: timestamp, &changes) { record, _ in
+                if record.agent != nil, record.transferCompletedTimestamp == nil {
+                    record.transferCompletedTimestamp = timestamp
+                }
+            }
+        default:
+            break
+        }
+        return changes
+    }
+
+    // MARK: - Folding
+
+    private mutating func start(
+        _ started: ContactStarted,
+        at timestamp: Int64,
+        state: ChatState,
+        _ changes: inout [ContactRecordChange]
+    ) {
+        guard records[started.contactId] == nil else { return }
+        var record = ContactTraceRecord(
+            contactId: started.contactId,
+            initialContactId: started.chatId,
+            instanceId: started.instanceId,
+            initiationMethod: started.initiationMethod,
+            initiationTimestamp: timestamp
+        )
+        record.previousContactId = started.previousContactId
+        record.relatedContactId = started.relatedContactId
+        record.attributes = started.attributes
+        record.customerId = started.customerId
+        // Later segments start with the customer already in the chat; the API segment gets it when it joins.
+        if let chat = state.chats[started.chatId], let customer = chat.participants[chat.customerParticipantId] {
+            record.chatMetrics.customerMetrics = CTRParticipantMetrics(
+                participantId: customer.participantId,
+                participantType: .customer
+            )
+        }
+        records[started.contactId] = record
+        progress[started.contactId] = SegmentProgress()
+        chains[started.chatId, default: []].append(started.contactId)
+        if let previous = started.previousContactId {
+            update(previous, at: timestamp, &changes) { record, progress in
+                record.nextContactId = started.contactId
+                progress.closed = true
+            }
+        }
+    }
+
+    private static func join(
+        _ joined: ParticipantJoined,
+        at timestamp: Int64,
+        record: inout ContactTraceRecord,
+        progress: inout SegmentProgress
+    ) {
+        switch joined.role {
+        case .customer:
+            if record.chatMetrics.customerMetrics == nil {
+                record.chatMetrics.customerMetrics = CTRParticipantMetrics(
+                    participantId: joined.participantId,
+                    participantType: .customer
+                )
+            }
+        case .agent, .supervisor:
+            progress.agentParticipants.append(joined.participantId)
+            if progress.agentParticipants.count > 1 { record.chatMetrics.multiParty = true }
+            guard joined.role == .agent, progress.agentParticipantId == nil else { return }
+            progress.agentParticipantId = joined.participantId
+            // Without a routing assignment (ContactAssigned fills the user in) the section names the participant.
+            var agent = CTRAgent(userId: "", username: joined.displayName, routingProfileId: "", routingProfileName: "")
+            agent.connectedToAgentTimestamp = timestamp
+            record.agent = agent
+            record.chatMetrics.agentMetrics = CTRParticipantMetrics(
+                participantId: joined.participantId,
+                participantType: .agent
+            )
+            if record.queue?.dequeueTimestamp == nil { dequeue(&record, at: timestamp) }
+        case .system, .customBot:
+            break
+        }
+    }
+
+    private static func end(
+        _ disconnected: ContactDisconnected,
+        record: inout ContactTraceRecord,
+        progress: SegmentProgress
+    ) {
+        guard record.disconnectTimestamp == nil else { return }
+        let end = disconnected.effectiveAt
+        record.disconnectTimestamp = end
+        record.disconnectReason = disconnected.reason
+        if record.queue?.dequeueTimestamp == nil { dequeue(&record, at: end) }
+        if var agent = record.agent, agent.agentInteractionDuration == nil,
+            let connected = agent.connectedToAgentTimestamp
+        {
+            agent.agentInteractionDuration = roundedSeconds(from: connected, to: end)
+            record.agent = agent
+        }
+        if let last = record.chatMetrics.customerMetrics?.lastMessageTimestamp {
+            record.chatMetrics.conversationCloseTimeInMillis = roundedMilliseconds(from: last, to: end)
+        }
+        record.chatMetrics.customerMetrics?.conversationAbandon =
+            disconnected.reason == .customerDisconnect && !progress.agentSpoke
+        record.chatMetrics.agentMetrics?.conversationAbandon =
+            disconnected.reason == .agentDisconnect && progress.agentLeftUnanswered
+    }
+
+    private static func dequeue(_ record: inout ContactTraceRecord, at timestamp: Int64) {
+        guard var queue = record.queue else { return }
+        queue.dequeueTimestamp = timestamp
+        queue.duration = roundedSeconds(from: queue.enqueueTimestamp, to: timestamp)
+        record.queue = queue
+    }
+
+    private static func afterContactWork(
+        _ changed: AfterContactWorkChanged,
+        at timestamp: Int64,
+        record: inout ContactTraceRecord,
+        progress: inout SegmentProgress
+    ) {
+        let isSectionAgent = record.agent?.userId == changed.userId
+        if changed.started {
+            if !progress.afterContactWork.contains(changed.userId) { progress.afterContactWork.append(changed.userId) }
+            if isSectionAgent, record.agent?.afterContactWorkStartTimestamp == nil {
+                record.agent?.afterContactWorkStartTimestamp = timestamp
+            }
+        } else {
+            progress.afterContactWork.removeAll { $0 == changed.userId }
+            guard isSectionAgent, var agent = record.agent, agent.afterContactWorkEndTimestamp == nil,
+                let start = agent.afterContactWorkStartTimestamp
+            else { return }
+            agent.afterContactWorkEndTimestamp = timestamp
+            agent.afterContactWorkDuration = roundedSeconds(from: start, to: timestamp)
+            record.agent = agent
+        }
+    }
+
+    /// Who sent a message, for the chat metrics.
+    enum Sender: Equatable {
+        case customer
+        case agent(Identifier)
+        case bot
+        case other
+    }
+
+    static func sender(of message: MessageSent, in state: ChatState) -> Sender {
+        guard let participantId = message.participantId else { return .bot }
+        switch state.chats[message.chatId]?.participants[participantId]?.role {
+        case .customer?: return .customer
+        case .agent?, .supervisor?: return .agent(participantId)
+        case .customBot?, .system?: return .bot
+        case nil: return .other
+        }
+    }
+
+    private static func count(
+        _ message: MessageSent,
+        from sender: Sender,
+        at timestamp: Int64,
+        record: inout ContactTraceRecord,
+        progress: inout SegmentProgress
+    ) {
+        let length = Int64(message.content.count)
+        var metrics = record.chatMetrics
+        metrics.totalMessages += 1
+        guard sender != .customer else {
+            var customer =
+                metrics.customerMetrics
+                ?? CTRParticipantMetrics(
+                    participantId: message.participantId ?? Identifier(high: 0, low: 0),
+                    participantType: .customer
+                )
+            customer.countMessage(length: length, at: timestamp)
+            if let since = progress.othersUnanswered {
+                customer.countResponse(milliseconds: roundedMilliseconds(from: since, to: timestamp))
+                progress.othersUnanswered = nil
+            }
+            if progress.customerUnanswered == nil { progress.customerUnanswered = timestamp }
+            if progress.lastSide == .others { metrics.conversationTurnCount += 1 }
+            progress.lastSide = .customer
+            metrics.customerMetrics = customer
+            record.chatMetrics = metrics
+            return
+        }
+        if progress.othersUnanswered == nil { progress.othersUnanswered = timestamp }
+        if progress.lastSide == .customer { metrics.conversationTurnCount += 1 }
+        progress.lastSide = .others
+        switch sender {
+        case .agent(let participantId):
+            progress.agentSpoke = true
+            let waiting = progress.customerUnanswered
+            progress.customerUnanswered = nil
+            guard participantId == progress.agentParticipantId, var agent = metrics.agentMetrics,
+                let connected = record.agent?.connectedToAgentTimestamp
+            else { break }
+            agent.countMessage(length: length, at: timestamp)
+            if let waiting {
+                agent.countResponse(milliseconds: roundedMilliseconds(from: max(waiting, connected), to: timestamp))
+            }
+            if metrics.agentFirstResponseTimestamp == nil {
+                metrics.agentFirstResponseTimestamp = timestamp
+                metrics.agentFirstResponseTimeInMillis = roundedMilliseconds(from: connected, to: timestamp)
+            }
+            metrics.agentMetrics = agent
+        case .bot:
+            metrics.totalBotMessages += 1
+            metrics.totalBotMessageLengthInChars += length
+        case .customer, .other:
+            break
+        }
+        record.chatMetrics = metrics
+    }
+
+    // MARK: - Bookkeeping
+
+    /// Runs `body` on an existing record (and its progress), stamps `LastUpdateTimestamp` when the record changed,
+    /// and completes it or reports the update.
+    private mutating func update(
+        _ contactId: Identifier,
+        at timestamp: Int64,
+        _ changes: inout [ContactRecordChange],
+        _ body: (inout ContactTraceRecord, inout SegmentProgress) -> Void
+    ) {
+        guard var record = records[contactId] else { return }
+        let before = record
+        var segment = progress[contactId] ?? SegmentProgress()
+        body(&record, &segment)
+        if record != before { record.lastUpdateTimestamp = max(record.lastUpdateTimestamp, timestamp) }
+        if before.completed {
+            guard record != before else { return }
+            records[contactId] = record
+            changes.append(.updated(record))
+            return
+        }
+        guard record.disconnectTimestamp != nil, segment.closed, segment.afterContactWork.isEmpty else {
+            records[contactId] = record
+            progress[contactId] = segment
+            return
+        }
+        record.completed = true
+        record.lastUpdateTimestamp = max(record.lastUpdateTimestamp, timestamp)
+        progress[contactId] = nil
+        changes.append(.completed(record))
+        if keepCompleted {
+            records[contactId] = record
+        } else {
+            records[contactId] = nil
+            chains[record.initialContactId]?.removeAll { $0 == contactId }
+            if chains[record.initialContactId]?.isEmpty == true { chains[record.initialContactId] = nil }
+        }
+    }
+}
+
+/// Which side of the conversation sent the last message.
+enum ConversationSide: UInt8, SnapshotCodableEnumeration, Sendable {
+    /// The customer.
+    case customer = 1
+    /// Agents, bots and the system.
+    case others = 2
+}
+
+/// What an open record needs beyond the record itself.
+struct SegmentProgress: Sendable, Equatable {
+    /// The agent participant the Agent section describes (the first agent that joined the segment).
+    var agentParticipantId: Identifier?
+    /// Every agent or supervisor participant that joined the segment, in join order.
+    var agentParticipants: [Identifier] = []
+    /// Users whose after-contact work on the segment started and was not cleared yet.
+    var afterContactWork: [String] = []
+    /// Whether the segment's successor is known: the next segment started or the chat ended.
+    var closed = false
+    /// The side of the last counted message.
+    var lastSide: ConversationSide?
+    /// The customer's first message no agent has answered yet (µs).
+    var customerUnanswered: Int64?
+    /// The other side's first message the customer has not answered yet (µs).
+    var othersUnanswered: Int64?
+    /// Whether the Agent section's agent left with a customer message unanswered.
+    var agentLeftUnanswered = false
+    /// Whether any agent sent a message in the segment.
+    var agentSpoke = false
+}
+
+extension CTRParticipantMetrics {
+    mutating func countMessage(length: Int64, at timestamp: Int64) {
+        messagesSent += 1
+        messageLengthInChars += length
+        lastMessageTimestamp = timestamp
+    }
+
+    mutating func countResponse(milliseconds: Int64) {
+        numResponses += 1
+        totalResponseTimeInMillis += milliseconds
+        maxResponseTimeInMillis = max(maxResponseTimeInMillis, milliseconds)
+    }
+}
