@@ -176,7 +176,7 @@ extension Transaction {
             "ContactId": .string(contact.contactId.description),
             "InitialContactId": .string(contact.chatId.description),
             "InitiationMethod": .string(contact.initiationMethod.description),
-            "InstanceARN": .string("arn:aws:connect:local:000000000000:instance/\(contact.instanceId)"),
+            "InstanceARN": .string(ConnectARN.instance(contact.instanceId)),
             "PreviousContactId": .string((contact.previousContactId ?? contact.contactId).description),
             "Queue": .null,
             "SystemEndpoint": .null,
@@ -184,7 +184,7 @@ extension Transaction {
         ]
         if let queue = contact.targetQueue, let resource = state.queues[queue] {
             data["Queue"] = .object([
-                "ARN": .string("arn:aws:connect:local:000000000000:instance/\(contact.instanceId)/queue/\(queue)"),
+                "ARN": .string(ConnectARN.queue(contact.instanceId, queue)),
                 "Name": .string(resource.name),
             ])
         }

@@ -1,0 +1,161 @@
+import Foundation
+
+// JSON shapes shared by GetCurrentMetricData and GetMetricData (botocore's `Filters`, `Dimensions`, references), and
+// helpers for the AWS JSON protocol's epoch-second timestamps and explicit null metric values.
+
+/// A resource in a metric result: `{"Id", "Arn"}` (`QueueReference`, `RoutingProfileReference`,
+/// `AgentStatusIdentifier`).
+public struct MetricResourceReference: Sendable, Equatable, Codable {
+    /// `Id`.
+    public var id: String
+    /// `Arn`.
+    public var arn: String
+
+    /// Creates a reference.
+    public init(id: String, arn: String) {
+        self.id = id
+        self.arn = arn
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id = "Id"
+        case arn = "Arn"
+    }
+}
+
+/// `Filters` of GetCurrentMetricData and GetMetricData.
+public struct MetricFilters: Sendable, Equatable, Codable {
+    /// `Queues`: ids or ARNs (1–100).
+    public var queues: [String]?
+    /// `Channels`: VOICE, CHAT, TASK, EMAIL.
+    public var channels: [String]?
+    /// `RoutingProfiles`: ids or ARNs (≤ 100).
+    public var routingProfiles: [String]?
+    /// `RoutingStepExpressions` (not supported: Parley has no routing steps).
+    public var routingStepExpressions: [String]?
+    /// `AgentStatuses`: ids or ARNs (≤ 50).
+    public var agentStatuses: [String]?
+    /// `Subtypes` (≤ 10): every Parley contact is `connect:Chat`.
+    public var subtypes: [String]?
+    /// `ValidationTestTypes` (not supported).
+    public var validationTestTypes: [String]?
+
+    /// Creates filters.
+    public init(
+        queues: [String]? = nil,
+        channels: [String]? = nil,
+        routingProfiles: [String]? = nil,
+        routingStepExpressions: [String]? = nil,
+        agentStatuses: [String]? = nil,
+        subtypes: [String]? = nil,
+        validationTestTypes: [String]? = nil
+    ) {
+        self.queues = queues
+        self.channels = channels
+        self.routingProfiles = routingProfiles
+        self.routingStepExpressions = routingStepExpressions
+        self.agentStatuses = agentStatuses
+        self.subtypes = subtypes
+        self.validationTestTypes = validationTestTypes
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case queues = "Queues"
+        case channels = "Channels"
+        case routingProfiles = "RoutingProfiles"
+        case routingStepExpressions = "RoutingStepExpressions"
+        case agentStatuses = "AgentStatuses"
+        case subtypes = "Subtypes"
+        case validationTestTypes = "ValidationTestTypes"
+    }
+}
+
+/// `Dimensions` of a GetCurrentMetricData or GetMetricData result: the grouping values (absent when not grouped).
+public struct MetricDimensions: Sendable, Equatable, Codable {
+    /// `Queue`.
+    public var queue: MetricResourceReference?
+    /// `Channel`.
+    public var channel: String?
+    /// `RoutingProfile`.
+    public var routingProfile: MetricResourceReference?
+    /// `AgentStatus`.
+    public var agentStatus: MetricResourceReference?
+
+    /// Creates dimensions.
+    public init(
+        queue: MetricResourceReference? = nil,
+        channel: String? = nil,
+        routingProfile: MetricResourceReference? = nil,
+        agentStatus: MetricResourceReference? = nil
+    ) {
+        self.queue = queue
+        self.channel = channel
+        self.routingProfile = routingProfile
+        self.agentStatus = agentStatus
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case queue = "Queue"
+        case channel = "Channel"
+        case routingProfile = "RoutingProfile"
+        case agentStatus = "AgentStatus"
+    }
+}
+
+extension ConnectARN {
+    /// An agent status's ARN.
+    public static func agentStatus(_ instanceId: String, _ statusId: String) -> String {
+        "\(instance(instanceId))/agent-state/\(statusId)"
+    }
+
+    /// The id an id-or-ARN names: an ARN's last path part (`…/queue/agent/<id>` keeps `agent/<id>`).
+    static func id(_ reference: String) -> String {
+        if reference.hasPrefix("agent/") { return reference }
+        let parts = reference.split(separator: "/", omittingEmptySubsequences: false)
+        if parts.count >= 3, parts[parts.count - 2] == "agent", parts[parts.count - 3] == "queue" {
+            return "agent/\(parts[parts.count - 1])"
+        }
+        return parts.last.map(String.init) ?? reference
+    }
+
+    /// The instance id of a ResourceArn (`…:instance/<id>`), or the text itself when it is a bare id.
+    static func instanceId(ofResource arn: String) -> String {
+        guard let range = arn.range(of: ":instance/") else { return arn }
+        return String(arn[range.upperBound...].prefix { $0 != "/" })
+    }
+}
+
+/// Time conversions of the metrics APIs: the AWS JSON protocol sends timestamps as epoch seconds.
+enum MetricsTime {
+    /// µs of epoch seconds.
+    static func micros(_ seconds: Double) -> Int64 { Int64((seconds * 1_000_000).rounded()) }
+
+    /// Epoch seconds of µs.
+    static func seconds(_ micros: Int64) -> Double { Double(micros) / 1_000_000 }
+
+    /// Decodes an epoch-seconds number (or an ISO-8601 string, which some clients send) as epoch seconds.
+    static func decode<Key: CodingKey>(
+        _ container: KeyedDecodingContainer<Key>,
+        _ key: Key
+    ) throws -> Double? {
+        if let number = try? container.decodeIfPresent(Double.self, forKey: key) { return number }
+        guard let text = try container.decodeIfPresent(String.self, forKey: key) else { return nil }
+        guard let micros = ISOTime.parse(text) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: key,
+                in: container,
+                debugDescription: "\(key.stringValue) must be epoch seconds or an ISO-8601 time"
+            )
+        }
+        return seconds(micros)
+    }
+}
+
+/// Encodes `Value` explicitly as `null` when a metric cannot be computed.
+func encodeMetricValue<Key: CodingKey>(
+    _ value: Double?,
+    forKey key: Key,
+    in container: inout KeyedEncodingContainer<Key>
+) throws {
+    if let value { try container.encode(value, forKey: key) } else { try container.encodeNil(forKey: key) }
+}
