@@ -38,14 +38,39 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
     private var generator: any RandomNumberGenerator
     /// The committed state: every event the log has made durable, applied.
     var state: Machine.State
-    private var position: UInt64
-    private var lastTimestamp: Int64
+    var position: UInt64
+    var lastTimestamp: Int64
     private let published: Mutex<Snapshot<Machine.State>>
+
+    /// The projections registered at open (their types, to build fresh copies for rebuilds).
+    let projectionTypes: [any Projection<Machine>.Type]
+    /// The committed, ready projections.
+    var projections: ProjectionSet<Machine>
+    /// The hash chain's link after `position` (what a checkpoint records).
+    var headLink: FrameHash
+    /// Checkpoint settings.
+    let checkpointPolicy: CheckpointPolicy
+    /// Events committed since the last checkpoint.
+    var eventsSinceCheckpoint = 0
+    /// The position of the last checkpoint written or loaded.
+    var checkpointPosition: UInt64
+    /// The checkpoint being written, if any.
+    var checkpointTask: Task<Void, Never>?
+    /// For each projection key being rebuilt: the events committed since its rebuild started.
+    var rebuildTails: [String: [(event: Machine.Event, timestamp: Int64)]] = [:]
+    /// Rebuilds done while a batch was in flight, swapped in by its commit.
+    var parked: [(rebuild: ParkedRebuild, continuation: CheckedContinuation<RebuildReport, Never>)] = []
+    /// The running rebuild tasks by key.
+    var rebuildTasks: [String: Task<Void, Never>] = [:]
+    /// The projections' phases, readable without the actor.
+    let statuses: Mutex<[ProjectionStatus]>
+    /// What `open` found.
+    public nonisolated let openReport: OpenReport
 
     /// Commands waiting for the next batch, in arrival order.
     private var pending: [PendingCommand] = []
     /// The task deciding and committing batches while there are pending commands.
-    private var writer: Task<Void, Never>?
+    var writer: Task<Void, Never>?
     /// Set by `close()`: no command is accepted any more.
     var closed = false
     private var closing: Task<Void, Never>?
@@ -80,29 +105,39 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
     private struct Batch {
         var answers: [(continuation: CheckedContinuation<Outcome, Never>, outcome: Outcome)] = []
         var records: [LogRecord] = []
+        var events: [(event: Machine.Event, timestamp: Int64)] = []
         var state: Machine.State
+        var projections: ProjectionSet<Machine>
         var lastTimestamp: Int64
         var bytes = 0
     }
 
-    /// Opens (creating if needed) the log in `<dataDirectory>/log` and replays it into the machine's state.
+    /// Opens (creating if needed) the log in `<dataDirectory>/log` and brings the machine's state and the
+    /// projections up to its head: from the newest usable checkpoint plus the log's tail, or by replaying it all.
     ///
     /// The log recovers its own torn tail. Every record is decoded and applied; records whose `decode` returns nil
     /// are skipped, and one that fails to decode stops the open with an `EngineError.Code.decode` naming its
-    /// sequence. Opening and replaying run on a dispatch queue, not on the cooperative pool. Overdue deadlines are
-    /// not fired here: call `fireDueTimers()` next.
+    /// sequence. A damaged checkpoint, or one of another log, is passed over (see `openReport`). A projection the
+    /// checkpoint lacks (a new version) is rebuilt from the log in the background and published when it is done.
+    /// Opening and replaying run on a dispatch queue, not on the cooperative pool. Overdue deadlines are not fired
+    /// here: call `fireDueTimers()` next.
     /// - Parameters:
     ///   - dataDirectory: The data directory; the log lives in its `log/` subdirectory.
     ///   - options: How the log is written (durability, segment size, …).
     ///   - clock: The one clock that stamps events.
     ///   - generator: The source of the identifiers `decide` draws through `DecisionContext`.
+    ///   - projections: The projections to keep beside the state.
+    ///   - checkpoints: When to write checkpoints and whether to load one.
     public static func open(
         dataDirectory: String,
         options: EventLogOptions = EventLogOptions(),
         clock: any EngineClock = SystemClock(),
-        generator: any RandomNumberGenerator & Sendable = SystemRandomNumberGenerator()
+        generator: any RandomNumberGenerator & Sendable = SystemRandomNumberGenerator(),
+        projections: [any Projection<Machine>.Type] = [],
+        checkpoints: CheckpointPolicy = CheckpointPolicy()
     ) async throws(EngineError) -> Engine {
-        let (log, snapshot) = try await runBlocking { () throws(EngineError) -> (EventLog, Snapshot<Machine.State>) in
+        let started = ContinuousClock.now
+        let (log, opened) = try await runBlocking { () throws(EngineError) -> (EventLog, Opened) in
             let log: EventLog
             do throws(EventLogError) {
                 log = try EventLog.open(dataDirectory: dataDirectory, options: options)
@@ -111,17 +146,38 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
             }
             do throws(EngineError) {
                 let reader = log.reader()
-                var snapshot = Snapshot(state: Machine.initialState(), position: 0, timestamp: 0)
-                try fold(reader, into: &snapshot, until: nil)
-                snapshot.position = reader.extent.headSequence
-                snapshot.timestamp = reader.extent.headTimestamp
-                return (log, snapshot)
+                var opened = startingPoint(
+                    dataDirectory: dataDirectory,
+                    reader: reader,
+                    projections: projections,
+                    load: checkpoints.loadAtOpen,
+                    until: nil
+                )
+                let from = opened.snapshot.position
+                try fold(reader, into: &opened.snapshot, projections: &opened.projections, until: nil)
+                opened.report.replayedRecords = reader.extent.headSequence - from
+                opened.snapshot.position = reader.extent.headSequence
+                opened.snapshot.timestamp = reader.extent.headTimestamp
+                return (log, opened)
             } catch {
                 log.closeSynchronously()
                 throw error
             }
         }
-        return Engine(dataDirectory: dataDirectory, log: log, clock: clock, generator: generator, snapshot: snapshot)
+        var report = opened.report
+        report.seconds = Self.seconds(since: started)
+        let engine = Engine(
+            dataDirectory: dataDirectory,
+            log: log,
+            clock: clock,
+            generator: generator,
+            opened: opened,
+            report: report,
+            projectionTypes: projections,
+            checkpoints: checkpoints
+        )
+        await engine.startRebuilds(of: report.rebuilding)
+        return engine
     }
 
     private init(
@@ -129,16 +185,40 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
         log: EventLog,
         clock: any EngineClock,
         generator: any RandomNumberGenerator,
-        snapshot: Snapshot<Machine.State>
+        opened: Opened,
+        report: OpenReport,
+        projectionTypes: [any Projection<Machine>.Type],
+        checkpoints: CheckpointPolicy
     ) {
         self.dataDirectory = dataDirectory
         self.log = log
         self.clock = clock
         self.generator = generator
-        self.state = snapshot.state
-        self.position = snapshot.position
-        self.lastTimestamp = snapshot.timestamp
-        self.published = Mutex(snapshot)
+        self.state = opened.snapshot.state
+        self.position = opened.snapshot.position
+        self.lastTimestamp = opened.snapshot.timestamp
+        self.projections = opened.projections
+        self.projectionTypes = projectionTypes
+        self.headLink = log.extent.headHash
+        self.checkpointPolicy = checkpoints
+        self.checkpointPosition = report.checkpointPosition
+        self.openReport = report
+        var published = opened.snapshot
+        published.projections = PublishedProjections(opened.projections.members)
+        self.published = Mutex(published)
+        self.statuses = Mutex(
+            projectionTypes.map { type in
+                let rebuilding = report.rebuilding.contains(type.key)
+                return ProjectionStatus(
+                    key: type.key,
+                    name: type.name,
+                    version: type.version,
+                    phase: rebuilding ? .rebuilding : .ready,
+                    serving: !rebuilding,
+                    source: rebuilding ? "rebuild" : report.loaded.contains(type.key) ? "checkpoint" : "replay"
+                )
+            }
+        )
     }
 
     /// The latest committed state and the log position it reflects; never waits for the writer.
@@ -193,6 +273,11 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
             self.scheduler = nil
         }
         if let writer { await writer.value }
+        installParked()
+        if let checkpointTask { await checkpointTask.value }
+        if checkpointPolicy.onClose, position > checkpointPosition {
+            _ = try? await writeCheckpoint()
+        }
         await log.close()
         let waiters = positionWaiters
         positionWaiters.removeAll()
@@ -225,7 +310,7 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
 
     /// Decides pending commands in order against the working state until the batch is full or none are left.
     private func decideNextBatch() -> Batch {
-        var batch = Batch(state: state, lastTimestamp: lastTimestamp)
+        var batch = Batch(state: state, projections: projections, lastTimestamp: lastTimestamp)
         let maxRecordBytes = log.options.maxRecordBytes
         var taken = 0
         while taken < pending.count && batch.bytes < Self.batchTargetBytes {
@@ -265,6 +350,8 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
             }
             for (event, record) in zip(decision.events, records) {
                 Machine.apply(event, at: record.timestamp, to: &batch.state)
+                batch.projections.apply(event, at: record.timestamp, state: batch.state)
+                batch.events.append((event, record.timestamp))
             }
             if let last = records.last { batch.lastTimestamp = last.timestamp }
             batch.records.append(contentsOf: records)
@@ -293,10 +380,13 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
             return
         }
         state = batch.state
+        projections = batch.projections
         position = receipt.lastSequence
         lastTimestamp = batch.lastTimestamp
-        let snapshot = Snapshot(state: state, position: position, timestamp: lastTimestamp)
-        published.withLock { $0 = snapshot }
+        headLink = log.extent.headHash
+        for key in rebuildTails.keys { rebuildTails[key]?.append(contentsOf: batch.events) }
+        if !parked.isEmpty { installParked() }
+        let snapshot = publish()
         // Published before anyone is answered: a caller that reads `snapshot` after its reply sees its own write.
         for answer in batch.answers { answer.continuation.resume(returning: answer.outcome) }
         if !positionWaiters.isEmpty {
@@ -311,6 +401,29 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
             positionWaiters = waiting
         }
         wakeScheduler()
+        eventsSinceCheckpoint += batch.records.count
+        if checkpointPolicy.everyEvents > 0, eventsSinceCheckpoint >= checkpointPolicy.everyEvents {
+            startCheckpoint()
+        }
+    }
+
+    /// Publishes the committed state and ready projections; returns the snapshot.
+    @discardableResult
+    func publish() -> Snapshot<Machine.State> {
+        let snapshot = Snapshot(
+            state: state,
+            position: position,
+            timestamp: lastTimestamp,
+            projections: PublishedProjections(projections.members)
+        )
+        published.withLock { $0 = snapshot }
+        return snapshot
+    }
+
+    /// Seconds elapsed since `start`.
+    static func seconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 }
 

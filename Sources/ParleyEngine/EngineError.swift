@@ -16,6 +16,12 @@ public struct EngineError: Error, Sendable, CustomStringConvertible {
         public static let closed = Code("closed")
         /// A command's events exceed what one append may hold (the record or frame size limit).
         public static let eventTooLarge = Code("eventTooLarge")
+        /// A checkpoint file is damaged, belongs to another log, or cannot be written.
+        public static let checkpoint = Code("checkpoint")
+        /// No projection is registered under the name or key asked for.
+        public static let unknownProjection = Code("unknownProjection")
+        /// A rebuild of that projection is already running.
+        public static let rebuildInProgress = Code("rebuildInProgress")
 
         /// The code's name.
         public var description: String { name }

@@ -56,6 +56,8 @@ struct ChatHarness {
     var generator: any RandomNumberGenerator
     /// Every committed event with its timestamp.
     var log: [(timestamp: Int64, event: ChatEvent)] = []
+    /// Every command run, with the clock reading it ran at (to run the same history through the real engine).
+    var commands: [(now: Int64, command: ChatCommand)] = []
 
     init(seed: UInt64 = 1, start: Int64 = 1_763_700_000_000_000, configure: Bool = true) {
         now = start
@@ -94,6 +96,7 @@ struct ChatHarness {
     /// Decides and applies one command; events are stamped like the engine does (monotonic, +1 µs each).
     @discardableResult
     mutating func run(_ command: ChatCommand) -> Result<ChatReply, ChatError> {
+        commands.append((now, command))
         let stamp = max(now, state.lastTimestamp + 1)
         var context = DecisionContext(now: stamp, generator: generator)
         let result = ChatMachine.decide(state, command, context: &context)

@@ -1,0 +1,230 @@
+import EventLog
+import Foundation
+import ParleyEngine
+import Testing
+
+@testable import ParleyDomain
+
+/// The chat projections (contact trace records, metrics v1 and v2) maintained live by the real engine must equal
+/// the same projections rebuilt from the log — and a restart from a checkpoint — for every version (ARCHITECTURE.md
+/// §6, invariant 5), and the two metrics versions must agree on every metric they share.
+@Suite struct ProjectionEngineTests {
+    final class TemporaryDirectory: Sendable {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("parley-proj-\(UUID().uuidString)")
+            .path
+        deinit { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    /// Random routing traffic with conversations: chats, offers, accepts, rejects, misses, transfers, messages
+    /// from both sides, customer leaves, ACW, status changes and time passing.
+    static func traffic(seed: UInt64) throws -> ChatHarness {
+        var harness = try RoutingTests.setUp(concurrency: Int64(1 + seed % 2))
+        var random = SeededGenerator(seed: seed &* 7_919)
+        func pick<T>(_ values: [T]) -> T { values[Int(random.next() % UInt64(values.count))] }
+        var customers: [String] = []
+        for user in ["sam", "bea"] { try RoutingTests.available(user, &harness) }
+        for _ in 0..<160 {
+            switch random.next() % 12 {
+            case 0, 1:
+                if let chat = try? harness.startConnectedChat() { customers.append(chat.token) }
+            case 2:
+                let user = pick(["sam", "bea"])
+                _ = harness.run(
+                    .setAgentStatus(
+                        instanceId: RoutingTests.instance,
+                        userId: user,
+                        statusId: pick(["available", "break"])
+                    )
+                )
+            case 3, 4:
+                if let contact = harness.state.contacts.values.first(where: { $0.offeredTo != nil }) {
+                    _ = harness.run(
+                        .acceptContact(userId: contact.offeredTo!, contactId: contact.contactId.description)
+                    )
+                }
+            case 5:
+                if let contact = harness.state.contacts.values.first(where: { $0.offeredTo != nil }) {
+                    _ = harness.run(
+                        .rejectContact(userId: contact.offeredTo!, contactId: contact.contactId.description)
+                    )
+                }
+            case 6:
+                if !customers.isEmpty {
+                    _ = harness.run(.disconnectParticipant(connectionToken: pick(customers), clientToken: nil))
+                }
+            case 7:
+                for (userId, session) in harness.state.agents {
+                    for (contactId, slot) in session.slots where slot.state == .afterContactWork {
+                        _ = harness.run(.clearAfterContactWork(userId: userId, contactId: contactId.description))
+                    }
+                }
+            case 8, 9:
+                if !customers.isEmpty {
+                    _ = try? harness.send(pick(customers), "a question \(random.next() % 1000)")
+                }
+                // Agents answer through their participant connections.
+                for contact in harness.state.contacts.values where contact.agentParticipantId != nil {
+                    guard let chat = harness.state.chats[contact.chatId], chat.status == .active,
+                        let agent = contact.agentParticipantId, let participant = chat.participants[agent],
+                        participant.isPresent, random.next() % 2 == 0,
+                        let connection = try? harness.connect(participant.participantToken)
+                    else { continue }
+                    _ = try? harness.send(connection.connectionToken!, "an answer")
+                }
+            case 10:
+                let connected = harness.state.agents.values.flatMap { session in
+                    session.slots.filter { $0.value.state == .connected }.map { (session.userId, $0.key) }
+                }
+                if let (userId, contactId) = connected.first {
+                    _ = harness.run(
+                        .agentTransfer(
+                            userId: userId,
+                            contactId: contactId.description,
+                            queueId: pick([ChatHarness.queueId, "slow"]),
+                            agentId: nil,
+                            flowId: nil
+                        )
+                    )
+                }
+            default:
+                harness.advance(pick([1, 5, 21, 61, 600, 1_800]) * Duration.second)
+                harness.fireTimers()
+            }
+        }
+        harness.advance(Duration.hour)
+        harness.fireTimers()
+        return harness
+    }
+
+    static let sharedQueueMetrics = [
+        "CONTACTS_CREATED", "CONTACTS_QUEUED", "CONTACTS_HANDLED", "CONTACTS_HANDLED_BY_CONNECTED_TO_AGENT",
+        "CONTACTS_ABANDONED", "ABANDONMENT_RATE", "AGENT_NON_RESPONSE", "AGENT_NON_RESPONSE_WITHOUT_CUSTOMER_ABANDONS",
+        "AVG_QUEUE_ANSWER_TIME", "AVG_ABANDON_TIME", "AVG_HANDLE_TIME", "AVG_INTERACTION_TIME",
+        "AVG_AFTER_CONTACT_WORK_TIME", "AVG_CONTACT_DURATION", "MAX_QUEUED_TIME", "CONTACTS_TRANSFERRED_OUT",
+        "SUM_CONTACTS_DISCONNECTED",
+    ]
+
+    static func request(
+        _ metrics: [String],
+        filter: String,
+        values: [String],
+        grouping: String,
+        end: Int64
+    ) throws
+        -> GetMetricDataV2Request
+    {
+        let body: [String: Any] = [
+            "ResourceArn": ConnectARN.instance(ChatHarness.instanceId),
+            "StartTime": end - 2 * 86_400,
+            "EndTime": end,
+            "Interval": ["IntervalPeriod": "HOUR"],
+            "Filters": [["FilterKey": filter, "FilterValues": values]],
+            "Groupings": [grouping],
+            "Metrics": metrics.map { name -> [String: Any] in
+                name == "SERVICE_LEVEL"
+                    ? ["Name": name, "Threshold": [["Comparison": "LT", "ThresholdValue": 60]]] : ["Name": name]
+            },
+        ]
+        return try JSONDecoder().decode(GetMetricDataV2Request.self, from: JSONSerialization.data(withJSONObject: body))
+    }
+
+    @Test(arguments: [3, 17, 42] as [UInt64])
+    func liveProjectionsEqualRebuiltOnesAndTheMetricVersionsAgree(seed: UInt64) async throws {
+        let harness = try Self.traffic(seed: seed)
+        let directory = TemporaryDirectory()
+        let clock = ManualClock(harness.commands.first?.now ?? 0)
+        var options = EventLogOptions()
+        options.durability = .none
+        let engine = try await Engine<ChatMachine>.open(
+            dataDirectory: directory.path,
+            options: options,
+            clock: clock,
+            generator: SeededGenerator(seed: 1),
+            projections: ChatMachine.projections,
+            checkpoints: CheckpointPolicy(everyEvents: 0, onClose: true)
+        )
+        for (now, command) in harness.commands {
+            clock.set(now)
+            _ = await engine.submit(command)
+        }
+        let live = engine.snapshot
+        await engine.close()
+        // The engine ran the very history the harness decided.
+        #expect(live.state.stateHash() == harness.state.stateHash())
+
+        let records = try #require(live.projections[ContactRecordsProjection.self])
+        #expect(records.records.values.filter(\.completed).count > 10)
+        #expect(
+            records.records.values.contains {
+                $0.initiationMethod == .transfer || $0.initiationMethod == .queueTransfer
+            }
+        )
+        #expect(records.records.values.contains { $0.agent != nil && $0.chatMetrics.agentMetrics != nil })
+
+        let rebuilt = try Engine<ChatMachine>.replay(
+            dataDirectory: directory.path,
+            projections: ChatMachine.projections,
+            useCheckpoints: false
+        ).snapshot
+        #expect(rebuilt.state.stateHash() == live.state.stateHash())
+        for type in ChatMachine.projections {
+            let liveHash = live.projections.member(forKey: type.key)?.stateHash()
+            #expect(liveHash != nil)
+            #expect(rebuilt.projections.member(forKey: type.key)?.stateHash() == liveHash, "\(type.key) differs")
+        }
+
+        // A restart loads the checkpoint written at close and publishes the same projections.
+        let reopened = try await Engine<ChatMachine>.open(
+            dataDirectory: directory.path,
+            options: options,
+            clock: clock,
+            projections: ChatMachine.projections,
+            checkpoints: CheckpointPolicy(everyEvents: 0, onClose: false)
+        )
+        #expect(reopened.openReport.replayedRecords == 0)
+        #expect(reopened.openReport.loaded == ChatMachine.projections.map { $0.key })
+        for type in ChatMachine.projections {
+            #expect(
+                reopened.snapshot.projections.member(forKey: type.key)?.stateHash()
+                    == live.projections.member(forKey: type.key)?.stateHash()
+            )
+        }
+        await reopened.close()
+
+        // v1 and v2 answer every shared metric alike, per queue and per agent, hour by hour.
+        let v1 = try #require(live.projections[HistoricalMetricsV1.self])
+        let v2 = try #require(live.projections[HistoricalMetricsV2.self])
+        let end = harness.now / Duration.second
+        let now = harness.now
+        let queues = try Self.request(
+            Self.sharedQueueMetrics + ["SERVICE_LEVEL"],
+            filter: "QUEUE",
+            values: [ChatHarness.queueId, "slow"],
+            grouping: "QUEUE",
+            end: end
+        )
+        let byQueue = try v1.getMetricDataV2(queues, in: live.state, now: now)
+        #expect(byQueue == (try v2.getMetricDataV2(queues, in: live.state, now: now)))
+        #expect(!byQueue.metricResults.isEmpty)
+        let agents = try Self.request(
+            ["SUM_ONLINE_TIME_AGENT", "SUM_IDLE_TIME_AGENT", "SUM_NON_PRODUCTIVE_TIME_AGENT", "AGENT_OCCUPANCY"],
+            filter: "AGENT",
+            values: ["sam", "bea"],
+            grouping: "AGENT",
+            end: end
+        )
+        let byAgent = try v1.getMetricDataV2(agents, in: live.state, now: now)
+        #expect(byAgent == (try v2.getMetricDataV2(agents, in: live.state, now: now)))
+        #expect(!byAgent.metricResults.isEmpty)
+        // v2 knows the chat metrics; v1 refuses them.
+        let chat = try Self.request(
+            ["AVG_MESSAGES", "AVG_RESPONSE_TIME_AGENT"],
+            filter: "QUEUE",
+            values: [ChatHarness.queueId],
+            grouping: "QUEUE",
+            end: end
+        )
+        #expect(!(try v2.getMetricDataV2(chat, in: live.state, now: now)).metricResults.isEmpty)
+        #expect(throws: ChatError.self) { try v1.getMetricDataV2(chat, in: live.state, now: now) }
+    }
+}
