@@ -8,7 +8,7 @@ public struct ParleyCommand: AsyncParsableCommand {
         abstract: "Parley: a self-hosted chat contact center on an append-only event log.",
         subcommands: [
             LogCommand.self, ReplayCommand.self, TimersCommand.self, DemoCommand.self, FlowCommand.self,
-            ServeCommand.self, QueryCommand.self,
+            ServeCommand.self, QueryCommand.self, RebuildCommand.self, ContactRecordsCommand.self,
         ]
     )
 

@@ -48,6 +48,10 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable, CustomStr
         public static let positionNotReached = Code(name: "PositionNotReachedException", httpStatus: 503)
         /// Something failed inside Parley.
         public static let internalService = Code(name: "InternalServiceException", httpStatus: 500)
+        /// What is asked for is not available right now (a projection being rebuilt); retry later.
+        public static let serviceUnavailable = Code(name: "ServiceUnavailableException", httpStatus: 503)
+        /// The request conflicts with work in progress (a rebuild already running).
+        public static let resourceConflict = Code(name: "ResourceConflictException", httpStatus: 409)
 
         /// The error type name.
         public var description: String { name }

@@ -122,7 +122,9 @@ public final class ParleyServer: Service, Sendable {
             engine = try await Engine<ChatMachine>.open(
                 dataDirectory: directory,
                 options: configuration.logOptions,
-                clock: clock
+                clock: clock,
+                projections: ChatMachine.projections,
+                checkpoints: configuration.checkpoints
             )
         } catch {
             throw ServerError(.engine, "cannot open the log in \(directory): \(error)", engineError: error)
@@ -131,7 +133,15 @@ public final class ParleyServer: Service, Sendable {
             "data.directory": "\(directory)", "log.position": "\(engine.snapshot.position)",
         ]
         if let recovery = engine.recovery { metadata["log.recovered"] = "\(recovery)" }
+        let opened = engine.openReport
+        metadata["open.seconds"] = "\(opened.seconds)"
+        metadata["open.replayed"] = "\(opened.replayedRecords)"
+        if let checkpoint = opened.checkpoint { metadata["open.checkpoint"] = "\(checkpoint)" }
+        if !opened.rebuilding.isEmpty { metadata["projections.rebuilding"] = "\(opened.rebuilding)" }
         logger.info("engine open", metadata: metadata)
+        for rejected in opened.rejected {
+            logger.warning("checkpoint passed over", metadata: ["checkpoint": "\(rejected)"])
+        }
 
         var fired = 0
         while true {
@@ -299,4 +309,9 @@ public struct ListeningAddresses: Sendable, Equatable, Encodable {
         let data = (try? encoder.encode(self)) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }
+}
+
+extension ServerConfiguration {
+    /// The engine's checkpoint policy: every `checkpointEveryEvents` events and at shutdown; loaded at start.
+    var checkpoints: CheckpointPolicy { CheckpointPolicy(everyEvents: checkpointEveryEvents) }
 }

@@ -34,12 +34,14 @@ enum Routes {
         return router
     }
 
-    /// The query socket: read-only answers from the latest snapshot, each with its log position.
+    /// The query socket: read-only answers from the latest snapshot, each with its log position, and the
+    /// administration of projections and checkpoints (they change no domain state).
     static func querySocket(_ server: ServerState) -> Router<ParleyRequestContext> {
         let router = Router(context: ParleyRequestContext.self)
         router.add(middleware: APIErrorMiddleware())
         addHealthRoutes(to: router, server: server)
         addQueryRoutes(to: router, server: server)
+        addRecordsRoutes(to: router, server: server)
         return router
     }
 }

@@ -10,7 +10,8 @@ import Logging
 ///
 /// ```json
 /// {"dataDirectory": "/var/lib/parley", "host": "127.0.0.1", "port": 8321, "socketPath": "/run/parley.sock",
-///  "durability": "always", "logLevel": "info", "maxBodyBytes": 1048576, "maxReadWaitMilliseconds": 10000}
+///  "durability": "always", "logLevel": "info", "maxBodyBytes": 1048576, "maxReadWaitMilliseconds": 10000,
+///  "checkpointEveryEvents": 50000}
 /// ```
 ///
 /// Relative paths are relative to the working directory of the process.
@@ -31,6 +32,8 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     public var maxBodyBytes: Int
     /// How long a query with `atLeast=<position>` waits for the engine to reach that position.
     public var maxReadWaitMilliseconds: Int
+    /// Write a checkpoint (state and projections) after this many events; 0 writes one only at shutdown.
+    public var checkpointEveryEvents: Int
 
     /// The TCP port used when none is configured.
     public static let defaultPort = 8321
@@ -40,6 +43,8 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     public static let defaultMaxBodyBytes = 1 << 20
     /// The read-your-writes wait used when none is configured.
     public static let defaultMaxReadWaitMilliseconds = 10_000
+    /// The checkpoint interval used when none is configured.
+    public static let defaultCheckpointEveryEvents = 50_000
     /// The longest path a Unix domain socket address holds (`sun_path` less its terminating zero).
     public static let maxSocketPathBytes = 107
 
@@ -52,7 +57,8 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         durability: String = "always",
         logLevel: String = "info",
         maxBodyBytes: Int = ServerConfiguration.defaultMaxBodyBytes,
-        maxReadWaitMilliseconds: Int = ServerConfiguration.defaultMaxReadWaitMilliseconds
+        maxReadWaitMilliseconds: Int = ServerConfiguration.defaultMaxReadWaitMilliseconds,
+        checkpointEveryEvents: Int = ServerConfiguration.defaultCheckpointEveryEvents
     ) {
         self.dataDirectory = dataDirectory
         self.host = host
@@ -62,10 +68,12 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         self.logLevel = logLevel
         self.maxBodyBytes = maxBodyBytes
         self.maxReadWaitMilliseconds = maxReadWaitMilliseconds
+        self.checkpointEveryEvents = checkpointEveryEvents
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case dataDirectory, host, port, socketPath, durability, logLevel, maxBodyBytes, maxReadWaitMilliseconds
+        case checkpointEveryEvents
     }
 
     /// Decodes the fields present; absent ones keep their defaults (`dataDirectory` may come from a flag later).
@@ -80,6 +88,8 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         maxBodyBytes = try container.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? maxBodyBytes
         maxReadWaitMilliseconds =
             try container.decodeIfPresent(Int.self, forKey: .maxReadWaitMilliseconds) ?? maxReadWaitMilliseconds
+        checkpointEveryEvents =
+            try container.decodeIfPresent(Int.self, forKey: .checkpointEveryEvents) ?? checkpointEveryEvents
     }
 
     /// Values given on the command line; each one that is set replaces the file's.
@@ -229,6 +239,13 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         }
         guard maxBodyBytes > 0 else {
             throw ServerError(.invalidConfiguration, "maxBodyBytes must be positive", field: "maxBodyBytes")
+        }
+        guard checkpointEveryEvents >= 0 else {
+            throw ServerError(
+                .invalidConfiguration,
+                "checkpointEveryEvents must not be negative",
+                field: "checkpointEveryEvents"
+            )
         }
         guard maxReadWaitMilliseconds >= 0 else {
             throw ServerError(

@@ -106,16 +106,33 @@ public final class ServerState: Sendable {
         atLeast position: UInt64,
         timeout: Swift.Duration
     ) async -> Snapshot<ChatState>? {
-        let race = FirstAnswer<Snapshot<ChatState>?>()
-        return await withCheckedContinuation { (continuation: CheckedContinuation<Snapshot<ChatState>?, Never>) in
+        await race(timeout) { await engine.waitForSnapshot(atLeast: position) }
+    }
+
+    /// Whether `work` finished within `timeout` (it keeps running if not).
+    static func firstOf(_ timeout: Swift.Duration, _ work: @escaping @Sendable () async -> Void) async -> Bool {
+        await race(timeout) {
+            await work()
+            return true
+        } ?? false
+    }
+
+    /// The answer of `work`, or nil if `timeout` passes first; `work` runs in a task of its own that is not
+    /// cancelled (engine waits do not end on cancellation).
+    private static func race<Value: Sendable>(
+        _ timeout: Swift.Duration,
+        _ work: @escaping @Sendable () async -> Value
+    ) async -> Value? {
+        let race = FirstAnswer<Value?>()
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Value?, Never>) in
             race.wait(continuation)
             let sleeper = Task {
                 try? await Task.sleep(for: timeout)
                 race.answer(nil)
             }
             Task {
-                let snapshot = await engine.waitForSnapshot(atLeast: position)
-                race.answer(snapshot)
+                let value = await work()
+                race.answer(value)
                 sleeper.cancel()
             }
         }
