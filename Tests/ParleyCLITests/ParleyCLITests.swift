@@ -225,6 +225,65 @@ private final class DataDirectory: Sendable {
         #expect(bad.stderr.contains("--until must be an ISO 8601 instant"))
     }
 
+    @Test func contactRecordsRebuildAndTheAuditReplay() throws {
+        let data = DataDirectory()
+        let demo = try Parley.run(["demo", data.path, "--scenario", "returns", "--at", "2026-03-01T09:00:00Z"])
+        #expect(demo.status == 0, "\(demo.stderr)")
+
+        let ctr = try Parley.run(["ctr", data.path])
+        #expect(ctr.status == 0, "\(ctr.stderr)")
+        let records = try ctr.stdout.split(separator: "\n").map { try json(String($0)) }
+        #expect(records.count >= 2)
+        let api = try #require(records.first { $0["InitiationMethod"] as? String == "API" })
+        let next = try #require(records.first { $0["PreviousContactId"] as? String == api["ContactId"] as? String })
+        #expect(api["NextContactId"] as? String == next["ContactId"] as? String)
+        #expect(next["InitialContactId"] as? String == api["ContactId"] as? String)
+        #expect(records.allSatisfy { $0["Channel"] as? String == "CHAT" && $0["DisconnectTimestamp"] is String })
+
+        let rebuild = try Parley.run(["rebuild", data.path, "--projection", "metrics@2"])
+        #expect(rebuild.status == 0, "\(rebuild.stderr)")
+        #expect(rebuild.stderr.contains("events/s"))
+        let report = try json(rebuild.stdout)
+        let rebuilt = try #require((report["rebuilt"] as? [[String: Any]])?.first)
+        #expect(rebuilt["key"] as? String == "metrics@2")
+        #expect((rebuilt["eventsPerSecond"] as? Double ?? 0) > 0)
+        let checkpoint = try #require(report["checkpoint"] as? String)
+        #expect(FileManager.default.fileExists(atPath: checkpoint))
+
+        // The rebuild's checkpoint holds every projection: the audit replay starts from it.
+        let replay = try Parley.run(["replay", data.path, "--records"])
+        #expect(replay.status == 0, "\(replay.stderr)")
+        let summary = try json(replay.stdout)
+        #expect(summary["checkpoint"] as? String == checkpoint)
+        let part = try #require(summary["contactRecords"] as? [String: Any])
+        #expect(part["completed"] as? Int == records.count)
+        #expect((part["records"] as? [Any])?.count == records.count)
+        let metrics = try #require(summary["metrics"] as? [String: Any])
+        #expect(metrics["projection"] as? String == "metrics@2")
+        let results = try #require((metrics["result"] as? [String: Any])?["MetricResults"] as? [[String: Any]])
+        #expect(!results.isEmpty)
+        let full = try Parley.run(["replay", data.path, "--no-checkpoints"])
+        #expect(try json(full.stdout)["stateHash"] as? [String: String] == summary["stateHash"] as? [String: String])
+
+        // As of the first record's start nothing was complete yet.
+        let start = try #require(api["InitiationTimestamp"] as? String)
+        let early = try json(try Parley.run(["replay", data.path, "--until", start]).stdout)
+        #expect((early["contactRecords"] as? [String: Any])?["completed"] as? Int == 0)
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let second = try #require(formatter.date(from: start)).addingTimeInterval(1)
+        let asOf = try Parley.run(["ctr", data.path, "--as-of", formatter.string(from: second), "--include-open"])
+        #expect(asOf.stdout.split(separator: "\n").count == 1)
+
+        let unknown = try Parley.run(["rebuild", data.path, "--projection", "nothing"])
+        #expect(unknown.status != 0)
+        #expect(unknown.stderr.contains("no projection"))
+        let backwards = try Parley.run([
+            "ctr", data.path, "--from", "2026-03-02T00:00:00Z", "--to", "2026-03-01T00:00:00Z",
+        ])
+        #expect(backwards.status != 0)
+    }
+
     /// A server is killed (SIGKILL) while a chat is active; its ceiling passes while nothing runs. Replaying as of
     /// a later instant reports the ceiling as overdue and never shows the chat active; firing after the restart
     /// records the deadline and the firing time, and the chat ends as of its deadline.
