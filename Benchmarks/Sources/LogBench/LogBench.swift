@@ -44,10 +44,13 @@ struct LogBench: AsyncParsableCommand {
     @Option(help: "Events in the chat-domain log for domain-replay and domain-decode (default 1000000; quick 100000).")
     var domainEvents: Int?
 
+    @Option(help: "Whole chats in the smaller startup log; the larger holds 4 times as many (default 2500; quick 500).")
+    var startupChats: Int?
+
     @Option(
         help: """
             Run only these phases, comma-separated: append, replay, recovery, engine-commands, domain-replay, \
-            domain-decode.
+            domain-decode, startup.
             """
     )
     var only = RunPlan.allPhases.joined(separator: ",")
@@ -85,7 +88,8 @@ struct LogBench: AsyncParsableCommand {
             probeSeconds: quick ? 0.3 : 1,
             commandSeconds: commandSeconds ?? (quick ? 0.5 : 2),
             clients: clientCounts,
-            domainEvents: max(1, domainEvents ?? (quick ? 100_000 : 1_000_000))
+            domainEvents: max(1, domainEvents ?? (quick ? 100_000 : 1_000_000)),
+            startupChats: max(1, startupChats ?? (quick ? 500 : 2_500))
         )
         let root = scratch ?? FileManager.default.temporaryDirectory.path + "/parley-log-bench-\(getpid())"
         let directory = try Scratch(root: root, keep: keep)

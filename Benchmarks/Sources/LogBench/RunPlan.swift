@@ -1,10 +1,13 @@
 /// The sizes and repetitions of one run.
 struct RunPlan: Sendable {
     /// Every phase, in the order they run.
-    static let allPhases = ["append", "replay", "recovery", "engine-commands", "domain-replay", "domain-decode"]
+    static let allPhases = [
+        "append", "replay", "recovery", "engine-commands", "domain-replay", "domain-decode", "startup",
+    ]
 
     /// The phases to run: `append`, `replay` (with sizes), `recovery` (with verify), and the chat domain's
-    /// `engine-commands`, `domain-replay` (decode + apply) and `domain-decode` (decode only, and JSON lines).
+    /// `engine-commands`, `domain-replay` (decode + apply) and `domain-decode` (decode only, and JSON lines), and
+    /// `startup` (opening from checkpoints against a full replay).
     var phases: Set<String>
     /// Seconds each append configuration runs.
     var appendSeconds: Double
@@ -28,6 +31,10 @@ struct RunPlan: Sendable {
     var clients: [Int]
     /// Events in the chat-domain log that is replayed and decoded.
     var domainEvents: Int
+    /// Chats in the smaller startup log (S; the larger holds 4·S).
+    var startupChats: Int
+    /// Events appended after the checkpoint for the open from a checkpoint plus a tail.
+    var startupTail = 1_000
 }
 
 extension Array where Element: Hashable {
