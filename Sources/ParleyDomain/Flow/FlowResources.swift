@@ -22,15 +22,18 @@ extension Transaction {
     }
 
     /// The queue `target` names if it holds MaxContacts contacts already (agent queues have no limit).
+    ///
+    /// Counts from the routing index of waiting contacts (`ChatState.waiting`), and only for a queue with a limit:
+    /// scanning every contact ever held made each queued start cost O(history).
     func fullQueue(_ target: String) -> QueueResource? {
-        let waiting = state.contacts.values.filter { $0.queued?.queueId == target }.count
+        func waiting() -> Int { state.waiting.values.count { $0.queueId == target } }
         if target.hasPrefix("agent/") {
             // Agent queues hold at most 10 contacts by default (connect-chat.md §6).
             let agentQueue = QueueResource(queueId: target, name: target, maxContacts: Self.agentQueueCapacity)
-            return waiting >= Self.agentQueueCapacity ? agentQueue : nil
+            return waiting() >= Self.agentQueueCapacity ? agentQueue : nil
         }
         guard let queue = state.queues[target], queue.maxContacts > 0 else { return nil }
-        return waiting >= queue.maxContacts ? queue : nil
+        return waiting() >= queue.maxContacts ? queue : nil
     }
 
     /// Contacts an agent queue holds.
