@@ -86,49 +86,10 @@ public struct GetCurrentMetricDataRequest: Sendable, Equatable, Codable {
 }
 
 /// One metric value of a real-time result (`CurrentMetricData`).
-public struct CurrentMetricData: Sendable, Equatable, Codable {
-    /// `Metric`: the name and unit.
-    public var metric: GetCurrentMetricDataRequest.CurrentMetric
-    /// `Value`; null when it cannot be computed.
-    public var value: Double?
-
-    /// Creates a value.
-    public init(metric: GetCurrentMetricDataRequest.CurrentMetric, value: Double?) {
-        self.metric = metric
-        self.value = value
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case metric = "Metric"
-        case value = "Value"
-    }
-
-    /// Encodes `Value` as `null` when absent.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(metric, forKey: .metric)
-        try encodeMetricValue(value, forKey: .value, in: &container)
-    }
-}
+public typealias CurrentMetricData = MetricValue<GetCurrentMetricDataRequest.CurrentMetric>
 
 /// One row of real-time results (`CurrentMetricResult`).
-public struct CurrentMetricResult: Sendable, Equatable, Codable {
-    /// `Dimensions`: the grouping values.
-    public var dimensions: MetricDimensions
-    /// `Collections`: one value per requested metric, in request order.
-    public var collections: [CurrentMetricData]
-
-    /// Creates a row.
-    public init(dimensions: MetricDimensions, collections: [CurrentMetricData]) {
-        self.dimensions = dimensions
-        self.collections = collections
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case dimensions = "Dimensions"
-        case collections = "Collections"
-    }
-}
+public typealias CurrentMetricResult = MetricResultRow<GetCurrentMetricDataRequest.CurrentMetric>
 
 /// `GetCurrentMetricData`'s response.
 public struct GetCurrentMetricDataResponse: Sendable, Equatable, Codable {

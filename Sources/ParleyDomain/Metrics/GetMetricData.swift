@@ -107,49 +107,10 @@ public struct GetMetricDataRequest: Sendable, Equatable, Codable {
 }
 
 /// One metric value of a GetMetricData result (`HistoricalMetricData`).
-public struct HistoricalMetricData: Sendable, Equatable, Codable {
-    /// `Metric`: name, unit, statistic (and threshold).
-    public var metric: GetMetricDataRequest.HistoricalMetric
-    /// `Value`; null when it cannot be computed.
-    public var value: Double?
-
-    /// Creates a value.
-    public init(metric: GetMetricDataRequest.HistoricalMetric, value: Double?) {
-        self.metric = metric
-        self.value = value
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case metric = "Metric"
-        case value = "Value"
-    }
-
-    /// Encodes `Value` as `null` when absent.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(metric, forKey: .metric)
-        try encodeMetricValue(value, forKey: .value, in: &container)
-    }
-}
+public typealias HistoricalMetricData = MetricValue<GetMetricDataRequest.HistoricalMetric>
 
 /// One row of a GetMetricData result (`HistoricalMetricResult`).
-public struct HistoricalMetricResult: Sendable, Equatable, Codable {
-    /// `Dimensions`.
-    public var dimensions: MetricDimensions
-    /// `Collections`.
-    public var collections: [HistoricalMetricData]
-
-    /// Creates a row.
-    public init(dimensions: MetricDimensions, collections: [HistoricalMetricData]) {
-        self.dimensions = dimensions
-        self.collections = collections
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case dimensions = "Dimensions"
-        case collections = "Collections"
-    }
-}
+public typealias HistoricalMetricResult = MetricResultRow<GetMetricDataRequest.HistoricalMetric>
 
 /// `GetMetricData`'s response.
 public struct GetMetricDataResponse: Sendable, Equatable, Codable {

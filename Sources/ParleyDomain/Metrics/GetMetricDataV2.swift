@@ -224,30 +224,7 @@ public struct MetricIntervalV2: Sendable, Equatable, Codable {
 }
 
 /// One metric value of a result (`MetricDataV2`).
-public struct MetricDataV2: Sendable, Equatable, Codable {
-    /// `Metric`: the metric as requested.
-    public var metric: GetMetricDataV2Request.Metric
-    /// `Value`; null when it cannot be computed (a ratio over zero).
-    public var value: Double?
-
-    /// Creates a value.
-    public init(metric: GetMetricDataV2Request.Metric, value: Double?) {
-        self.metric = metric
-        self.value = value
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case metric = "Metric"
-        case value = "Value"
-    }
-
-    /// Encodes `Value` as `null` when absent.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(metric, forKey: .metric)
-        try encodeMetricValue(value, forKey: .value, in: &container)
-    }
-}
+public typealias MetricDataV2 = MetricValue<GetMetricDataV2Request.Metric>
 
 /// One result (`MetricResultV2`).
 public struct MetricResultV2: Sendable, Equatable, Codable {

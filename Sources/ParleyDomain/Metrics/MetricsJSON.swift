@@ -159,3 +159,49 @@ func encodeMetricValue<Key: CodingKey>(
 ) throws {
     if let value { try container.encode(value, forKey: key) } else { try container.encodeNil(forKey: key) }
 }
+
+/// One metric value of a result (`CurrentMetricData`, `HistoricalMetricData`, `MetricDataV2`): the metric as
+/// requested and its value.
+public struct MetricValue<Metric: Sendable & Equatable & Codable>: Sendable, Equatable, Codable {
+    /// `Metric`: the metric as requested.
+    public var metric: Metric
+    /// `Value`; null when it cannot be computed (a ratio over zero).
+    public var value: Double?
+
+    /// Creates a value.
+    public init(metric: Metric, value: Double?) {
+        self.metric = metric
+        self.value = value
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case metric = "Metric"
+        case value = "Value"
+    }
+
+    /// Encodes `Value` as `null` when absent.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(metric, forKey: .metric)
+        try encodeMetricValue(value, forKey: .value, in: &container)
+    }
+}
+
+/// One row of GetCurrentMetricData or GetMetricData results (`CurrentMetricResult`, `HistoricalMetricResult`).
+public struct MetricResultRow<Metric: Sendable & Equatable & Codable>: Sendable, Equatable, Codable {
+    /// `Dimensions`: the grouping values.
+    public var dimensions: MetricDimensions
+    /// `Collections`: one value per requested metric, in request order.
+    public var collections: [MetricValue<Metric>]
+
+    /// Creates a row.
+    public init(dimensions: MetricDimensions, collections: [MetricValue<Metric>]) {
+        self.dimensions = dimensions
+        self.collections = collections
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case dimensions = "Dimensions"
+        case collections = "Collections"
+    }
+}
