@@ -174,12 +174,13 @@ extension Engine {
         eventsSinceCheckpoint = 0
         checkpointPosition = position
         return { () throws(EngineError) -> String in
-            var sections = [Checkpoint.Section(name: codec.name, version: codec.version, bytes: codec.encode(state))]
+            let split = codec.encodeSplit(state)
+            var sections = [
+                Checkpoint.Section(name: codec.name, version: codec.version, bytes: split.bytes, cold: split.tables)
+            ]
             for member in members {
                 let type = type(of: member)
-                sections.append(
-                    Checkpoint.Section(name: type.name, version: type.version, bytes: member.snapshotBytes())
-                )
+                sections.append(Checkpoint.Section(name: type.name, version: type.version, splitting: member))
             }
             let checkpoint = Checkpoint(
                 position: position,

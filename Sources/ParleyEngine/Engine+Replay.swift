@@ -83,14 +83,14 @@ extension Engine {
         opened.report.rejected = search.rejected
         do {
             opened.snapshot = Snapshot(
-                state: try codec.decode(section.bytes),
+                state: try codec.decodeSplit(section.bytes, section.cold),
                 position: checkpoint.position,
                 timestamp: checkpoint.timestamp
             )
             var members: [any Projection<Machine>] = []
             for type in types {
                 if let saved = checkpoint.section(name: type.name, version: type.version) {
-                    members.append(try type.init(snapshotBytes: saved.bytes))
+                    members.append(try saved.decode(type))
                     opened.report.loaded.append(type.key)
                 } else if requireAll {
                     fallback.report.rejected.append("\(path): no \(type.key) projection")
@@ -222,22 +222,22 @@ extension Engine {
         )
         let fromCheckpoint = others.report.checkpoint != nil
         try fold(reader, into: &others.snapshot, projections: &others.projections, until: nil)
-        let state = codec.encode(rebuilt.snapshot.state)
-        if fromCheckpoint, codec.encode(others.snapshot.state) != state {
+        if fromCheckpoint, codec.encode(others.snapshot.state) != codec.encode(rebuilt.snapshot.state) {
             throw EngineError(
                 .checkpoint,
                 "the state from \(others.report.checkpoint ?? "the checkpoint") and its tail differs from the state "
                     + "rebuilt from the whole log; not writing a checkpoint (move the checkpoint files aside and rebuild)"
             )
         }
-        var sections = [Checkpoint.Section(name: codec.name, version: codec.version, bytes: state)]
+        let split = codec.encodeSplit(rebuilt.snapshot.state)
+        var sections = [
+            Checkpoint.Section(name: codec.name, version: codec.version, bytes: split.bytes, cold: split.tables)
+        ]
         for type in types {
             let member =
                 rebuilt.projections.member(forKey: type.key) ?? others.projections.member(forKey: type.key)
             if let member {
-                sections.append(
-                    Checkpoint.Section(name: type.name, version: type.version, bytes: member.snapshotBytes())
-                )
+                sections.append(Checkpoint.Section(name: type.name, version: type.version, splitting: member))
             }
         }
         let link: FrameHash?

@@ -766,7 +766,7 @@ struct RecordFold {
         #expect(resumed == fold.projection)
         #expect(throws: DecodeError.self) { try ContactRecordBuilder(snapshotBytes: [1, 1]) }
         #expect(throws: DecodeError.self) { try ContactRecordChange(snapshotBytes: [9]) }
-        #expect(ContactRecordsProjection.key == "contact-records@1")
+        #expect(ContactRecordsProjection.key == "contact-records@2")
     }
 
     static func object(_ line: String) throws -> [String: Any] {

@@ -128,6 +128,114 @@ import Testing
         return try JSONDecoder().decode(GetMetricDataV2Request.self, from: JSONSerialization.data(withJSONObject: body))
     }
 
+    /// Opens the engine on `directory` at the harness clock, loading checkpoints and writing one at close.
+    static func openEngine(
+        _ directory: TemporaryDirectory,
+        _ clock: ManualClock,
+        seed: UInt64 = 1,
+        checkpoints: CheckpointPolicy = CheckpointPolicy(everyEvents: 0, onClose: true)
+    ) async throws -> Engine<ChatMachine> {
+        var options = EventLogOptions()
+        options.durability = .none
+        return try await Engine<ChatMachine>.open(
+            dataDirectory: directory.path,
+            options: options,
+            clock: clock,
+            generator: SeededGenerator(seed: seed),
+            projections: ChatMachine.projections,
+            checkpoints: checkpoints
+        )
+    }
+
+    /// Runs `commands` through `engine` at their times.
+    static func run(
+        _ commands: ArraySlice<(now: Int64, command: ChatCommand)>,
+        _ engine: Engine<ChatMachine>,
+        _ clock: ManualClock
+    ) async {
+        for (now, command) in commands {
+            clock.set(now)
+            _ = await engine.submit(command)
+        }
+    }
+
+    /// Ended chats, contacts and completed records go to the checkpoint's cold tier; an engine restarted from it
+    /// decides exactly what one restarted by replaying the whole log (everything in memory) decides, also for
+    /// commands that reach into the cold tier (attributes of ended contacts), and a second checkpoint that carries
+    /// the first one's cold entries over loads to the same state, which a full replay also reaches.
+    @Test(arguments: [5, 23] as [UInt64])
+    func aRestartFromTheColdTierDecidesAsAFullReplayDoes(seed: UInt64) async throws {
+        var harness = try Self.traffic(seed: seed)
+        let split = harness.commands.count * 2 / 3
+        // Late attribute updates to contacts whose chats ended early: these are cold after the restart.
+        let endedEarly = harness.state.chats.values.filter { $0.status == .ended }.sorted {
+            $0.startedAt < $1.startedAt
+        }
+        for chat in endedEarly.prefix(4) {
+            _ = harness.run(
+                .updateContactAttributes(
+                    instanceId: RoutingTests.instance,
+                    initialContactId: chat.chatId.description,
+                    attributes: ["audit": "late-\(seed)"]
+                )
+            )
+        }
+        let commands = harness.commands
+        // The reference: the same restart without checkpoints (a full replay, every entry in memory). A restarted
+        // engine draws ids from a fresh generator, so both restarts use seed 2.
+        let reference = TemporaryDirectory()
+        let referenceClock = ManualClock(commands.first?.now ?? 0)
+        let before = try await Self.openEngine(reference, referenceClock, checkpoints: .disabled)
+        await Self.run(commands[..<split], before, referenceClock)
+        await before.close()
+        let after = try await Self.openEngine(reference, referenceClock, seed: 2, checkpoints: .disabled)
+        await Self.run(commands[split...], after, referenceClock)
+        let expected = after.snapshot
+        await after.close()
+
+        let directory = TemporaryDirectory()
+        let clock = ManualClock(commands.first?.now ?? 0)
+        let first = try await Self.openEngine(directory, clock)
+        await Self.run(commands[..<split], first, clock)
+        await first.close()
+
+        let second = try await Self.openEngine(directory, clock, seed: 2)
+        #expect(second.openReport.replayedRecords == 0)
+        let loaded = second.snapshot
+        #expect(loaded.state.chats.coldCount > 0)
+        #expect(loaded.state.contacts.coldCount > 0)
+        #expect(loaded.state.chats.hot.values.allSatisfy { $0.status == .active })
+        #expect(try #require(loaded.projections[ContactRecordsProjection.self]).records.coldCount > 0)
+        await Self.run(commands[split...], second, clock)
+        let live = second.snapshot
+        await second.close()
+        #expect(live.position == expected.position)
+        #expect(live.state.stateHash() == expected.state.stateHash())
+        for type in ChatMachine.projections {
+            let expectedHash = expected.projections.member(forKey: type.key)?.stateHash()
+            #expect(live.projections.member(forKey: type.key)?.stateHash() == expectedHash, "\(type.key)")
+        }
+        let updated = endedEarly.prefix(4).compactMap { live.state.contacts[$0.chatId]?.attributes["audit"] }
+        #expect(updated == Array(repeating: "late-\(seed)", count: min(4, endedEarly.count)))
+
+        let third = try await Self.openEngine(directory, clock)
+        #expect(third.openReport.replayedRecords == 0)
+        #expect(third.snapshot.state.stateHash() == live.state.stateHash())
+        #expect(third.snapshot.state == live.state)
+        let replayed = try Engine<ChatMachine>.replay(
+            dataDirectory: directory.path,
+            projections: ChatMachine.projections,
+            useCheckpoints: false
+        ).snapshot
+        #expect(replayed.state.stateHash() == live.state.stateHash())
+        for type in ChatMachine.projections {
+            let liveHash = live.projections.member(forKey: type.key)?.stateHash()
+            #expect(third.snapshot.projections.member(forKey: type.key)?.stateHash() == liveHash, "\(type.key)")
+            #expect(replayed.projections.member(forKey: type.key)?.stateHash() == liveHash, "\(type.key)")
+        }
+        await third.close()
+    }
+
     @Test(arguments: [3, 17, 42] as [UInt64])
     func liveProjectionsEqualRebuiltOnesAndTheMetricVersionsAgree(seed: UInt64) async throws {
         let harness = try Self.traffic(seed: seed)
@@ -186,7 +294,8 @@ import Testing
         for type in ChatMachine.projections {
             #expect(
                 reopened.snapshot.projections.member(forKey: type.key)?.stateHash()
-                    == live.projections.member(forKey: type.key)?.stateHash()
+                    == live.projections.member(forKey: type.key)?.stateHash(),
+                "\(type.key) differs after loading the checkpoint"
             )
         }
         await reopened.close()

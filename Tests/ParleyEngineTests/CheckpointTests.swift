@@ -232,7 +232,7 @@ struct MovementTotals: Projection, Equatable {
         var bytes = try DurableFile.read(file)
         bytes[bytes.count / 2] ^= 0x40
         try DurableFile.write(bytes, to: file)
-        #expect(throws: EngineError.self) { try Checkpoint.decode(bytes, origin: file) }
+        #expect(throws: EngineError.self) { try Checkpoint.load(path: file) }
 
         let reopened = try await open(directory, policy: CheckpointPolicy(onClose: false))
         #expect(reopened.openReport.checkpoint == nil)
@@ -257,7 +257,7 @@ struct MovementTotals: Projection, Equatable {
         // The same number of records, a different history: the hash chain tells them apart.
         let name = try checkpointFiles(first)[0]
         let bytes = try DurableFile.read(Checkpoint.directory(in: first.path) + "/" + name)
-        #expect(try Checkpoint.decode(bytes, origin: name).position == live.position)
+        #expect(try Checkpoint.load(path: Checkpoint.directory(in: first.path) + "/" + name).position == live.position)
         try DurableFile.write(bytes, to: Checkpoint.directory(in: second.path) + "/" + name)
 
         let reopened = try await open(second, policy: CheckpointPolicy(onClose: false))
@@ -276,10 +276,7 @@ struct MovementTotals: Projection, Equatable {
         await engine.close()
         let files = try checkpointFiles(directory)
         #expect(files.count == 2)
-        let newest = try Checkpoint.decode(
-            DurableFile.read(Checkpoint.directory(in: directory.path) + "/" + files[1]),
-            origin: files[1]
-        )
+        let newest = try Checkpoint.load(path: Checkpoint.directory(in: directory.path) + "/" + files[1])
         #expect(newest.position == live.position)
         #expect(newest.sections.map(\.key) == ["ledger@1", DepositTotals.key])
     }

@@ -179,16 +179,18 @@ extension BenchmarkRun {
         let parts = size.parts
         func median(_ value: (StartupWorkloads.LoadParts) -> Double) -> Double { Sample(parts.map(value)).median }
         var load =
-            "startup \(size.chats) chats, loading the checkpoint step by step (medians): read "
-            + Numbers.seconds(median(\.read)) + ", Checkpoint.decode (CRC-32C, LZ4, SHA-256 of each section) "
-            + Numbers.seconds(median(\.container)) + ", ChatState decode " + Numbers.seconds(median(\.state))
+            "startup \(size.chats) chats, loading the checkpoint step by step (medians): Checkpoint.load (footer, "
+            + "header CRC-32C, LZ4 and SHA-256 of the hot parts) " + Numbers.seconds(median(\.container))
+            + ", ChatState hot-part decode " + Numbers.seconds(median(\.state))
         for (index, type) in StartupWorkloads.projections.enumerated() {
             load += ", \(type.key) decode " + Numbers.seconds(median { $0.projections[index].seconds })
         }
+        let cold = size.parts.first?.coldEntries ?? []
+        load += "; cold entries left on disk: " + cold.map { "\($0.key) \($0.entries)" }.joined(separator: ", ")
         let rawBytes = Double(sections.reduce(0) { $0 + $1.bytes })
         load +=
             "; sum \(Numbers.seconds(median(\.total))) (the open took \(Numbers.seconds(size.a))); the open per MB of "
-            + "raw sections \(Numbers.seconds(size.a / rawBytes * 1e6)), "
+            + "raw hot parts \(Numbers.seconds(size.a / rawBytes * 1e6)), "
             + "per chat \(Numbers.seconds(size.a / Double(size.chats))); "
             + "full replay per chat \(Numbers.seconds(size.c / Double(size.chats)))"
         return [
@@ -196,7 +198,7 @@ extension BenchmarkRun {
                 + "with every projection in \(Numbers.seconds(size.build.seconds)), "
                 + "\(Numbers.rate(Double(size.build.events) / size.build.seconds)) events, then a tail of "
                 + "\(size.tail)); log \(Numbers.bytes(Double(size.logBytes))) of frames; checkpoint "
-                + "\(Numbers.bytes(Double(size.checkpointBytes))) (raw sections: "
+                + "\(Numbers.bytes(Double(size.checkpointBytes))) (raw hot parts: "
                 + sections.map { "\($0.key) \(Numbers.bytes(Double($0.bytes)))" }.joined(separator: ", ")
                 + "), written by writeCheckpoint in \(Numbers.seconds(size.checkpointWrite)); open runs: current "
                 + size.current.map(Numbers.seconds).joined(separator: ", ") + " (openReport.seconds "

@@ -369,7 +369,8 @@ struct Transaction {
 
     mutating func closeWebsocket(_ token: String, _ socketId: Identifier) -> ChatReply {
         // Closing is idempotent: an unknown token or a socket already closed (e.g. by the chat's end) records nothing.
-        for chat in state.chats.values where chat.status == .active {
+        // Active chats are always in the hot tier.
+        for chat in state.chats.hotValues where chat.status == .active {
             guard let connection = chat.connections.values.first(where: { $0.websocketToken == token }),
                 let participant = chat.participants[connection.participantId],
                 participant.openSockets.contains(socketId)

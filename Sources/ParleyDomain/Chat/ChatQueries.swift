@@ -343,9 +343,9 @@ public struct StateHash: Sendable, Equatable, Encodable {
 extension ChatState {
     private struct Tokens: Encodable {
         var participant: TreeDictionary<String, TokenTarget>
-        var connection: TreeDictionary<String, TokenTarget>
+        var connection: TieredMap<String, TokenTarget>
         var websocket: TreeDictionary<String, TokenTarget>
-        var start: TreeDictionary<String, Identifier>
+        var start: TieredMap<String, Identifier>
     }
 
     private struct Timers: Encodable {

@@ -274,18 +274,18 @@ public struct TokenTarget: Sendable, Equatable, Encodable {
 public struct ChatState: Sendable, Equatable {
     /// The instance, once configured.
     public var instance: InstanceSettings?
-    /// Contact segments by id.
-    public var contacts: TreeDictionary<Identifier, ContactRecord> = [:]
-    /// Chats by id (initial contact id).
-    public var chats: TreeDictionary<Identifier, ChatSession> = [:]
+    /// Contact segments by id (ended ones may be in a checkpoint's cold tier).
+    public var contacts = TieredMap<Identifier, ContactRecord>()
+    /// Chats by id (initial contact id); ended ones may be in a checkpoint's cold tier, active ones never are.
+    public var chats = TieredMap<Identifier, ChatSession>()
     /// Participant tokens of present participants.
     public var participantTokens: TreeDictionary<String, TokenTarget> = [:]
     /// Connection tokens (they stay valid for reading transcripts until they expire).
-    public var connectionTokens: TreeDictionary<String, TokenTarget> = [:]
+    public var connectionTokens = TieredMap<String, TokenTarget>()
     /// Websocket URL tokens.
     public var websocketTokens: TreeDictionary<String, TokenTarget> = [:]
     /// StartChatContact ClientTokens → contact id.
-    public var startTokens: TreeDictionary<String, Identifier> = [:]
+    public var startTokens = TieredMap<String, Identifier>()
     /// Open deadlines (the timer projection).
     public var timers: TreeDictionary<TimerKey, Int64> = [:]
     /// Timers that fired, in all.

@@ -48,6 +48,11 @@ public struct BinaryWriter: Sendable {
         bytes.append(contentsOf: value)
     }
 
+    /// Bytes already in this encoding (a value encoded elsewhere), appended as they are, without a length.
+    public mutating func write(encoded value: some Collection<UInt8>) {
+        bytes.append(contentsOf: value)
+    }
+
     /// An identifier as 16 bytes, big-endian.
     public mutating func write(identifier value: Identifier) {
         withUnsafeBytes(of: value.high.bigEndian) { bytes.append(contentsOf: $0) }

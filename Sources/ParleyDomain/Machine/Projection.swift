@@ -58,18 +58,38 @@ public struct StateSnapshotCodec<State>: Sendable {
     public var encode: @Sendable (State) -> [UInt8]
     /// Decodes what `encode` wrote.
     public var decode: @Sendable ([UInt8]) throws(DecodeError) -> State
+    /// The split encoding a checkpoint stores, if the state has one: the hot bytes and the cold tables.
+    public var splitEncoder: (@Sendable (State) -> (bytes: [UInt8], tables: [ColdTableBuild]))?
+    /// Decodes what `splitEncoder` wrote, given its cold tables.
+    public var splitDecoder: (@Sendable ([UInt8], ColdTables) throws(DecodeError) -> State)?
 
-    /// Creates a codec.
+    /// Creates a codec; without split functions, checkpoints store the canonical encoding whole.
     public init(
         name: String,
         version: Int,
         encode: @escaping @Sendable (State) -> [UInt8],
-        decode: @escaping @Sendable ([UInt8]) throws(DecodeError) -> State
+        decode: @escaping @Sendable ([UInt8]) throws(DecodeError) -> State,
+        encodeSplit: (@Sendable (State) -> (bytes: [UInt8], tables: [ColdTableBuild]))? = nil,
+        decodeSplit: (@Sendable ([UInt8], ColdTables) throws(DecodeError) -> State)? = nil
     ) {
         self.name = name
         self.version = version
         self.encode = encode
         self.decode = decode
+        self.splitEncoder = encodeSplit
+        self.splitDecoder = decodeSplit
+    }
+
+    /// What a checkpoint stores: the split encoding (hot bytes and cold tables, see `TieredMap`), or else the
+    /// canonical encoding whole.
+    public func encodeSplit(_ state: State) -> (bytes: [UInt8], tables: [ColdTableBuild]) {
+        splitEncoder?(state) ?? (encode(state), [])
+    }
+
+    /// Decodes what `encodeSplit` wrote, given its cold tables.
+    public func decodeSplit(_ bytes: [UInt8], _ tables: ColdTables) throws(DecodeError) -> State {
+        guard let splitDecoder else { return try decode(bytes) }
+        return try splitDecoder(bytes, tables)
     }
 }
 
@@ -80,7 +100,11 @@ extension StateSnapshotCodec where State: SnapshotCodable & SendableMetatype {
             name: name,
             version: version,
             encode: { $0.snapshotBytes() },
-            decode: { (bytes) throws(DecodeError) -> State in try State(snapshotBytes: bytes) }
+            decode: { (bytes) throws(DecodeError) -> State in try State(snapshotBytes: bytes) },
+            encodeSplit: { $0.splitSnapshot() },
+            decodeSplit: { (bytes, tables) throws(DecodeError) -> State in
+                try State(splitSnapshot: bytes, tables: tables)
+            }
         )
     }
 }

@@ -33,9 +33,9 @@ public struct ContactRecordBuilder: Sendable, Equatable {
     /// Whether completed records are kept (and re-emitted as `.updated` when they change again).
     public let keepCompleted: Bool
     /// Records by contact id: the open ones, and the completed ones when `keepCompleted`.
-    public private(set) var records: TreeDictionary<Identifier, ContactTraceRecord> = [:]
+    public private(set) var records = TieredMap<Identifier, ContactTraceRecord>()
     /// The segment ids of each chat (keyed by its initial contact id) still in `records`, oldest first.
-    public private(set) var chains: TreeDictionary<Identifier, [Identifier]> = [:]
+    public private(set) var chains = TieredMap<Identifier, [Identifier]>()
     /// What open records need beyond the record itself.
     var progress: TreeDictionary<Identifier, SegmentProgress> = [:]
 
@@ -46,8 +46,8 @@ public struct ContactRecordBuilder: Sendable, Equatable {
 
     init(
         keepCompleted: Bool,
-        records: TreeDictionary<Identifier, ContactTraceRecord>,
-        chains: TreeDictionary<Identifier, [Identifier]>,
+        records: TieredMap<Identifier, ContactTraceRecord>,
+        chains: TieredMap<Identifier, [Identifier]>,
         progress: TreeDictionary<Identifier, SegmentProgress>
     ) {
         self.keepCompleted = keepCompleted

@@ -246,18 +246,30 @@ extension SegmentProgress: SnapshotCodable {
 extension ContactRecordBuilder: SnapshotCodable {
     /// Writes the flag, the records, the chains and the open records' progress.
     public func snapshotEncode(to writer: inout BinaryWriter) {
+        var inline = ColdSplit.inline
+        snapshotEncode(to: &writer, cold: &inline)
+    }
+
+    /// Writes the builder; a split encoding moves completed records, and the chains whose records all completed,
+    /// into cold tables.
+    public func snapshotEncode(to writer: inout BinaryWriter, cold: inout ColdSplit) {
         writer.writeRecordField(keepCompleted)
-        writer.writeRecordField(records)
-        writer.writeRecordField(chains)
+        records.snapshotEncode(to: &writer, cold: &cold) { _, record in record.completed }
+        chains.snapshotEncode(to: &writer, cold: &cold) { _, chain in chain.allSatisfy { progress[$0] == nil } }
         writer.writeRecordField(progress)
     }
 
     /// Reads a builder written by `snapshotEncode`.
     public init(snapshotFrom reader: inout BinaryReader) throws(DecodeError) {
+        try self.init(snapshotFrom: &reader, cold: .none)
+    }
+
+    /// Reads a builder written by either encoding, its cold tiers from `cold`.
+    public init(snapshotFrom reader: inout BinaryReader, cold: ColdTables) throws(DecodeError) {
         self.init(
             keepCompleted: try reader.readRecordField(),
-            records: try reader.readRecordField(),
-            chains: try reader.readRecordField(),
+            records: try TieredMap(snapshotFrom: &reader, cold: cold),
+            chains: try TieredMap(snapshotFrom: &reader, cold: cold),
             progress: try reader.readRecordField()
         )
     }

@@ -16,8 +16,8 @@ public struct ContactRecordsProjection: Projection, Equatable {
 
     /// "contact-records".
     public static let name = "contact-records"
-    /// 1.
-    public static let version = 1
+    /// 2 (1 stored the records in one map; 2 keeps completed ones in a checkpoint's cold tier).
+    public static let version = 2
 
     /// The builder that folds the events; it keeps completed records.
     public private(set) var builder: ContactRecordBuilder
@@ -40,7 +40,7 @@ public struct ContactRecordsProjection: Projection, Equatable {
     }
 
     /// Every record, open or completed, by contact id.
-    public var records: TreeDictionary<Identifier, ContactTraceRecord> { builder.records }
+    public var records: TieredMap<Identifier, ContactTraceRecord> { builder.records }
 
     /// The record of one contact segment.
     public func record(_ contactId: Identifier) -> ContactTraceRecord? { builder.records[contactId] }
@@ -76,8 +76,18 @@ extension ContactRecordsProjection: SnapshotCodable {
     /// Writes the builder.
     public func snapshotEncode(to writer: inout BinaryWriter) { builder.snapshotEncode(to: &writer) }
 
+    /// Writes the builder, completed records into cold tables when splitting.
+    public func snapshotEncode(to writer: inout BinaryWriter, cold: inout ColdSplit) {
+        builder.snapshotEncode(to: &writer, cold: &cold)
+    }
+
     /// Reads a projection written by `snapshotEncode`.
     public init(snapshotFrom reader: inout BinaryReader) throws(DecodeError) {
         builder = try ContactRecordBuilder(snapshotFrom: &reader)
+    }
+
+    /// Reads a projection written by either encoding.
+    public init(snapshotFrom reader: inout BinaryReader, cold: ColdTables) throws(DecodeError) {
+        builder = try ContactRecordBuilder(snapshotFrom: &reader, cold: cold)
     }
 }

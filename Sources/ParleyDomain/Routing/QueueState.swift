@@ -80,7 +80,8 @@ extension ChatState {
                 figures.slotsAvailable += max(0, Int(concurrency) - states.count)
             }
         }
-        for contact in contacts.values {
+        // A contact counted here is the current segment of an active chat, so it has not ended: always hot.
+        for contact in contacts.hotValues {
             guard let position = contact.queued, position.queueId == queueId,
                 let chat = chats[contact.chatId], chat.isActive(at: now), chat.currentContactId == contact.contactId
             else { continue }

@@ -20,18 +20,26 @@ extension BinaryReader {
 
 extension ChatState: SnapshotCodable {
     /// The schema number `snapshotEncode` writes first; bump it whenever the stored shape of the state changes.
-    public static let snapshotSchema: UInt = 1
+    public static let snapshotSchema: UInt = 2
 
     /// Writes the schema number, then every projection (derived indexes are rebuilt on decode instead).
     public func snapshotEncode(to writer: inout BinaryWriter) {
+        var inline = ColdSplit.inline
+        snapshotEncode(to: &writer, cold: &inline)
+    }
+
+    /// Writes the state; a split encoding moves what has settled into cold tables: ended contact segments, ended
+    /// chats, and the connection and start tokens of ended chats (an ended chat never becomes active again).
+    public func snapshotEncode(to writer: inout BinaryWriter, cold: inout ColdSplit) {
+        let chatEnded: (Identifier) -> Bool = { chatId in chats.hot[chatId].map { $0.status == .ended } ?? true }
         writer.write(varUInt: UInt64(Self.snapshotSchema))
         writer.writeSnapshot(instance)
-        writer.writeSnapshot(contacts)
-        writer.writeSnapshot(chats)
+        contacts.snapshotEncode(to: &writer, cold: &cold) { _, contact in contact.status == .ended }
+        chats.snapshotEncode(to: &writer, cold: &cold) { _, chat in chat.status == .ended }
         writer.writeSnapshot(participantTokens)
-        writer.writeSnapshot(connectionTokens)
+        connectionTokens.snapshotEncode(to: &writer, cold: &cold) { _, target in chatEnded(target.chatId) }
         writer.writeSnapshot(websocketTokens)
-        writer.writeSnapshot(startTokens)
+        startTokens.snapshotEncode(to: &writer, cold: &cold) { _, contactId in chatEnded(contactId) }
         writer.writeSnapshot(timers)
         writer.writeSnapshot(timersFired)
         writer.writeSnapshot(billing)
@@ -55,6 +63,11 @@ extension ChatState: SnapshotCodable {
     /// Reads a state written by `snapshotEncode`; a schema number other than `snapshotSchema` is
     /// `.unsupportedVersion`.
     public init(snapshotFrom reader: inout BinaryReader) throws(DecodeError) {
+        try self.init(snapshotFrom: &reader, cold: .none)
+    }
+
+    /// Reads a state written by either encoding, its cold tiers from `cold`.
+    public init(snapshotFrom reader: inout BinaryReader, cold: ColdTables) throws(DecodeError) {
         let start = reader.offset
         let schema = try reader.readVarUInt()
         guard schema == UInt64(Self.snapshotSchema) else {
@@ -66,12 +79,12 @@ extension ChatState: SnapshotCodable {
         }
         self.init()
         instance = try reader.readSnapshot()
-        contacts = try reader.readSnapshot()
-        chats = try reader.readSnapshot()
+        contacts = try TieredMap(snapshotFrom: &reader, cold: cold)
+        chats = try TieredMap(snapshotFrom: &reader, cold: cold)
         participantTokens = try reader.readSnapshot()
-        connectionTokens = try reader.readSnapshot()
+        connectionTokens = try TieredMap(snapshotFrom: &reader, cold: cold)
         websocketTokens = try reader.readSnapshot()
-        startTokens = try reader.readSnapshot()
+        startTokens = try TieredMap(snapshotFrom: &reader, cold: cold)
         timers = try reader.readSnapshot()
         timersFired = try reader.readSnapshot()
         billing = try reader.readSnapshot()

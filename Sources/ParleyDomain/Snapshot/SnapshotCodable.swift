@@ -8,6 +8,45 @@ public protocol SnapshotCodable {
     func snapshotEncode(to writer: inout BinaryWriter)
     /// Reads a value written by `snapshotEncode`.
     init(snapshotFrom reader: inout BinaryReader) throws(DecodeError)
+    /// Appends the value, moving settled entries of its tiered maps into `cold` when it splits (see `TieredMap`);
+    /// by default the plain encoding.
+    func snapshotEncode(to writer: inout BinaryWriter, cold: inout ColdSplit)
+    /// Reads a value written by either encoding, taking split maps' cold tiers from `cold`; by default the plain
+    /// decoding.
+    init(snapshotFrom reader: inout BinaryReader, cold: ColdTables) throws(DecodeError)
+}
+
+extension SnapshotCodable {
+    /// The plain encoding (a value without tiered maps).
+    public func snapshotEncode(to writer: inout BinaryWriter, cold: inout ColdSplit) { snapshotEncode(to: &writer) }
+
+    /// The plain decoding (a value without tiered maps).
+    public init(snapshotFrom reader: inout BinaryReader, cold: ColdTables) throws(DecodeError) {
+        try self.init(snapshotFrom: &reader)
+    }
+
+    /// The split encoding: the bytes of the hot part, and the cold tables they refer to by number.
+    public func splitSnapshot() -> (bytes: [UInt8], tables: [ColdTableBuild]) {
+        var writer = BinaryWriter(capacity: 4096)
+        var sink = ColdSplit.split
+        snapshotEncode(to: &writer, cold: &sink)
+        return (writer.bytes, sink.tables)
+    }
+
+    /// Decodes a whole buffer written by `splitSnapshot()` (or `snapshotBytes()`), with its cold tables.
+    public init(splitSnapshot bytes: [UInt8], tables: ColdTables) throws(DecodeError) {
+        let result: Result<Self, DecodeError> = bytes.withUnsafeBytes { buffer in
+            var reader = BinaryReader(buffer)
+            do throws(DecodeError) {
+                let value = try Self(snapshotFrom: &reader, cold: tables)
+                try reader.expectEnd()
+                return .success(value)
+            } catch {
+                return .failure(error)
+            }
+        }
+        self = try result.get()
+    }
 }
 
 extension SnapshotCodable {
@@ -20,17 +59,7 @@ extension SnapshotCodable {
 
     /// Decodes a whole buffer written by `snapshotBytes()`; trailing bytes are an error.
     public init(snapshotBytes bytes: [UInt8]) throws(DecodeError) {
-        let result: Result<Self, DecodeError> = bytes.withUnsafeBytes { buffer in
-            var reader = BinaryReader(buffer)
-            do throws(DecodeError) {
-                let value = try Self(snapshotFrom: &reader)
-                try reader.expectEnd()
-                return .success(value)
-            } catch {
-                return .failure(error)
-            }
-        }
-        self = try result.get()
+        try self.init(splitSnapshot: bytes, tables: .none)
     }
 }
 

@@ -1,0 +1,423 @@
+// A map whose settled entries can live in a cold tier: an immutable, sorted table written by a checkpoint and read
+// back one entry at a time, so that loading a checkpoint costs what the live part of the state costs, not what the
+// whole history costs. See docs/projections.md, "Hot and cold state".
+//
+// Logically a `TieredMap` is an ordinary map. Which tier an entry is in never shows: lookups fall through from the
+// hot tier to the cold one, writes always land in the hot tier (an entry read from the cold tier and changed is
+// copied up), and the canonical encoding, equality and state hash are those of the merged content.
+
+import Crypto
+
+/// The 128-bit key a cold table is sorted and searched by.
+public struct ColdFingerprint: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The first 8 bytes, big-endian.
+    public var high: UInt64
+    /// The last 8 bytes, big-endian.
+    public var low: UInt64
+
+    /// A fingerprint from its halves.
+    public init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+
+    /// Orders by `high`, then `low`.
+    public static func < (lhs: ColdFingerprint, rhs: ColdFingerprint) -> Bool {
+        (lhs.high, lhs.low) < (rhs.high, rhs.low)
+    }
+
+    /// 32 hex digits.
+    public var description: String {
+        var bytes: [UInt8] = []
+        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: high >> shift)) }
+        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: low >> shift)) }
+        return StateDigest.hex(bytes)
+    }
+}
+
+/// A key a `TieredMap` can keep in a cold tier: its fingerprint must identify it (identifiers are their own
+/// fingerprint; strings use 128 bits of SHA-256).
+public protocol ColdKey: Hashable, Sendable, SnapshotCodable {
+    /// The key's fingerprint.
+    var coldFingerprint: ColdFingerprint { get }
+}
+
+extension Identifier: ColdKey {
+    /// The identifier's own 16 bytes.
+    public var coldFingerprint: ColdFingerprint { ColdFingerprint(high: high, low: low) }
+}
+
+extension String: ColdKey {
+    /// The first 16 bytes of the SHA-256 of the UTF-8 bytes.
+    public var coldFingerprint: ColdFingerprint {
+        var digest = SHA256()
+        var copy = self
+        copy.withUTF8 { digest.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        return digest.finalize().withUnsafeBytes { raw in
+            var high: UInt64 = 0
+            var low: UInt64 = 0
+            for index in 0..<8 { high = high << 8 | UInt64(raw[index]) }
+            for index in 8..<16 { low = low << 8 | UInt64(raw[index]) }
+            return ColdFingerprint(high: high, low: low)
+        }
+    }
+}
+
+/// An immutable cold tier: entries sorted by strictly increasing fingerprint, each the canonical encoding of its key
+/// followed by that of its value. Checkpoints implement it over a file; `InMemoryColdTable` holds bytes.
+///
+/// The methods do not throw: a table was checked when it was opened, and damage found later (a disk error, a file
+/// changed under the server) stops the process with a message naming the file, because no answer it could give
+/// would be right. The log is intact; moving the checkpoint aside and restarting replays it.
+public protocol ColdTable: AnyObject, Sendable {
+    /// Entries in the table.
+    var count: Int { get }
+    /// The fingerprint of entry `index`.
+    func fingerprint(at index: Int) -> ColdFingerprint
+    /// The canonical bytes (key, then value) of entry `index`.
+    func entry(at index: Int) -> [UInt8]
+    /// The position of the entry with `fingerprint`, if the table holds one.
+    func index(of fingerprint: ColdFingerprint) -> Int?
+}
+
+extension ColdTable {
+    /// The position of the entry with `fingerprint`, if the table holds one (binary search).
+    public func index(of fingerprint: ColdFingerprint) -> Int? {
+        var low = 0
+        var high = count
+        while low < high {
+            let middle = (low + high) / 2
+            let found = self.fingerprint(at: middle)
+            if found == fingerprint { return middle }
+            if found < fingerprint { low = middle + 1 } else { high = middle }
+        }
+        return nil
+    }
+}
+
+/// A cold table held in memory (tests, and tables built before they are written).
+public final class InMemoryColdTable: ColdTable {
+    /// The entries, sorted by fingerprint.
+    public let entries: [(fingerprint: ColdFingerprint, bytes: [UInt8])]
+
+    /// A table of `entries`, which must be sorted by strictly increasing fingerprint.
+    public init(_ entries: [(fingerprint: ColdFingerprint, bytes: [UInt8])]) {
+        precondition(zip(entries, entries.dropFirst()).allSatisfy { $0.fingerprint < $1.fingerprint })
+        self.entries = entries
+    }
+
+    /// Entries in the table.
+    public var count: Int { entries.count }
+    /// The fingerprint of entry `index`.
+    public func fingerprint(at index: Int) -> ColdFingerprint { entries[index].fingerprint }
+    /// The bytes of entry `index`.
+    public func entry(at index: Int) -> [UInt8] { entries[index].bytes }
+}
+
+/// What a split encoding puts into one cold table: the entries of the old table still current, and the settled
+/// entries of the hot tier. Their fingerprints are disjoint; the writer merges them in fingerprint order.
+public struct ColdTableBuild: Sendable {
+    /// The table the map was loaded with, if any.
+    public var base: (any ColdTable)?
+    /// The positions of `base` entries kept, ascending.
+    public var kept: [Int]
+    /// New entries, sorted by fingerprint.
+    public var added: [(fingerprint: ColdFingerprint, bytes: [UInt8])]
+
+    /// Entries in the table to write.
+    public var count: Int { kept.count + added.count }
+}
+
+/// The sink of a snapshot encoding: inline (every entry in the bytes, the canonical form state hashes are taken of)
+/// or split (settled entries collected into cold tables, which a checkpoint writes beside the bytes).
+public struct ColdSplit: Sendable {
+    /// Whether settled entries go to cold tables.
+    public let splits: Bool
+    /// The tables collected, numbered by position.
+    public private(set) var tables: [ColdTableBuild] = []
+
+    /// Everything in the bytes.
+    public static var inline: ColdSplit { ColdSplit(splits: false) }
+    /// Settled entries into cold tables.
+    public static var split: ColdSplit { ColdSplit(splits: true) }
+
+    /// Adds a table; returns its number.
+    mutating func add(_ table: ColdTableBuild) -> Int {
+        tables.append(table)
+        return tables.count - 1
+    }
+}
+
+/// The cold tables a split encoding refers to by number, when decoding it.
+public struct ColdTables: Sendable {
+    /// The tables by number.
+    public var tables: [any ColdTable]
+
+    /// No tables: only inline encodings decode.
+    public static var none: ColdTables { ColdTables(tables: []) }
+
+    /// The given tables.
+    public init(tables: [any ColdTable]) { self.tables = tables }
+
+    func table(_ number: Int, offset: Int) throws(DecodeError) -> any ColdTable {
+        guard number < tables.count else {
+            throw DecodeError(.invalidValue, "cold table \(number) of \(tables.count) is missing", offset: offset)
+        }
+        return tables[number]
+    }
+}
+
+/// A map with a hot tier (a persistent `TreeDictionary`) over an optional immutable cold tier.
+public struct TieredMap<Key: ColdKey, Value: SnapshotCodable & Sendable & Equatable>: Sendable {
+    /// Entries written since the cold tier was loaded (and all entries of a map without one).
+    public private(set) var hot: TreeDictionary<Key, Value> = [:]
+    /// The cold tier.
+    private var cold: (any ColdTable)?
+    /// Cold keys removed.
+    private var removed: Set<Key> = []
+    /// Hot keys that are also in the cold tier.
+    private var shadowed = 0
+
+    /// An empty map.
+    public init() {}
+
+    /// Entries in the map.
+    public var count: Int { hot.count + (cold?.count ?? 0) - shadowed - removed.count }
+
+    /// Whether the map is empty.
+    public var isEmpty: Bool { count == 0 }
+
+    /// Entries in the cold tier that the hot tier neither replaces nor removed.
+    public var coldCount: Int { count - hot.count }
+
+    /// The value of `key`, from the hot tier or else the cold one.
+    public subscript(key: Key) -> Value? {
+        get {
+            if let value = hot[key] { return value }
+            guard let cold, !removed.contains(key), let index = cold.index(of: key.coldFingerprint) else { return nil }
+            return Self.decode(cold, index, expecting: key).value
+        }
+        set {
+            if let newValue {
+                if hot.updateValue(newValue, forKey: key) == nil { noteInserted(key) }
+            } else if hot.removeValue(forKey: key) != nil {
+                if inCold(key) {
+                    shadowed -= 1
+                    removed.insert(key)
+                }
+            } else if !removed.contains(key), inCold(key) {
+                removed.insert(key)
+            }
+        }
+        _modify {
+            if cold == nil {
+                yield &hot[key]
+            } else if hot.index(forKey: key) != nil {
+                yield &hot[key]
+                if hot.index(forKey: key) == nil, inCold(key) {
+                    shadowed -= 1
+                    removed.insert(key)
+                }
+            } else {
+                var value = self[key]
+                defer { self[key] = value }
+                yield &value
+            }
+        }
+    }
+
+    /// The value of `key`, or `defaultValue` (written back when changed).
+    public subscript(key: Key, default defaultValue: @autoclosure () -> Value) -> Value {
+        get { self[key] ?? defaultValue() }
+        _modify {
+            if cold == nil || hot.index(forKey: key) != nil {
+                yield &hot[key, default: defaultValue()]
+            } else {
+                var value = self[key] ?? defaultValue()
+                defer { self[key] = value }
+                yield &value
+            }
+        }
+    }
+
+    /// Every value (cold ones decoded), in no particular order.
+    public var values: [Value] { entries.map(\.value) }
+
+    /// Every key, in no particular order.
+    public var keys: [Key] { entries.map(\.key) }
+
+    /// Every entry (cold ones decoded), in no particular order.
+    public var entries: [(key: Key, value: Value)] {
+        var all = hot.map { (key: $0.key, value: $0.value) }
+        guard let cold else { return all }
+        all.reserveCapacity(count)
+        for index in 0..<cold.count {
+            let entry = Self.decode(cold, index, expecting: nil)
+            guard hot[entry.key] == nil, !removed.contains(entry.key) else { continue }
+            all.append(entry)
+        }
+        return all
+    }
+
+    /// The hot tier's values: every value that can still change in ways a cold one cannot (see `split` at the
+    /// call sites), without decoding the cold tier.
+    public var hotValues: TreeDictionary<Key, Value>.Values { hot.values }
+
+    private func inCold(_ key: Key) -> Bool { cold?.index(of: key.coldFingerprint) != nil }
+
+    private mutating func noteInserted(_ key: Key) {
+        guard inCold(key) else { return }
+        removed.remove(key)
+        shadowed += 1
+    }
+
+    private static func decode(_ table: any ColdTable, _ index: Int, expecting key: Key?) -> (key: Key, value: Value) {
+        let bytes = table.entry(at: index)
+        let result: Result<(key: Key, value: Value), DecodeError> = bytes.withUnsafeBytes { raw in
+            var reader = BinaryReader(raw)
+            do throws(DecodeError) {
+                let key = try Key(snapshotFrom: &reader)
+                let value = try Value(snapshotFrom: &reader)
+                try reader.expectEnd()
+                return .success((key, value))
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch result {
+        case .success(let entry):
+            if let key, entry.key != key {
+                coldTierFailure("cold entry \(index) holds key \(entry.key), not \(key) (fingerprint collision)")
+            }
+            return entry
+        case .failure(let error): coldTierFailure("cold entry \(index) does not decode: \(error)")
+        }
+    }
+}
+
+/// Stops the process on a cold tier that cannot be read (see `ColdTable`).
+public func coldTierFailure(_ message: String) -> Never {
+    fatalError(
+        "Parley: \(message). A checkpoint's cold state is damaged; move the checkpoint files aside "
+            + "(DATA/checkpoints) and restart: the log is intact and is replayed."
+    )
+}
+
+extension TieredMap: Equatable {
+    /// Equal when they hold the same entries, whichever tier each is in.
+    public static func == (lhs: TieredMap, rhs: TieredMap) -> Bool {
+        if lhs.cold === rhs.cold, lhs.removed == rhs.removed, lhs.shadowed == rhs.shadowed, lhs.hot == rhs.hot {
+            return true
+        }
+        guard lhs.count == rhs.count else { return false }
+        for entry in lhs.entries where rhs[entry.key] != entry.value { return false }
+        return true
+    }
+}
+
+extension TieredMap: SnapshotCodable {
+    /// The canonical (inline) encoding: every entry, cold ones included, in fingerprint order.
+    public func snapshotEncode(to writer: inout BinaryWriter) {
+        var sink = ColdSplit.inline
+        snapshotEncode(to: &writer, cold: &sink, settled: { _, _ in false })
+    }
+
+    /// Reads an inline encoding.
+    public init(snapshotFrom reader: inout BinaryReader) throws(DecodeError) {
+        try self.init(snapshotFrom: &reader, cold: .none)
+    }
+
+    /// Writes the map. Inline (`cold.splits` false): tag 0, the count, then every entry in fingerprint order.
+    /// Split: tag 1, the number of a new cold table holding the old table's current entries and the hot entries
+    /// `settled` accepts, then the other hot entries like an inline map.
+    public func snapshotEncode(to writer: inout BinaryWriter, cold sink: inout ColdSplit, settled: (Key, Value) -> Bool)
+    {
+        guard sink.splits else {
+            writer.write(byte: 0)
+            writer.write(varUInt: UInt64(count))
+            let sortedHot = sortedHotEntries { _, _ in true }
+            var hotIndex = 0
+            let coldCount = cold?.count ?? 0
+            let gone = removedFingerprints
+            var coldIndex = 0
+            while hotIndex < sortedHot.count || coldIndex < coldCount {
+                if let cold, coldIndex < coldCount {
+                    let fingerprint = cold.fingerprint(at: coldIndex)
+                    if hotIndex == sortedHot.count || fingerprint < sortedHot[hotIndex].fingerprint {
+                        if !gone.contains(fingerprint) { writer.write(encoded: cold.entry(at: coldIndex)) }
+                        coldIndex += 1
+                        continue
+                    }
+                    if fingerprint == sortedHot[hotIndex].fingerprint { coldIndex += 1 }
+                }
+                let entry = sortedHot[hotIndex]
+                entry.key.snapshotEncode(to: &writer)
+                entry.value.snapshotEncode(to: &writer)
+                hotIndex += 1
+            }
+            return
+        }
+        var build = ColdTableBuild(base: cold, kept: [], added: [])
+        if let cold {
+            var replaced = removedFingerprints
+            if shadowed > 0 { replaced.formUnion(hot.keys.lazy.map(\.coldFingerprint)) }
+            for index in 0..<cold.count where !replaced.contains(cold.fingerprint(at: index)) {
+                build.kept.append(index)
+            }
+        }
+        for entry in sortedHotEntries(settled) {
+            var entryWriter = BinaryWriter(capacity: 256)
+            entry.key.snapshotEncode(to: &entryWriter)
+            entry.value.snapshotEncode(to: &entryWriter)
+            build.added.append((entry.fingerprint, entryWriter.bytes))
+        }
+        let live = sortedHotEntries { !settled($0, $1) }
+        writer.write(byte: 1)
+        writer.write(varUInt: UInt64(sink.add(build)))
+        writer.write(varUInt: UInt64(live.count))
+        for entry in live {
+            entry.key.snapshotEncode(to: &writer)
+            entry.value.snapshotEncode(to: &writer)
+        }
+    }
+
+    /// Reads an inline or split encoding; a split one takes its cold tier from `tables`.
+    public init(snapshotFrom reader: inout BinaryReader, cold tables: ColdTables) throws(DecodeError) {
+        self.init()
+        let start = reader.offset
+        switch try reader.readByte() {
+        case 0: break
+        case 1: cold = try tables.table(try reader.readCount(), offset: start)
+        case let tag: throw DecodeError(.invalidValue, "tiered map tag \(tag)", offset: start)
+        }
+        let count = try reader.readCount()
+        for _ in 0..<count {
+            let key = try Key(snapshotFrom: &reader)
+            let value = try Value(snapshotFrom: &reader)
+            guard hot.updateValue(value, forKey: key) == nil else {
+                throw DecodeError(.invalidValue, "a repeated key in a snapshot map", offset: reader.offset)
+            }
+        }
+    }
+
+    /// The fingerprints of the cold keys removed.
+    private var removedFingerprints: Set<ColdFingerprint> { Set(removed.map(\.coldFingerprint)) }
+
+    private func sortedHotEntries(
+        _ include: (Key, Value) -> Bool
+    ) -> [(fingerprint: ColdFingerprint, key: Key, value: Value)] {
+        hot.compactMap { include($0.key, $0.value) ? ($0.key.coldFingerprint, $0.key, $0.value) : nil }
+            .sorted { $0.fingerprint < $1.fingerprint }
+    }
+}
+
+extension TieredMap: Encodable where Key: Encodable, Value: Encodable {
+    /// Encodes as an array of alternating keys and values in fingerprint order, whichever tier each entry is in.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.unkeyedContainer()
+        for entry in entries.sorted(by: { $0.key.coldFingerprint < $1.key.coldFingerprint }) {
+            try container.encode(entry.key)
+            try container.encode(entry.value)
+        }
+    }
+}

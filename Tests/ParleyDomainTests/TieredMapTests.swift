@@ -1,0 +1,117 @@
+import ParleyDomain
+import Testing
+
+/// `TieredMap` against a plain dictionary: whatever tier an entry is in, the map reads, counts, encodes and compares
+/// like the dictionary, through splits into cold tables and every kind of write.
+@Suite struct TieredMapTests {
+    typealias Map = TieredMap<String, [Int64]>
+
+    /// A split encoding decoded over in-memory tables, as a checkpoint load does over a file.
+    static func reload(_ map: Map, settled: (String, [Int64]) -> Bool) throws -> Map {
+        var writer = BinaryWriter()
+        var sink = ColdSplit.split
+        map.snapshotEncode(to: &writer, cold: &sink, settled: settled)
+        let tables = sink.tables.map { $0.inMemory() }
+        let bytes = writer.bytes
+        return try bytes.withUnsafeBytes { raw in
+            var reader = BinaryReader(raw)
+            let decoded = try Map(snapshotFrom: &reader, cold: ColdTables(tables: tables))
+            try reader.expectEnd()
+            return decoded
+        }
+    }
+
+    /// The map the model describes, all hot.
+    static func plain(_ model: [String: [Int64]]) -> Map {
+        var map = Map()
+        for (key, value) in model { map[key] = value }
+        return map
+    }
+
+    static func check(_ map: Map, _ model: [String: [Int64]], _ step: String) {
+        #expect(map.count == model.count, "\(step): count")
+        #expect(map.snapshotBytes() == plain(model).snapshotBytes(), "\(step): canonical bytes")
+        #expect(map == plain(model), "\(step): equality")
+        #expect(Set(map.keys) == Set(model.keys), "\(step): keys")
+        for (key, value) in model { #expect(map[key] == value, "\(step): \(key)") }
+        #expect(map["absent"] == nil)
+    }
+
+    @Test func aSplitMapReadsEncodesAndComparesLikeTheWholeOne() throws {
+        var model: [String: [Int64]] = [:]
+        for index in 0..<200 { model["key-\(index)"] = [Int64(index), Int64(index % 7)] }
+        let whole = Self.plain(model)
+        let split = try Self.reload(whole) { _, value in value[1] != 0 }
+        #expect(split.hot.count == model.values.filter { $0[1] == 0 }.count)
+        #expect(split.coldCount == model.count - split.hot.count)
+        Self.check(split, model, "after the split")
+        #expect(split.snapshotBytes() == whole.snapshotBytes())
+        // Splitting again keeps the old table's entries (now `kept`) and adds newly settled ones.
+        let again = try Self.reload(split) { _, _ in true }
+        #expect(again.hot.isEmpty)
+        Self.check(again, model, "after a second split")
+    }
+
+    @Test(arguments: [1, 2, 3, 4, 5] as [UInt64])
+    func randomWritesOverAColdTierMatchADictionary(seed: UInt64) throws {
+        var random = SplitMix(seed: seed)
+        var model: [String: [Int64]] = [:]
+        var map = Map()
+        for step in 0..<600 {
+            let key = "key-\(random.next() % 60)"
+            switch random.next() % 8 {
+            case 0, 1:
+                let value = [Int64(step)]
+                map[key] = value
+                model[key] = value
+            case 2:
+                map[key] = nil
+                model[key] = nil
+            case 3:
+                map[key]?.append(Int64(step))
+                model[key]?.append(Int64(step))
+            case 4:
+                map[key, default: []].append(Int64(step))
+                model[key, default: []].append(Int64(step))
+            case 5:
+                // Read-modify-write that removes through `_modify`.
+                if var value = map[key], value.count > 2 {
+                    value.removeFirst()
+                    map[key] = value
+                    model[key] = value
+                } else {
+                    map[key] = map[key]
+                }
+            case 6:
+                let settle = random.next() % 2 == 0
+                map = try Self.reload(map) { _, value in settle || value.count % 2 == 0 }
+            default:
+                Self.check(map, model, "step \(step)")
+            }
+        }
+        Self.check(map, model, "the end")
+    }
+}
+
+extension ColdTableBuild {
+    /// The table a checkpoint would write, held in memory.
+    func inMemory() -> any ColdTable {
+        var entries: [(fingerprint: ColdFingerprint, bytes: [UInt8])] = []
+        if let base { entries += kept.map { (base.fingerprint(at: $0), base.entry(at: $0)) } }
+        entries += added
+        return InMemoryColdTable(entries.sorted { $0.fingerprint < $1.fingerprint })
+    }
+}
+
+/// A small deterministic generator for the tests above.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
