@@ -243,6 +243,31 @@ struct MovementTotals: Projection, Equatable {
         await reopened.close()
     }
 
+    @Test func aCheckpointCutShortOrOfAnOlderFormatIsPassedOverWithItsReason() async throws {
+        let directory = TemporaryDirectory()
+        let engine = try await open(directory)
+        await work(engine, 40)
+        let live = engine.snapshot
+        await engine.close()
+        let file = Checkpoint.directory(in: directory.path) + "/" + (try checkpointFiles(directory)[0])
+        let bytes = try DurableFile.read(file)
+        try DurableFile.write(Array(bytes.dropLast(3)), to: file)
+        let cut = try await open(directory, policy: CheckpointPolicy(onClose: false))
+        #expect(cut.openReport.checkpoint == nil)
+        #expect(cut.openReport.rejected.first?.contains("cut short") == true)
+        #expect(cut.snapshot.state == live.state)
+        await cut.close()
+
+        var older = bytes
+        older[8] = 1
+        try DurableFile.write(older, to: file)
+        let old = try await open(directory, policy: CheckpointPolicy(onClose: false))
+        #expect(old.openReport.checkpoint == nil)
+        #expect(old.openReport.rejected.first?.contains("checkpoint format 1") == true)
+        #expect(old.snapshot.state == live.state)
+        await old.close()
+    }
+
     @Test func aCheckpointOfAnotherLogIsNeverApplied() async throws {
         let first = TemporaryDirectory()
         let second = TemporaryDirectory()
