@@ -25,12 +25,14 @@ import Hummingbird
 
 /// The routers of the server's two listeners.
 enum Routes {
-    /// The TCP listener: health now; the Connect-compatible API and the agent desktop API as they are added.
+    /// The TCP listener: health, the agent desktop API and the participant service; the Connect control plane as it
+    /// is added.
     static func http(_ server: ServerState) -> Router<ParleyRequestContext> {
         let router = Router(context: ParleyRequestContext.self)
         router.add(middleware: APIErrorMiddleware())
         addHealthRoutes(to: router, server: server)
         addAgentRoutes(to: router, server: server)
+        addParticipantRoutes(to: router, server: server)
         return router
     }
 

@@ -1,0 +1,263 @@
+// The participant service (Amazon's `connectparticipant`, connect-chat.md §2) over HTTP: the routes the chat
+// JavaScript library and the SDKs call from the customer's (or agent's) side. They authenticate with the
+// `X-Amz-Bearer` header — the ParticipantToken for CreateParticipantConnection, the ConnectionToken for the rest —
+// never with SigV4. Bodies and answers use Amazon's field names; times are ISO-8601 with milliseconds.
+import Foundation
+import HTTPTypes
+import Hummingbird
+import ParleyDomain
+import ParleyEngine
+
+/// Adds `POST /participant/connection|message|event|transcript|disconnect`.
+public func addParticipantRoutes(to router: Router<some RequestContext>, server: ServerState) {
+    let api = ParticipantAPI(server: server)
+    router.post("/participant/connection") { request, _ in try await api.connection(request) }
+    router.post("/participant/message") { request, _ in try await api.message(request) }
+    router.post("/participant/event") { request, _ in try await api.event(request) }
+    router.post("/participant/transcript") { request, _ in try await api.transcript(request) }
+    router.post("/participant/disconnect") { request, _ in try await api.disconnect(request) }
+}
+
+extension HTTPField.Name {
+    /// `X-Amz-Bearer`: the participant or connection token of a participant-service call.
+    static let amazonBearer = Self("X-Amz-Bearer")!
+}
+
+/// The handlers of the participant routes.
+struct ParticipantAPI: Sendable {
+    let server: ServerState
+
+    /// The `X-Amz-Bearer` token (1–1000 characters).
+    static func bearer(_ request: Request) throws(ChatError) -> String {
+        guard let token = request.headers[.amazonBearer], !token.isEmpty else {
+            throw ChatError(.accessDenied, "X-Amz-Bearer is required")
+        }
+        guard token.count <= 1000 else {
+            throw ChatError(.validation, "X-Amz-Bearer must be at most 1000 characters")
+        }
+        return token
+    }
+
+    /// A JSON body of type `Body`; an empty body reads as `{}`.
+    func body<Body: Decodable>(_ request: Request, _ type: Body.Type) async throws -> Body {
+        try await request.decodeJSON(Body.self, maxBytes: server.configuration.maxBodyBytes)
+    }
+
+    // MARK: CreateParticipantConnection
+
+    struct ConnectionBody: Decodable {
+        var types: [String]
+        var connectParticipant: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case types = "Type"
+            case connectParticipant = "ConnectParticipant"
+        }
+    }
+
+    struct ConnectionAnswer: Encodable {
+        struct Websocket: Encodable {
+            var url: String
+            var connectionExpiry: String
+
+            enum CodingKeys: String, CodingKey {
+                case url = "Url"
+                case connectionExpiry = "ConnectionExpiry"
+            }
+        }
+
+        struct Credentials: Encodable {
+            var connectionToken: String
+            var expiry: String
+
+            enum CodingKeys: String, CodingKey {
+                case connectionToken = "ConnectionToken"
+                case expiry = "Expiry"
+            }
+        }
+
+        var websocket: Websocket?
+        var connectionCredentials: Credentials?
+
+        enum CodingKeys: String, CodingKey {
+            case websocket = "Websocket"
+            case connectionCredentials = "ConnectionCredentials"
+        }
+    }
+
+    func connection(_ request: Request) async throws -> Response {
+        let token = try Self.bearer(request)
+        let body = try await body(request, ConnectionBody.self)
+        // The websocket URL names this server as the client reached it.
+        let host = request.head.authority ?? "\(server.configuration.host):\(server.configuration.port)"
+        return await server.submit(
+            .createParticipantConnection(
+                participantToken: token,
+                types: body.types,
+                connectParticipant: body.connectParticipant ?? false
+            )
+        ) { reply throws(APIError) in
+            guard case .connection(let connection) = reply else {
+                throw APIError(.internalService, "the engine answered CreateParticipantConnection with \(reply)")
+            }
+            return ConnectionAnswer(
+                websocket: connection.websocketToken.map { websocketToken in
+                    ConnectionAnswer.Websocket(
+                        url: "ws://\(host)/participant/websocket?token=\(websocketToken)",
+                        connectionExpiry: ISOTime.format(connection.websocketExpiry ?? connection.connectionExpiry)
+                    )
+                },
+                connectionCredentials: connection.connectionToken.map {
+                    ConnectionAnswer.Credentials(
+                        connectionToken: $0,
+                        expiry: ISOTime.format(connection.connectionExpiry)
+                    )
+                }
+            )
+        }
+    }
+
+    // MARK: SendMessage and SendEvent
+
+    struct SendBody: Decodable {
+        var contentType: String
+        var content: String?
+        var clientToken: String?
+
+        enum CodingKeys: String, CodingKey {
+            case contentType = "ContentType"
+            case content = "Content"
+            case clientToken = "ClientToken"
+        }
+    }
+
+    struct SentAnswer: Encodable {
+        var id: String
+        var absoluteTime: String
+
+        enum CodingKeys: String, CodingKey {
+            case id = "Id"
+            case absoluteTime = "AbsoluteTime"
+        }
+    }
+
+    static func sent(_ reply: ChatReply) throws(APIError) -> SentAnswer {
+        guard case .sent(let id, let absoluteTime) = reply else {
+            throw APIError(.internalService, "the engine answered a send with \(reply)")
+        }
+        return SentAnswer(id: id.description, absoluteTime: ISOTime.format(absoluteTime))
+    }
+
+    func message(_ request: Request) async throws -> Response {
+        let token = try Self.bearer(request)
+        let body = try await body(request, SendBody.self)
+        guard let content = body.content else { throw ChatError(.validation, "Content is required") }
+        return await server.submit(
+            .sendMessage(
+                connectionToken: token,
+                contentType: body.contentType,
+                content: content,
+                clientToken: body.clientToken
+            ),
+            respond: Self.sent
+        )
+    }
+
+    func event(_ request: Request) async throws -> Response {
+        let token = try Self.bearer(request)
+        let body = try await body(request, SendBody.self)
+        return await server.submit(
+            .sendEvent(
+                connectionToken: token,
+                contentType: body.contentType,
+                content: body.content,
+                clientToken: body.clientToken
+            ),
+            respond: Self.sent
+        )
+    }
+
+    // MARK: GetTranscript
+
+    struct TranscriptBody: Decodable {
+        struct Start: Decodable {
+            var id: String?
+            var absoluteTime: String?
+            var mostRecent: Int?
+
+            enum CodingKeys: String, CodingKey {
+                case id = "Id"
+                case absoluteTime = "AbsoluteTime"
+                case mostRecent = "MostRecent"
+            }
+        }
+
+        var contactId: String?
+        var maxResults: Int?
+        var nextToken: String?
+        var scanDirection: String?
+        var sortOrder: String?
+        var startPosition: Start?
+
+        enum CodingKeys: String, CodingKey {
+            case contactId = "ContactId"
+            case maxResults = "MaxResults"
+            case nextToken = "NextToken"
+            case scanDirection = "ScanDirection"
+            case sortOrder = "SortOrder"
+            case startPosition = "StartPosition"
+        }
+    }
+
+    struct TranscriptAnswer: Encodable {
+        var initialContactId: String
+        var transcript: [TranscriptItemView]
+        var nextToken: String?
+
+        enum CodingKeys: String, CodingKey {
+            case initialContactId = "InitialContactId"
+            case transcript = "Transcript"
+            case nextToken = "NextToken"
+        }
+    }
+
+    func transcript(_ request: Request) async throws -> Response {
+        let token = try Self.bearer(request)
+        let body = try await body(request, TranscriptBody.self)
+        let query = TranscriptRequest(
+            contactId: body.contactId,
+            maxResults: body.maxResults,
+            nextToken: body.nextToken,
+            scanDirection: body.scanDirection,
+            sortOrder: body.sortOrder,
+            startPosition: body.startPosition.map {
+                TranscriptRequest.StartPosition(id: $0.id, absoluteTime: $0.absoluteTime, mostRecent: $0.mostRecent)
+            }
+        )
+        let page = try ChatQueries.transcript(
+            connectionToken: token,
+            request: query,
+            in: server.snapshot.state,
+            now: server.clock.now()
+        )
+        return JSONResponse.make(
+            TranscriptAnswer(initialContactId: page.initialContactId, transcript: page.items, nextToken: page.nextToken)
+        )
+    }
+
+    // MARK: DisconnectParticipant
+
+    struct DisconnectBody: Decodable {
+        var clientToken: String?
+
+        enum CodingKeys: String, CodingKey {
+            case clientToken = "ClientToken"
+        }
+    }
+
+    func disconnect(_ request: Request) async throws -> Response {
+        let token = try Self.bearer(request)
+        let body = try await body(request, DisconnectBody.self)
+        return await server.submit(.disconnectParticipant(connectionToken: token, clientToken: body.clientToken))
+    }
+}
