@@ -5,13 +5,22 @@ DATA ?= .data/demo
 STRICT := -Xswiftc -warnings-as-errors
 FORMAT_PATHS := Package.swift Sources Tests Tools Benchmarks/Package.swift Benchmarks/Sources
 
-.PHONY: deps build run serve test lint format bench clean
+.PHONY: deps conformance-deps build run serve test lint format bench clean
 
 ## Install the system libraries the build needs (liblz4-dev), if missing.
 deps:
 	@pkg-config --exists liblz4 2>/dev/null || { \
 	  echo "installing liblz4-dev"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq liblz4-dev pkg-config; }
+
+## python3 and boto3 for the conformance tests (real AWS clients against the server), if missing.
+conformance-deps:
+	@python3 -c 'import boto3' 2>/dev/null || { \
+	  echo "installing python3 and boto3 for the conformance tests"; \
+	  python3 -m pip --version >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-pip; }; \
+	  python3 -m pip install --quiet --disable-pip-version-check 'boto3==1.43.11' 2>/dev/null || \
+	    python3 -m pip install --quiet --disable-pip-version-check --break-system-packages 'boto3==1.43.11'; }
 
 build: deps
 	$(SWIFT) build $(STRICT)
@@ -34,7 +43,7 @@ serve: build
 	.build/debug/parley serve --data $(DATA)
 
 ## Every check CI runs: formatting, a warnings-as-errors build, and all tests.
-test: deps lint
+test: deps conformance-deps lint
 	$(SWIFT) build --build-tests $(STRICT)
 	$(SWIFT) test --skip-build
 
