@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 import NIOCore
 import ParleyDomain
@@ -177,6 +178,9 @@ public final class ParleyServer: Service, Sendable {
         try QuerySocketFile.prepare(socketPath)
         let http = Application(
             router: Routes.http(state),
+            server: .http1WebSocketUpgrade { request, _, _ in
+                await ParticipantWebSocket.shouldUpgrade(request, server: state)
+            },
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port)),
             onServerRunning: { channel in
                 self.bound(tcpPort: channel.localAddress?.port, state: state)

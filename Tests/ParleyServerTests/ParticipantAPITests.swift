@@ -57,6 +57,17 @@ import FoundationNetworking
         return (http.statusCode, json, headers)
     }
 
+    /// One GET with URLSession; the answer's status and headers (lower-cased names).
+    static func get(_ base: String, _ path: String) async throws -> (status: Int, headers: [String: String]) {
+        let (_, response) = try await URLSession.shared.data(from: try #require(URL(string: base + path)))
+        let http = try #require(response as? HTTPURLResponse)
+        var headers: [String: String] = [:]
+        for (name, value) in http.allHeaderFields {
+            headers[String(describing: name).lowercased()] = String(describing: value)
+        }
+        return (http.statusCode, headers)
+    }
+
     static func isoMillis(_ value: Any?) -> Bool {
         guard let text = value as? String else { return false }
         return text.range(of: #"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"#, options: .regularExpression) != nil

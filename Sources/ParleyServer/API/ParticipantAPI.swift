@@ -16,6 +16,14 @@ public func addParticipantRoutes(to router: Router<some RequestContext>, server:
     router.post("/participant/event") { request, _ in try await api.event(request) }
     router.post("/participant/transcript") { request, _ in try await api.transcript(request) }
     router.post("/participant/disconnect") { request, _ in try await api.disconnect(request) }
+    // A websocket URL the upgrade refused (or a plain GET of it) ends here.
+    router.get(RouterPath(stringLiteral: ParticipantWebSocket.path)) { _, _ -> Response in
+        throw ChatError(
+            .accessDenied,
+            "the websocket URL is not valid or expired, or the participant has 5 open websockets; "
+                + "call CreateParticipantConnection again"
+        )
+    }
 }
 
 extension HTTPField.Name {

@@ -1,0 +1,157 @@
+// The participant websocket (connect-chat.md §3): the URL CreateParticipantConnection hands out,
+// `ws://HOST/participant/websocket?token=…`. Opening it records `WebsocketOpened` (the URL must be used within
+// 100 s, at most 5 sockets per participant); closing records `WebsocketClosed`. Frames are ChatJS's envelope
+// `{"topic": …, "content": …}`: the client subscribes on `aws/subscribe`, the server answers heartbeats on
+// `aws/heartbeat` and deep heartbeats on `aws/ping`, and pushes every transcript item created after the socket
+// opened on `aws/chat`, its `content` the item as a JSON string. After `chat.ended` the server closes the socket.
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import NIOWebSocket
+import ParleyDomain
+import ParleyEngine
+
+/// The participant websocket: upgrade decisions and the per-socket session.
+enum ParticipantWebSocket {
+    /// The path of the websocket URL.
+    static let path = "/participant/websocket"
+
+    /// What a socket serves: the chat and the item count when it opened.
+    struct Opened {
+        var token: String
+        var socketId: Identifier
+        var chatId: Identifier
+        var itemsAtOpen: Int
+    }
+
+    /// Upgrades `GET /participant/websocket?token=…` when the engine accepts the socket; anything else (another
+    /// path, a token refused) is left to the HTTP router.
+    static func shouldUpgrade(
+        _ request: HTTPRequest,
+        server: ServerState
+    ) async -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
+        guard let target = request.path, let components = URLComponents(string: target), components.path == path,
+            let token = components.queryItems?.first(where: { $0.name == "token" })?.value, !token.isEmpty
+        else { return .dontUpgrade }
+        var generator = SystemRandomNumberGenerator()
+        let socketId = Identifier.random(using: &generator)
+        guard case .success = await server.engine.submit(.openWebsocket(websocketToken: token, socketId: socketId)),
+            let tokenTarget = server.snapshot.state.websocketTokens[token],
+            let chat = server.snapshot.state.chats[tokenTarget.chatId]
+        else { return .dontUpgrade }
+        let opened = Opened(token: token, socketId: socketId, chatId: chat.chatId, itemsAtOpen: chat.items.count)
+        return .upgrade([:]) { inbound, outbound, context in
+            await session(opened, inbound: inbound, outbound: outbound, server: server, logger: context.logger)
+            _ = await server.engine.submit(.closeWebsocket(websocketToken: token, socketId: socketId))
+        }
+    }
+
+    /// Serves one socket until the client closes it or the chat ends.
+    static func session(
+        _ opened: Opened,
+        inbound: WebSocketInboundStream,
+        outbound: WebSocketOutboundWriter,
+        server: ServerState,
+        logger: Logger
+    ) async {
+        let (subscribed, subscribe) = AsyncStream<Void>.makeStream()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    try await answer(inbound, outbound, subscribe: subscribe)
+                } catch {
+                    logger.debug("participant websocket read ended", metadata: ["error": "\(error)"])
+                }
+            }
+            group.addTask {
+                for await _ in subscribed { break }
+                do {
+                    try await push(opened, outbound, server: server)
+                } catch {
+                    logger.debug("participant websocket push ended", metadata: ["error": "\(error)"])
+                }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+        subscribe.finish()
+    }
+
+    /// Answers the client's frames: subscription, heartbeats and deep heartbeats.
+    static func answer(
+        _ inbound: WebSocketInboundStream,
+        _ outbound: WebSocketOutboundWriter,
+        subscribe: AsyncStream<Void>.Continuation
+    ) async throws {
+        for try await message in inbound.messages(maxSize: 1 << 16) {
+            guard case .text(let text) = message,
+                let frame = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+                let topic = frame["topic"] as? String
+            else { continue }
+            switch topic {
+            case "aws/subscribe":
+                let topics = ((frame["content"] as? [String: Any])?["topics"] as? [String]) ?? []
+                let ok = topics.contains("aws/chat")
+                try await send(
+                    ["topic": topic, "content": ["status": ok ? "success" : "failure", "topics": topics]],
+                    outbound
+                )
+                if ok { subscribe.yield(()) }
+            case "aws/unsubscribe":
+                try await send(["topic": topic, "content": ["status": "success"]], outbound)
+            case "aws/heartbeat":
+                try await send(["topic": topic], outbound)
+            case "aws/ping":
+                try await send(["topic": topic, "statusCode": 200, "statusContent": "OK"], outbound)
+            default:
+                continue
+            }
+        }
+    }
+
+    /// Pushes every item created after the socket opened, as commits publish them; closes after `chat.ended`.
+    static func push(_ opened: Opened, _ outbound: WebSocketOutboundWriter, server: ServerState) async throws {
+        var sent = opened.itemsAtOpen
+        while !Task.isCancelled {
+            let snapshot = server.snapshot
+            guard let chat = snapshot.state.chats[opened.chatId] else { return }
+            if chat.items.count > sent {
+                for item in chat.items[sent...] {
+                    try await outbound.write(.text(try frame(item, chat: chat)))
+                }
+                sent = chat.items.count
+            }
+            if chat.status == .ended {
+                try await outbound.close(.normalClosure, reason: "the chat ended")
+                return
+            }
+            _ = await ServerState.waitForSnapshot(
+                of: server.engine,
+                atLeast: snapshot.position + 1,
+                timeout: .seconds(1)
+            )
+        }
+    }
+
+    /// The `aws/chat` frame of `item`: its content is the item (the participant API's `Item`, plus
+    /// `InitialContactId` and `ContactId`) as a JSON string.
+    static func frame(_ item: TranscriptItem, chat: ChatSession) throws -> String {
+        let view = try JSONEncoder().encode(TranscriptItemView(item, past: false))
+        var fields = (try JSONSerialization.jsonObject(with: view) as? [String: Any]) ?? [:]
+        fields["InitialContactId"] = chat.chatId.description
+        fields["ContactId"] = item.contactId.description
+        let content = String(decoding: try JSONSerialization.data(withJSONObject: fields), as: UTF8.self)
+        return try text(["topic": "aws/chat", "contentType": "application/json", "content": content])
+    }
+
+    static func text(_ object: [String: Any]) throws -> String {
+        String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+    }
+
+    static func send(_ object: [String: Any], _ outbound: WebSocketOutboundWriter) async throws {
+        try await outbound.write(.text(try text(object)))
+    }
+}
