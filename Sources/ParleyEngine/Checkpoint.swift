@@ -61,6 +61,12 @@ public struct Checkpoint: Sendable {
             self.init(name: name, version: version, bytes: split.bytes, cold: split.tables)
         }
 
+        /// The section of a machine state, in its codec's split encoding.
+        public init<State>(codec: StateSnapshotCodec<State>, state: State) {
+            let split = codec.encodeSplit(state)
+            self.init(name: codec.name, version: codec.version, bytes: split.bytes, cold: split.tables)
+        }
+
         /// Decodes the section as a `Value`.
         public func decode<Value: SnapshotCodable>(_ type: Value.Type = Value.self) throws(DecodeError) -> Value {
             try Value(splitSnapshot: bytes, tables: cold)

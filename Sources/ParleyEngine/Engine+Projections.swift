@@ -174,10 +174,7 @@ extension Engine {
         eventsSinceCheckpoint = 0
         checkpointPosition = position
         return { () throws(EngineError) -> String in
-            let split = codec.encodeSplit(state)
-            var sections = [
-                Checkpoint.Section(name: codec.name, version: codec.version, bytes: split.bytes, cold: split.tables)
-            ]
+            var sections = [Checkpoint.Section(codec: codec, state: state)]
             for member in members {
                 let type = type(of: member)
                 sections.append(Checkpoint.Section(name: type.name, version: type.version, splitting: member))

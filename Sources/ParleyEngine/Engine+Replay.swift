@@ -229,10 +229,7 @@ extension Engine {
                     + "rebuilt from the whole log; not writing a checkpoint (move the checkpoint files aside and rebuild)"
             )
         }
-        let split = codec.encodeSplit(rebuilt.snapshot.state)
-        var sections = [
-            Checkpoint.Section(name: codec.name, version: codec.version, bytes: split.bytes, cold: split.tables)
-        ]
+        var sections = [Checkpoint.Section(codec: codec, state: rebuilt.snapshot.state)]
         for type in types {
             let member =
                 rebuilt.projections.member(forKey: type.key) ?? others.projections.member(forKey: type.key)

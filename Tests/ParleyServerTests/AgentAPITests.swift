@@ -68,10 +68,7 @@ import FoundationNetworking
             }
             let (data, response) = try await URLSession.shared.data(for: request)
             let http = try #require(response as? HTTPURLResponse)
-            var headers: [String: String] = [:]
-            for (name, value) in http.allHeaderFields {
-                headers[String(describing: name).lowercased()] = String(describing: value)
-            }
+            let headers = http.lowercasedHeaders
             let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
             return (http.statusCode, json, headers, data)
         }

@@ -49,10 +49,7 @@ import FoundationNetworking
         if let bearer { request.setValue(bearer, forHTTPHeaderField: "X-Amz-Bearer") }
         let (data, response) = try await URLSession.shared.data(for: request)
         let http = try #require(response as? HTTPURLResponse)
-        var headers: [String: String] = [:]
-        for (name, value) in http.allHeaderFields {
-            headers[String(describing: name).lowercased()] = String(describing: value)
-        }
+        let headers = http.lowercasedHeaders
         let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
         return (http.statusCode, json, headers)
     }
@@ -61,10 +58,7 @@ import FoundationNetworking
     static func get(_ base: String, _ path: String) async throws -> (status: Int, headers: [String: String]) {
         let (_, response) = try await URLSession.shared.data(from: try #require(URL(string: base + path)))
         let http = try #require(response as? HTTPURLResponse)
-        var headers: [String: String] = [:]
-        for (name, value) in http.allHeaderFields {
-            headers[String(describing: name).lowercased()] = String(describing: value)
-        }
+        let headers = http.lowercasedHeaders
         return (http.statusCode, headers)
     }
 

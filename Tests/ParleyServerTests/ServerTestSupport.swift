@@ -70,11 +70,19 @@ struct RunningServer {
         let url = try #require(URL(string: addresses.http + path))
         let (data, response) = try await URLSession.shared.data(from: url)
         let http = try #require(response as? HTTPURLResponse)
+        let headers = http.lowercasedHeaders
+        return (http.statusCode, headers, data)
+    }
+}
+
+extension HTTPURLResponse {
+    /// The response headers, names lower-cased.
+    var lowercasedHeaders: [String: String] {
         var headers: [String: String] = [:]
-        for (name, value) in http.allHeaderFields {
+        for (name, value) in allHeaderFields {
             headers[String(describing: name).lowercased()] = String(describing: value)
         }
-        return (http.statusCode, headers, data)
+        return headers
     }
 }
 

@@ -259,8 +259,8 @@ public struct TieredMap<Key: ColdKey, Value: SnapshotCodable & Sendable & Equata
         return all
     }
 
-    /// The hot tier's values: every value that can still change in ways a cold one cannot (see `split` at the
-    /// call sites), without decoding the cold tier.
+    /// The hot tier's values, without decoding the cold tier: every value a split left hot (e.g. every active
+    /// chat) and every value written since the cold tier was loaded.
     public var hotValues: TreeDictionary<Key, Value>.Values { hot.values }
 
     private func inCold(_ key: Key) -> Bool { cold?.index(of: key.coldFingerprint) != nil }
