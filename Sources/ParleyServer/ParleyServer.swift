@@ -117,69 +117,35 @@ public final class ParleyServer: Service, Sendable {
 
     private func serve() async throws(ServerError) {
         try configuration.validate()
-        let directory = configuration.dataDirectory
-        let engine: Engine<ChatMachine>
-        do {
-            engine = try await Engine<ChatMachine>.open(
-                dataDirectory: directory,
-                options: configuration.logOptions,
-                clock: clock,
-                projections: ChatMachine.projections,
-                checkpoints: configuration.checkpoints
-            )
-        } catch {
-            throw ServerError(.engine, "cannot open the log in \(directory): \(error)", engineError: error)
-        }
-        var metadata: Logger.Metadata = [
-            "data.directory": "\(directory)", "log.position": "\(engine.snapshot.position)",
-        ]
-        if let recovery = engine.recovery { metadata["log.recovered"] = "\(recovery)" }
-        let opened = engine.openReport
-        metadata["open.seconds"] = "\(opened.seconds)"
-        metadata["open.replayed"] = "\(opened.replayedRecords)"
-        if let checkpoint = opened.checkpoint { metadata["open.checkpoint"] = "\(checkpoint)" }
-        if !opened.rebuilding.isEmpty { metadata["projections.rebuilding"] = "\(opened.rebuilding)" }
-        logger.info("engine open", metadata: metadata)
-        for rejected in opened.rejected {
-            logger.warning("checkpoint passed over", metadata: ["checkpoint": "\(rejected)"])
-        }
-
-        var fired = 0
-        while true {
-            let round = await engine.fireDueTimers()
-            if round == 0 { break }
-            fired += round
-        }
-        if fired > 0 { logger.info("fired overdue deadlines", metadata: ["timer.commands": "\(fired)"]) }
-        await engine.startScheduler()
-        let runner = LambdaRunner(engine: engine, transport: lambdaTransport).start()
-        let state = ServerState(engine: engine, configuration: configuration, clock: clock, logger: logger)
-
+        let opener = InstanceOpener(
+            configuration: configuration,
+            clock: clock,
+            logger: logger,
+            lambdaTransport: lambdaTransport
+        )
+        let instances = try await InstanceRegistry.open(opener)
         var failure: ServerError?
         do throws(ServerError) {
-            try await serveListeners(state)
+            try await serveListeners(instances)
         } catch {
             failure = error
         }
         if let socket = lifecycle.withLock({ $0.socket }) {
             QuerySocketFile.remove(configuration.resolvedSocketPath, identity: socket)
         }
-        // Close before stopping the runner: a Lambda call cut short by the shutdown must not record a failure;
-        // once the engine is closed its answer is refused and the call is made again after a restart.
-        await engine.close()
-        runner.cancel()
-        await runner.value
-        logger.info("engine closed", metadata: ["log.position": "\(engine.snapshot.position)"])
+        await instances.close()
+        logger.info("engines closed", metadata: ["log.position": "\(instances.home.snapshot.position)"])
         if let failure { throw failure }
     }
 
-    private func serveListeners(_ state: ServerState) async throws(ServerError) {
+    private func serveListeners(_ instances: InstanceRegistry) async throws(ServerError) {
         let socketPath = configuration.resolvedSocketPath
+        let state = instances.home
         try QuerySocketFile.prepare(socketPath)
         let http = Application(
-            router: Routes.http(state),
+            router: Routes.http(instances),
             server: .http1WebSocketUpgrade { request, _, _ in
-                await ParticipantWebSocket.shouldUpgrade(request, server: state)
+                await ParticipantWebSocket.shouldUpgrade(request, instances: instances)
             },
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port)),
             onServerRunning: { channel in
@@ -188,7 +154,7 @@ public final class ParleyServer: Service, Sendable {
             logger: logger
         )
         let socket = Application(
-            router: Routes.querySocket(state),
+            router: Routes.querySocket(instances),
             configuration: ApplicationConfiguration(address: .unixDomainSocket(path: socketPath)),
             onServerRunning: { _ in
                 do throws(ServerError) {

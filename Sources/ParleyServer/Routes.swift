@@ -27,19 +27,22 @@ import Hummingbird
 enum Routes {
     /// The TCP listener: health, the agent desktop API and the participant service; the Connect control plane as it
     /// is added.
-    static func http(_ server: ServerState) -> Router<ParleyRequestContext> {
+    static func http(_ instances: InstanceRegistry) -> Router<ParleyRequestContext> {
         let router = Router(context: ParleyRequestContext.self)
         router.add(middleware: APIErrorMiddleware())
+        let server = instances.home
         addHealthRoutes(to: router, server: server)
         addAgentRoutes(to: router, server: server)
-        addParticipantRoutes(to: router, server: server)
+        addParticipantRoutes(to: router, instances: instances)
+        addConnectRoutes(to: router, instances: instances)
         return router
     }
 
     /// The query socket: read-only answers from the latest snapshot, each with its log position, and the
     /// administration of projections and checkpoints (they change no domain state).
-    static func querySocket(_ server: ServerState) -> Router<ParleyRequestContext> {
+    static func querySocket(_ instances: InstanceRegistry) -> Router<ParleyRequestContext> {
         let router = Router(context: ParleyRequestContext.self)
+        let server = instances.home
         router.add(middleware: APIErrorMiddleware())
         addHealthRoutes(to: router, server: server)
         addQueryRoutes(to: router, server: server)

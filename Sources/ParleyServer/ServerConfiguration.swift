@@ -11,8 +11,12 @@ import Logging
 /// ```json
 /// {"dataDirectory": "/var/lib/parley", "host": "127.0.0.1", "port": 8321, "socketPath": "/run/parley.sock",
 ///  "durability": "always", "logLevel": "info", "maxBodyBytes": 1048576, "maxReadWaitMilliseconds": 10000,
-///  "checkpointEveryEvents": 50000}
+///  "checkpointEveryEvents": 50000, "concurrentActiveChats": 500,
+///  "accessKeys": {"AKIDPARLEYEXAMPLE": "a-secret-of-at-least-16-characters"}}
 /// ```
+///
+/// `accessKeys` maps AWS access key ids to their secret keys: the Connect control plane accepts requests signed
+/// (SigV4) with any of them and refuses every other request.
 ///
 /// Relative paths are relative to the working directory of the process.
 public struct ServerConfiguration: Codable, Sendable, Equatable {
@@ -34,6 +38,10 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     public var maxReadWaitMilliseconds: Int
     /// Write a checkpoint (state and projections) after this many events; 0 writes one only at shutdown.
     public var checkpointEveryEvents: Int
+    /// Concurrent active chats allowed in an instance created by CreateInstance (Amazon's default: 500).
+    public var concurrentActiveChats: Int64
+    /// Access key id → secret access key: the credentials the control plane accepts SigV4 signatures from.
+    public var accessKeys: [String: String]
 
     /// The TCP port used when none is configured.
     public static let defaultPort = 8321
@@ -45,6 +53,8 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     public static let defaultMaxReadWaitMilliseconds = 10_000
     /// The checkpoint interval used when none is configured.
     public static let defaultCheckpointEveryEvents = 50_000
+    /// The concurrent chat quota of new instances when none is configured.
+    public static let defaultConcurrentActiveChats: Int64 = 500
     /// The longest path a Unix domain socket address holds (`sun_path` less its terminating zero).
     public static let maxSocketPathBytes = 107
 
@@ -58,7 +68,9 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         logLevel: String = "info",
         maxBodyBytes: Int = ServerConfiguration.defaultMaxBodyBytes,
         maxReadWaitMilliseconds: Int = ServerConfiguration.defaultMaxReadWaitMilliseconds,
-        checkpointEveryEvents: Int = ServerConfiguration.defaultCheckpointEveryEvents
+        checkpointEveryEvents: Int = ServerConfiguration.defaultCheckpointEveryEvents,
+        concurrentActiveChats: Int64 = ServerConfiguration.defaultConcurrentActiveChats,
+        accessKeys: [String: String] = [:]
     ) {
         self.dataDirectory = dataDirectory
         self.host = host
@@ -69,11 +81,13 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         self.maxBodyBytes = maxBodyBytes
         self.maxReadWaitMilliseconds = maxReadWaitMilliseconds
         self.checkpointEveryEvents = checkpointEveryEvents
+        self.concurrentActiveChats = concurrentActiveChats
+        self.accessKeys = accessKeys
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case dataDirectory, host, port, socketPath, durability, logLevel, maxBodyBytes, maxReadWaitMilliseconds
-        case checkpointEveryEvents
+        case checkpointEveryEvents, concurrentActiveChats, accessKeys
     }
 
     /// Decodes the fields present; absent ones keep their defaults (`dataDirectory` may come from a flag later).
@@ -90,6 +104,9 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
             try container.decodeIfPresent(Int.self, forKey: .maxReadWaitMilliseconds) ?? maxReadWaitMilliseconds
         checkpointEveryEvents =
             try container.decodeIfPresent(Int.self, forKey: .checkpointEveryEvents) ?? checkpointEveryEvents
+        concurrentActiveChats =
+            try container.decodeIfPresent(Int64.self, forKey: .concurrentActiveChats) ?? concurrentActiveChats
+        accessKeys = try container.decodeIfPresent([String: String].self, forKey: .accessKeys) ?? accessKeys
     }
 
     /// Values given on the command line; each one that is set replaces the file's.
@@ -196,7 +213,9 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     }
 
     private static func describe(_ type: Any.Type) -> String {
-        type == Int.self ? "an integer" : type == String.self ? "a string" : "\(type)"
+        type == Int.self || type == Int64.self
+            ? "an integer"
+            : type == String.self ? "a string" : type == [String: String].self ? "an object of strings" : "\(type)"
     }
 
     /// Checks every field; the error names the first bad one.
@@ -246,6 +265,30 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
                 "checkpointEveryEvents must not be negative",
                 field: "checkpointEveryEvents"
             )
+        }
+        guard concurrentActiveChats >= 1 else {
+            throw ServerError(
+                .invalidConfiguration,
+                "concurrentActiveChats must be at least 1",
+                field: "concurrentActiveChats"
+            )
+        }
+        for (keyId, secret) in accessKeys.sorted(by: { $0.key < $1.key }) {
+            guard (16...128).contains(keyId.count), keyId.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })
+            else {
+                throw ServerError(
+                    .invalidConfiguration,
+                    "accessKeys: an access key id must be 16–128 letters and digits, not \(keyId)",
+                    field: "accessKeys"
+                )
+            }
+            guard secret.count >= 16 else {
+                throw ServerError(
+                    .invalidConfiguration,
+                    "accessKeys: the secret of \(keyId) must be at least 16 characters",
+                    field: "accessKeys"
+                )
+            }
         }
         guard maxReadWaitMilliseconds >= 0 else {
             throw ServerError(

@@ -10,7 +10,12 @@ extension ChatMachine {
         case .instanceConfigured(let event):
             state.instance = InstanceSettings(
                 instanceId: event.instanceId,
-                concurrentActiveChats: event.concurrentActiveChats
+                concurrentActiveChats: event.concurrentActiveChats,
+                alias: event.alias,
+                identityManagementType: event.identityManagementType,
+                inboundCallsEnabled: event.inboundCallsEnabled,
+                outboundCallsEnabled: event.outboundCallsEnabled,
+                createdAt: state.instance?.createdAt ?? timestamp
             )
         case .contactStarted(let event):
             applyContactStarted(event, at: timestamp, to: &state)

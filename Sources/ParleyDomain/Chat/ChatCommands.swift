@@ -117,6 +117,8 @@ public struct ParticipantConnectionResponse: Sendable, Equatable {
 public enum ChatCommand: Sendable, Equatable {
     /// Records the instance this log serves (once; the first command of a new log).
     case configureInstance(instanceId: String, concurrentActiveChats: Int64)
+    /// `CreateInstance`: the first command of a new instance's log; refused once the log has an instance.
+    case createInstance(InstanceSettings)
     /// `StartChatContact`.
     case startChatContact(StartChatContactRequest)
     /// `CreateParticipantConnection` with the ParticipantToken from `X-Amz-Bearer`.

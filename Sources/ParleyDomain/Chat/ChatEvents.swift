@@ -5,25 +5,55 @@
 public struct InstanceConfigured: VersionedEvent, Encodable {
     public static let tag: UInt16 = 0x0100
     public static let name = "InstanceConfigured"
-    public static let currentVersion: UInt8 = 1
+    /// Version 2 adds the CreateInstance settings (alias, identity management, call flags).
+    public static let currentVersion: UInt8 = 2
     /// The instance id (the last part of the instance ARN).
     public var instanceId: String
     /// Concurrent active chats allowed.
     public var concurrentActiveChats: Int64
+    /// `InstanceAlias` of CreateInstance, if one was given.
+    public var alias: String?
+    /// `IdentityManagementType`: SAML, CONNECT_MANAGED or EXISTING_DIRECTORY (version 1: CONNECT_MANAGED).
+    public var identityManagementType: String
+    /// `InboundCallsEnabled` (version 1: true).
+    public var inboundCallsEnabled: Bool
+    /// `OutboundCallsEnabled` (version 1: false).
+    public var outboundCallsEnabled: Bool
 
     /// Creates the event.
-    public init(instanceId: String, concurrentActiveChats: Int64) {
+    public init(
+        instanceId: String,
+        concurrentActiveChats: Int64,
+        alias: String? = nil,
+        identityManagementType: String = "CONNECT_MANAGED",
+        inboundCallsEnabled: Bool = true,
+        outboundCallsEnabled: Bool = false
+    ) {
         self.instanceId = instanceId
         self.concurrentActiveChats = concurrentActiveChats
+        self.alias = alias
+        self.identityManagementType = identityManagementType
+        self.inboundCallsEnabled = inboundCallsEnabled
+        self.outboundCallsEnabled = outboundCallsEnabled
     }
 
     public func encode(into writer: inout BinaryWriter) {
         writer.write(string: instanceId)
         writer.write(int: concurrentActiveChats)
+        writer.write(optionalString: alias)
+        writer.write(string: identityManagementType)
+        writer.write(bool: inboundCallsEnabled)
+        writer.write(bool: outboundCallsEnabled)
     }
 
     public static func decode(version: UInt8, from reader: inout BinaryReader) throws(DecodeError) -> Self {
-        Self(instanceId: try reader.readString(), concurrentActiveChats: try reader.readInt())
+        var event = Self(instanceId: try reader.readString(), concurrentActiveChats: try reader.readInt())
+        guard version >= 2 else { return event }
+        event.alias = try reader.readOptionalString()
+        event.identityManagementType = try reader.readString()
+        event.inboundCallsEnabled = try reader.readBool()
+        event.outboundCallsEnabled = try reader.readBool()
+        return event
     }
 }
 

@@ -100,6 +100,8 @@ struct Transaction {
         switch command {
         case .configureInstance(let instanceId, let quota):
             return try configureInstance(instanceId, quota)
+        case .createInstance(let settings):
+            return try createInstance(settings)
         case .startChatContact(let request):
             return try startChatContact(request)
         case .createParticipantConnection(let token, let types, let connect):
@@ -220,10 +222,7 @@ struct Transaction {
     // MARK: - Instance
 
     mutating func configureInstance(_ instanceId: String, _ quota: Int64) throws(ChatError) -> ChatReply {
-        guard (1...100).contains(instanceId.count) else {
-            throw ChatError(.invalidParameter, "InstanceId must be 1–100 characters")
-        }
-        guard quota >= 1 else { throw ChatError(.invalidParameter, "the concurrent chat quota must be positive") }
+        try InstanceSettings(instanceId: instanceId, concurrentActiveChats: quota).check()
         if let instance = state.instance {
             guard instance.instanceId == instanceId else {
                 throw ChatError(
@@ -234,6 +233,26 @@ struct Transaction {
             if instance.concurrentActiveChats == quota { return .configured }
         }
         emit(.instanceConfigured(InstanceConfigured(instanceId: instanceId, concurrentActiveChats: quota)))
+        return .configured
+    }
+
+    mutating func createInstance(_ settings: InstanceSettings) throws(ChatError) -> ChatReply {
+        if let instance = state.instance {
+            throw ChatError(.invalidRequest, "this log already belongs to instance \(instance.instanceId)")
+        }
+        try settings.check()
+        emit(
+            .instanceConfigured(
+                InstanceConfigured(
+                    instanceId: settings.instanceId,
+                    concurrentActiveChats: settings.concurrentActiveChats,
+                    alias: settings.alias,
+                    identityManagementType: settings.identityManagementType,
+                    inboundCallsEnabled: settings.inboundCallsEnabled,
+                    outboundCallsEnabled: settings.outboundCallsEnabled
+                )
+            )
+        )
         return .configured
     }
 

@@ -7,6 +7,75 @@ public struct InstanceSettings: Sendable, Equatable, Encodable {
     public var instanceId: String
     /// Concurrent active chats allowed.
     public var concurrentActiveChats: Int64
+    /// `InstanceAlias`, if one was given.
+    public var alias: String?
+    /// `IdentityManagementType`.
+    public var identityManagementType: String
+    /// `InboundCallsEnabled`.
+    public var inboundCallsEnabled: Bool
+    /// `OutboundCallsEnabled`.
+    public var outboundCallsEnabled: Bool
+    /// When the instance was first configured (µs).
+    public var createdAt: Int64
+
+    /// Creates settings; the defaults are those of a version-1 `InstanceConfigured`.
+    public init(
+        instanceId: String,
+        concurrentActiveChats: Int64,
+        alias: String? = nil,
+        identityManagementType: String = "CONNECT_MANAGED",
+        inboundCallsEnabled: Bool = true,
+        outboundCallsEnabled: Bool = false,
+        createdAt: Int64 = 0
+    ) {
+        self.instanceId = instanceId
+        self.concurrentActiveChats = concurrentActiveChats
+        self.alias = alias
+        self.identityManagementType = identityManagementType
+        self.inboundCallsEnabled = inboundCallsEnabled
+        self.outboundCallsEnabled = outboundCallsEnabled
+        self.createdAt = createdAt
+    }
+}
+
+extension InstanceSettings {
+    /// The identity management types CreateInstance accepts.
+    public static let identityManagementTypes: Set<String> = ["SAML", "CONNECT_MANAGED", "EXISTING_DIRECTORY"]
+
+    /// Checks the id (1–100 characters), the chat quota (≥ 1), the identity management type and the alias.
+    public func check() throws(ChatError) {
+        guard (1...100).contains(instanceId.count) else {
+            throw ChatError(.invalidParameter, "InstanceId must be 1–100 characters")
+        }
+        guard concurrentActiveChats >= 1 else {
+            throw ChatError(.invalidParameter, "the concurrent chat quota must be positive")
+        }
+        guard Self.identityManagementTypes.contains(identityManagementType) else {
+            throw ChatError(
+                .invalidRequest,
+                "IdentityManagementType must be SAML, CONNECT_MANAGED or EXISTING_DIRECTORY, not \(identityManagementType)"
+            )
+        }
+        if let alias { try Self.checkAlias(alias) }
+    }
+
+    /// Checks an `InstanceAlias`: 1–45 ASCII letters, digits and inner hyphens, not starting with `d-`.
+    public static func checkAlias(_ alias: String) throws(ChatError) {
+        let scalars = Array(alias.unicodeScalars)
+        let alphanumeric: (Unicode.Scalar) -> Bool = {
+            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0)
+        }
+        let valid =
+            (1...45).contains(scalars.count) && !alias.hasPrefix("d-")
+            && scalars.allSatisfy { alphanumeric($0) || $0 == "-" }
+            && scalars.first.map(alphanumeric) == true && scalars.last.map(alphanumeric) == true
+        guard valid else {
+            throw ChatError(
+                .invalidRequest,
+                "InstanceAlias must be 1–45 letters, digits and inner hyphens, not starting with d-: \(alias)"
+            )
+        }
+    }
 }
 
 /// The life of a contact segment.

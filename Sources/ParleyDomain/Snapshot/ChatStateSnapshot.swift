@@ -20,7 +20,7 @@ extension BinaryReader {
 
 extension ChatState: SnapshotCodable {
     /// The schema number `snapshotEncode` writes first; bump it whenever the stored shape of the state changes.
-    public static let snapshotSchema: UInt = 2
+    public static let snapshotSchema: UInt = 3
 
     /// Writes the schema number, then every projection (derived indexes are rebuilt on decode instead).
     public func snapshotEncode(to writer: inout BinaryWriter) {
@@ -121,15 +121,28 @@ extension TimerKind: SnapshotCodableEnumeration {}
 // MARK: - Chat types
 
 extension InstanceSettings: SnapshotCodable {
-    /// Writes the instance id and the chat limit.
+    /// Writes the instance id, the chat limit and the CreateInstance settings.
     public func snapshotEncode(to writer: inout BinaryWriter) {
         writer.writeSnapshot(instanceId)
         writer.writeSnapshot(concurrentActiveChats)
+        writer.writeSnapshot(alias)
+        writer.writeSnapshot(identityManagementType)
+        writer.writeSnapshot(inboundCallsEnabled)
+        writer.writeSnapshot(outboundCallsEnabled)
+        writer.writeSnapshot(createdAt)
     }
 
     /// Reads instance settings.
     public init(snapshotFrom reader: inout BinaryReader) throws(DecodeError) {
-        self.init(instanceId: try reader.readSnapshot(), concurrentActiveChats: try reader.readSnapshot())
+        self.init(
+            instanceId: try reader.readSnapshot(),
+            concurrentActiveChats: try reader.readSnapshot(),
+            alias: try reader.readSnapshot(),
+            identityManagementType: try reader.readSnapshot(),
+            inboundCallsEnabled: try reader.readSnapshot(),
+            outboundCallsEnabled: try reader.readSnapshot(),
+            createdAt: try reader.readSnapshot()
+        )
     }
 }
 

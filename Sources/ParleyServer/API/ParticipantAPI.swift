@@ -9,13 +9,16 @@ import ParleyDomain
 import ParleyEngine
 
 /// Adds `POST /participant/connection|message|event|transcript|disconnect`.
-public func addParticipantRoutes(to router: Router<some RequestContext>, server: ServerState) {
-    let api = ParticipantAPI(server: server)
-    router.post("/participant/connection") { request, _ in try await api.connection(request) }
-    router.post("/participant/message") { request, _ in try await api.message(request) }
-    router.post("/participant/event") { request, _ in try await api.event(request) }
-    router.post("/participant/transcript") { request, _ in try await api.transcript(request) }
-    router.post("/participant/disconnect") { request, _ in try await api.disconnect(request) }
+/// Each call goes to the instance whose participant holds the `X-Amz-Bearer` token.
+func addParticipantRoutes(to router: Router<some RequestContext>, instances: InstanceRegistry) {
+    let api: @Sendable (Request) throws(ChatError) -> ParticipantAPI = { request throws(ChatError) in
+        ParticipantAPI(server: instances.owner(ofToken: try ParticipantAPI.bearer(request)))
+    }
+    router.post("/participant/connection") { request, _ in try await api(request).connection(request) }
+    router.post("/participant/message") { request, _ in try await api(request).message(request) }
+    router.post("/participant/event") { request, _ in try await api(request).event(request) }
+    router.post("/participant/transcript") { request, _ in try await api(request).transcript(request) }
+    router.post("/participant/disconnect") { request, _ in try await api(request).disconnect(request) }
     // A websocket URL the upgrade refused (or a plain GET of it) ends here.
     router.get(RouterPath(stringLiteral: ParticipantWebSocket.path)) { _, _ -> Response in
         throw ChatError(

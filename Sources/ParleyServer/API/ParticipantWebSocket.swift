@@ -31,11 +31,12 @@ enum ParticipantWebSocket {
     /// path, a token refused) is left to the HTTP router.
     static func shouldUpgrade(
         _ request: HTTPRequest,
-        server: ServerState
+        instances: InstanceRegistry
     ) async -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
         guard let target = request.path, let components = URLComponents(string: target), components.path == path,
             let token = components.queryItems?.first(where: { $0.name == "token" })?.value, !token.isEmpty
         else { return .dontUpgrade }
+        let server = instances.owner(ofToken: token)
         var generator = SystemRandomNumberGenerator()
         let socketId = Identifier.random(using: &generator)
         guard case .success = await server.engine.submit(.openWebsocket(websocketToken: token, socketId: socketId)),
