@@ -132,3 +132,50 @@ struct TestFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
+
+/// The answer of a control-plane call.
+struct ConnectAnswer {
+    /// The HTTP status.
+    var status: Int
+    /// The response headers, names lower-cased.
+    var headers: [String: String]
+    /// The JSON body (an empty object when the body is empty).
+    var json: [String: Any]
+
+    /// `x-amzn-errortype`, for an error answer.
+    var errorType: String? { headers["x-amzn-errortype"] }
+}
+
+extension RunningServer {
+    /// Calls the Connect control plane over TCP the way the AWS SDKs do (JSON body, `Content-Type:
+    /// application/x-amz-json-1.1`), signed with the test credentials once the server checks SigV4.
+    /// - Parameters:
+    ///   - method: GET, PUT, POST or DELETE.
+    ///   - path: The path and query, already percent-encoded.
+    ///   - body: A JSON object, or nil for no body.
+    func connect(_ method: String, _ path: String, _ body: [String: Any]? = nil) async throws -> ConnectAnswer {
+        var request = URLRequest(url: try #require(URL(string: addresses.http + path)))
+        request.httpMethod = method
+        if let body {
+            request.httpBody = try JSONSerialization.data(withJSONObject: body)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = try #require(response as? HTTPURLResponse)
+        let json = data.isEmpty ? [:] : try object(data)
+        return ConnectAnswer(status: http.statusCode, headers: http.lowercasedHeaders, json: json)
+    }
+
+    /// Creates an instance through CreateInstance and returns its id.
+    func createInstance(alias: String? = nil) async throws -> String {
+        var body: [String: Any] = [
+            "IdentityManagementType": "CONNECT_MANAGED", "InboundCallsEnabled": true, "OutboundCallsEnabled": false,
+        ]
+        if let alias { body["InstanceAlias"] = alias }
+        let answer = try await connect("PUT", "/instance", body)
+        guard answer.status == 200, let id = answer.json["Id"] as? String else {
+            throw TestFailure("CreateInstance answered \(answer.status): \(answer.json)")
+        }
+        return id
+    }
+}
