@@ -163,6 +163,11 @@ extension Request {
     ///   - type: What to decode.
     ///   - maxBytes: The body limit (the server's `maxBodyBytes`).
     public func decodeJSON<Value: Decodable>(_ type: Value.Type, maxBytes: Int) async throws(APIError) -> Value {
+        try JSONRequest.decode(type, from: try await collectBody(maxBytes: maxBytes))
+    }
+
+    /// Reads the whole body (at most `maxBytes`, else `.bodyTooLarge`); an empty or blank body reads as `{}`.
+    public func collectBody(maxBytes: Int) async throws(APIError) -> Data {
         let buffer: ByteBuffer
         do {
             buffer = try await body.collect(upTo: maxBytes)
@@ -171,9 +176,9 @@ extension Request {
         } catch {
             throw APIError(.serialization, "the request body could not be read: \(error)")
         }
-        var data = Data(buffer.readableBytesView)
-        if data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { data = Data("{}".utf8) }
-        return try JSONRequest.decode(type, from: data)
+        let data = Data(buffer.readableBytesView)
+        if data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return Data("{}".utf8) }
+        return data
     }
 }
 

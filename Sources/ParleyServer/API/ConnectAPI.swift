@@ -17,6 +17,24 @@ func addConnectRoutes(to router: some RouterMethods<some RequestContext>, instan
     router.put("/instance") { request, _ in try await api.createInstance(request) }
     router.get("/instance") { request, _ in try await api.listInstances(request) }
     router.get("/instance/:InstanceId") { _, context in try api.describeInstance(context) }
+    router.put("/contact/chat") { request, _ in try await api.startChatContact(request) }
+    router.post("/contact/stop") { request, _ in try await api.stopContact(request) }
+    router.get("/contacts/:InstanceId/:ContactId") { _, context in try api.describeContact(context) }
+    router.get("/contact/attributes/:InstanceId/:InitialContactId") { _, context in
+        try api.getContactAttributes(context)
+    }
+    router.post("/contact/attributes") { request, _ in try await api.updateContactAttributes(request) }
+    router.put("/contact/participant-role-config/:InstanceId/:ContactId") { request, context in
+        try await api.updateParticipantRoleConfig(request, context)
+    }
+    router.post("/metrics/current/:InstanceId") { request, context in
+        try await api.getCurrentMetricData(request, context)
+    }
+    router.post("/metrics/historical/:InstanceId") { request, context in
+        try await api.getMetricData(request, context)
+    }
+    router.post("/metrics/data") { request, _ in try await api.getMetricDataV2(request) }
+    router.post("/search-contacts") { request, _ in try await api.searchContacts(request) }
 }
 
 /// Shared plumbing of the control-plane handlers: finding the instance, reading bodies, answering.

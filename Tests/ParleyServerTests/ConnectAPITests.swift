@@ -1,0 +1,316 @@
+import Foundation
+import ParleyDomain
+import ParleyEngine
+import ParleyServer
+import Testing
+
+/// The Connect control plane over real TCP: instances (each its own engine and log), and the contact, metrics and
+/// search operations in Amazon's shapes.
+@Suite struct ConnectAPITests {
+    static let instance = "test-instance"
+
+    /// StartChatContact's body for the sample inbound flow.
+    static func startBody(_ instanceId: String, name: String = "Ana", token: String? = nil) -> [String: Any] {
+        var body: [String: Any] = [
+            "InstanceId": instanceId, "ContactFlowId": SampleFlows.inboundId,
+            "ParticipantDetails": ["DisplayName": name], "Attributes": ["tier": "gold"],
+            "InitialMessage": ["ContentType": "text/plain", "Content": "Hello"],
+        ]
+        if let token { body["ClientToken"] = token }
+        return body
+    }
+
+    @Test func aFreshServerConfiguresItsHomeLogFirstThenCreatesInstancesBesideIt() async throws {
+        let directory = TemporaryDirectory()
+        var server = try await RunningServer.start(in: directory)
+        let empty = try await server.connect("GET", "/instance")
+        #expect(empty.status == 200)
+        #expect((empty.json["InstanceSummaryList"] as? [Any])?.isEmpty == true)
+
+        let first = try await server.createInstance(alias: "first-center")
+        let second = try await server.createInstance(alias: "second")
+        #expect(first != second)
+        #expect(UUID(uuidString: first) != nil)
+        // The home log holds the first instance; the second has a directory (and a log) of its own.
+        #expect(FileManager.default.fileExists(atPath: "\(directory.path)/instances/\(second)/log"))
+        #expect(!FileManager.default.fileExists(atPath: "\(directory.path)/instances/\(first)"))
+
+        let duplicate = try await server.connect(
+            "PUT",
+            "/instance",
+            [
+                "IdentityManagementType": "CONNECT_MANAGED", "InstanceAlias": "SECOND", "InboundCallsEnabled": true,
+                "OutboundCallsEnabled": true,
+            ]
+        )
+        #expect(duplicate.status == 400)
+        #expect(duplicate.errorType == "InvalidRequestException")
+        let badAlias = try await server.connect(
+            "PUT",
+            "/instance",
+            [
+                "IdentityManagementType": "SAML", "InstanceAlias": "d-bad", "InboundCallsEnabled": true,
+                "OutboundCallsEnabled": true,
+            ]
+        )
+        #expect(badAlias.errorType == "InvalidRequestException")
+        let badType = try await server.connect(
+            "PUT",
+            "/instance",
+            ["IdentityManagementType": "LDAP", "InboundCallsEnabled": true, "OutboundCallsEnabled": true]
+        )
+        #expect(badType.errorType == "InvalidRequestException")
+        let missing = try await server.connect("PUT", "/instance", ["IdentityManagementType": "SAML"])
+        #expect(missing.status == 400)
+        #expect(missing.errorType == "SerializationException")
+
+        let described = try await server.connect("GET", "/instance/\(second)")
+        let view = try #require(described.json["Instance"] as? [String: Any])
+        #expect(view["Id"] as? String == second)
+        #expect(view["Arn"] as? String == ConnectARN.instance(second))
+        #expect(view["InstanceAlias"] as? String == "second")
+        #expect(view["InstanceStatus"] as? String == "ACTIVE")
+        #expect(view["IdentityManagementType"] as? String == "CONNECT_MANAGED")
+        #expect(view["InboundCallsEnabled"] as? Bool == true)
+        #expect(view["OutboundCallsEnabled"] as? Bool == false)
+        #expect(view["CreatedTime"] is Double)
+        let byArn = try await server.connect("GET", "/instance/" + Self.escape(ConnectARN.instance(second)))
+        #expect((byArn.json["Instance"] as? [String: Any])?["Id"] as? String == second)
+        let unknown = try await server.connect("GET", "/instance/no-such-instance")
+        #expect(unknown.status == 404)
+        #expect(unknown.errorType == "ResourceNotFoundException")
+
+        // Paging: one per page, in creation order, across a restart (each instance replays its own log).
+        try await server.stop()
+        server = try await RunningServer.start(in: directory)
+        let page1 = try await server.connect("GET", "/instance?MaxResults=1")
+        let token = try #require(page1.json["NextToken"] as? String)
+        let page2 = try await server.connect("GET", "/instance?MaxResults=1&NextToken=" + Self.escape(token))
+        let ids = [page1, page2].flatMap { ($0.json["InstanceSummaryList"] as? [[String: Any]]) ?? [] }
+            .compactMap { $0["Id"] as? String }
+        #expect(ids == [first, second])
+        #expect(page2.json["NextToken"] == nil)
+        let badPage = try await server.connect("GET", "/instance?MaxResults=11")
+        #expect(badPage.errorType == "InvalidParameterException")
+        let badToken = try await server.connect("GET", "/instance?NextToken=xyz")
+        #expect(badToken.errorType == "InvalidParameterException")
+        try await server.stop()
+    }
+
+    @Test func instancesAreIsolated() async throws {
+        let directory = TemporaryDirectory()
+        try await seed(directory, chats: 0)
+        let server = try await RunningServer.start(in: directory)
+        let other = try await server.createInstance(alias: "other")
+        let started = try await server.connect("PUT", "/contact/chat", Self.startBody(Self.instance))
+        #expect(started.status == 200)
+        let contactId = try #require(started.json["ContactId"] as? String)
+        // The other instance has neither the flow nor the contact.
+        let elsewhere = try await server.connect("PUT", "/contact/chat", Self.startBody(other))
+        #expect(elsewhere.status == 404)
+        #expect(elsewhere.errorType == "ResourceNotFoundException")
+        let described = try await server.connect("GET", "/contacts/\(other)/\(contactId)")
+        #expect(described.status == 404)
+        let home = try await server.connect("GET", "/contacts/\(Self.instance)/\(contactId)")
+        #expect(home.status == 200)
+        // The participant service finds the contact's instance by its token.
+        let token = try #require(started.json["ParticipantToken"] as? String)
+        let connection = try await ParticipantAPITests.post(
+            server.addresses.http,
+            "/participant/connection",
+            bearer: token,
+            #"{"Type": ["CONNECTION_CREDENTIALS"]}"#
+        )
+        #expect(connection.status == 200)
+        try await server.stop()
+    }
+
+    @Test func aChatThroughTheControlPlane() async throws {
+        let directory = TemporaryDirectory()
+        try await seed(directory, chats: 0)
+        let server = try await RunningServer.start(in: directory)
+        let started = try await server.connect("PUT", "/contact/chat", Self.startBody(Self.instance, token: "t-1"))
+        #expect(started.status == 200)
+        let contactId = try #require(started.json["ContactId"] as? String)
+        #expect(Identifier(contactId) != nil)
+        #expect(started.json["ParticipantId"] is String)
+        #expect((started.json["ParticipantToken"] as? String)?.isEmpty == false)
+        // The ClientToken makes a retry answer the same contact.
+        let retried = try await server.connect("PUT", "/contact/chat", Self.startBody(Self.instance, token: "t-1"))
+        #expect(retried.json["ContactId"] as? String == contactId)
+
+        let attributes = try await server.connect("GET", "/contact/attributes/\(Self.instance)/\(contactId)")
+        #expect(attributes.json["Attributes"] as? [String: String] == ["tier": "gold"])
+        let update = try await server.connect(
+            "POST",
+            "/contact/attributes",
+            ["InstanceId": Self.instance, "InitialContactId": contactId, "Attributes": ["tier": "platinum", "x": "1"]]
+        )
+        #expect(update.status == 200)
+        let position = try #require(update.headers["x-parley-position"])
+        #expect(UInt64(position) != nil)
+        let updated = try await server.connect("GET", "/contact/attributes/\(Self.instance)/\(contactId)")
+        #expect(updated.json["Attributes"] as? [String: String] == ["tier": "platinum", "x": "1"])
+
+        let roles = try await server.connect(
+            "PUT",
+            "/contact/participant-role-config/\(Self.instance)/\(contactId)",
+            [
+                "ChannelConfiguration": [
+                    "Chat": [
+                        "ParticipantTimerConfigList": [
+                            [
+                                "ParticipantRole": "CUSTOMER", "TimerType": "IDLE",
+                                "TimerValue": ["ParticipantTimerDurationInMinutes": 5],
+                            ]
+                        ]
+                    ]
+                ]
+            ]
+        )
+        #expect(roles.status == 200)
+        let badRoles = try await server.connect(
+            "PUT",
+            "/contact/participant-role-config/\(Self.instance)/\(contactId)",
+            [
+                "ChannelConfiguration": [
+                    "Chat": [
+                        "ParticipantTimerConfigList": [
+                            ["ParticipantRole": "CUSTOMER", "TimerType": "IDLE", "TimerValue": [:] as [String: Any]]
+                        ]
+                    ]
+                ]
+            ]
+        )
+        #expect(badRoles.errorType == "InvalidParameterException")
+
+        let described = try await server.connect("GET", "/contacts/\(Self.instance)/\(contactId)")
+        let contact = try #require(described.json["Contact"] as? [String: Any])
+        #expect(contact["Id"] as? String == contactId)
+        #expect(contact["InitialContactId"] as? String == contactId)
+        #expect(contact["Channel"] as? String == "CHAT")
+        #expect(contact["InitiationMethod"] as? String == "API")
+        #expect(contact["Arn"] as? String == "\(ConnectARN.instance(Self.instance))/contact/\(contactId)")
+        #expect(contact["DisconnectTimestamp"] == nil)
+        #expect(contact["Attributes"] as? [String: String] == ["tier": "platinum", "x": "1"])
+        let queue = try #require(contact["QueueInfo"] as? [String: Any])
+        #expect(queue["Id"] as? String == SampleFlows.queueId)
+
+        let search = try await server.connect(
+            "POST",
+            "/search-contacts",
+            [
+                "InstanceId": Self.instance,
+                "TimeRange": ["Type": "INITIATION_TIMESTAMP", "StartTime": 0, "EndTime": 4_000_000_000],
+                "SearchCriteria": [
+                    "Channels": ["CHAT"], "QueueIds": [SampleFlows.queueId],
+                    "SearchableContactAttributes": ["Criteria": [["Key": "tier", "Values": ["platinum"]]]],
+                ],
+            ]
+        )
+        #expect(search.status == 200)
+        #expect(search.json["TotalCount"] as? Int == 1)
+        #expect((search.json["Contacts"] as? [[String: Any]])?.first?["Id"] as? String == contactId)
+        let miss = try await server.connect(
+            "POST",
+            "/search-contacts",
+            [
+                "InstanceId": Self.instance,
+                "TimeRange": ["Type": "INITIATION_TIMESTAMP", "StartTime": 0, "EndTime": 4_000_000_000],
+                "SearchCriteria": ["SearchableContactAttributes": ["Criteria": [["Key": "tier", "Values": ["gold"]]]]],
+            ]
+        )
+        #expect(miss.json["TotalCount"] as? Int == 0)
+        let unsupported = try await server.connect(
+            "POST",
+            "/search-contacts",
+            [
+                "InstanceId": Self.instance,
+                "TimeRange": ["Type": "INITIATION_TIMESTAMP", "StartTime": 0, "EndTime": 1],
+                "SearchCriteria": ["ContactTags": [:] as [String: Any]],
+            ]
+        )
+        #expect(unsupported.errorType == "InvalidParameterException")
+
+        let current = try await server.connect(
+            "POST",
+            "/metrics/current/\(Self.instance)",
+            [
+                "Filters": ["Queues": [SampleFlows.queueId], "Channels": ["CHAT"]],
+                "CurrentMetrics": [["Name": "CONTACTS_IN_QUEUE", "Unit": "COUNT"]],
+            ]
+        )
+        #expect(current.status == 200)
+        let results = try #require(current.json["MetricResults"] as? [[String: Any]])
+        let collections = try #require(results.first?["Collections"] as? [[String: Any]])
+        #expect(collections.first?["Value"] as? Double == 1)
+
+        let stopped = try await server.connect(
+            "POST",
+            "/contact/stop",
+            ["InstanceId": Self.instance, "ContactId": contactId]
+        )
+        #expect(stopped.status == 200)
+        let again = try await server.connect(
+            "POST",
+            "/contact/stop",
+            ["InstanceId": Self.instance, "ContactId": contactId]
+        )
+        #expect(again.status == 410)
+        #expect(again.errorType == "ContactNotFoundException")
+        let ended = try await server.connect("GET", "/contacts/\(Self.instance)/\(contactId)")
+        #expect((ended.json["Contact"] as? [String: Any])?["DisconnectTimestamp"] is Double)
+
+        let now = Int(Date().timeIntervalSince1970)
+        let v2 = try await server.connect(
+            "POST",
+            "/metrics/data",
+            [
+                "ResourceArn": ConnectARN.instance(Self.instance), "StartTime": now - 3_600, "EndTime": now,
+                "Filters": [["FilterKey": "QUEUE", "FilterValues": [SampleFlows.queueId]]],
+                "Metrics": [["Name": "CONTACTS_CREATED"]],
+            ]
+        )
+        #expect(v2.status == 200, "\(v2.json)")
+        let v2Results = try #require(v2.json["MetricResults"] as? [[String: Any]])
+        let v2Collections = try #require(v2Results.first?["Collections"] as? [[String: Any]])
+        #expect(v2Collections.first?["Value"] as? Double == 1, "\(v2.json)")
+        try await server.stop()
+    }
+
+    @Test func unknownContactsAndMalformedBodiesGetAmazonErrors() async throws {
+        let directory = TemporaryDirectory()
+        try await seed(directory, chats: 0)
+        let server = try await RunningServer.start(in: directory)
+        let missing = try await server.connect("GET", "/contacts/\(Self.instance)/\(UUID().uuidString.lowercased())")
+        #expect(missing.status == 404)
+        #expect(missing.errorType == "ResourceNotFoundException")
+        let badFlow = try await server.connect(
+            "PUT",
+            "/contact/chat",
+            ["InstanceId": Self.instance, "ContactFlowId": "nope", "ParticipantDetails": ["DisplayName": "A"]]
+        )
+        #expect(badFlow.status == 404)
+        let wrongType = try await server.connect(
+            "PUT",
+            "/contact/chat",
+            ["InstanceId": Self.instance, "ContactFlowId": 7, "ParticipantDetails": ["DisplayName": "A"]]
+        )
+        #expect(wrongType.status == 400)
+        #expect(wrongType.errorType == "SerializationException")
+        let noInstance = try await server.connect(
+            "POST",
+            "/contact/stop",
+            ["InstanceId": "elsewhere", "ContactId": UUID().uuidString]
+        )
+        #expect(noInstance.status == 404)
+        #expect(noInstance.errorType == "ResourceNotFoundException")
+        try await server.stop()
+    }
+
+    /// Percent-encodes a path segment the way the SDKs do (everything but unreserved characters).
+    static func escape(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~")))
+            ?? text
+    }
+}
