@@ -5,7 +5,7 @@ DATA ?= .data/demo
 STRICT := -Xswiftc -warnings-as-errors
 FORMAT_PATHS := Package.swift Sources Tests Tools Benchmarks/Package.swift Benchmarks/Sources
 
-.PHONY: deps conformance-deps build run serve test lint format bench clean
+.PHONY: deps conformance-deps build run seed serve test lint format bench clean
 
 ## Install the system libraries the build needs (liblz4-dev), if missing.
 deps:
@@ -25,19 +25,24 @@ conformance-deps:
 build: deps
 	$(SWIFT) build $(STRICT)
 
-## Build, then run the seed scenario through the engine into $(DATA), verify the log, show its events and state.
+## Build, then run the server with its demo instance on $(DATA) until Ctrl-C: HTTP (the Connect API, the participant
+## service and the agent desktop) on 127.0.0.1:8321, the query socket $(DATA)/parley.sock. It prints how to chat.
 run: build
 	@mkdir -p $(DATA)
-	@echo "== the seed scenario through the engine on a simulated clock (parley demo $(DATA))"
-	.build/debug/parley demo $(DATA)
-	.build/debug/parley log verify $(DATA)
-	.build/debug/parley log stats $(DATA)
-	@echo "== the last chat's events (parley log dump $(DATA))"
-	.build/debug/parley log dump $(DATA) | tail -n 18
-	@echo "== the state rebuilt from the log (parley replay $(DATA))"
-	.build/debug/parley replay $(DATA)
+	.build/debug/parley serve --data $(DATA) --demo
 
-## Run the server on $(DATA) until Ctrl-C: HTTP on 127.0.0.1:8321, the query socket $(DATA)/parley.sock (docs/server.md).
+## The seed scenario through the engine on a simulated clock into $(DATA)-seed, then its log, events and state.
+seed: build
+	@mkdir -p $(DATA)-seed
+	.build/debug/parley demo $(DATA)-seed
+	.build/debug/parley log verify $(DATA)-seed
+	.build/debug/parley log stats $(DATA)-seed
+	@echo "== the last chat's events (parley log dump $(DATA)-seed)"
+	.build/debug/parley log dump $(DATA)-seed | tail -n 18
+	@echo "== the state rebuilt from the log (parley replay $(DATA)-seed)"
+	.build/debug/parley replay $(DATA)-seed
+
+## Run the server on $(DATA) without the demo instance.
 serve: build
 	@mkdir -p $(DATA)
 	.build/debug/parley serve --data $(DATA)

@@ -14,7 +14,9 @@ struct ServeCommand: AsyncParsableCommand {
             {"event":"listening","http":"http://127.0.0.1:PORT","instance":…,"port":PORT,"position":N,"socket":PATH}. \
             Logs go to standard error. SIGTERM or SIGINT stops accepting, finishes the requests in flight, closes \
             the log and exits 0. Settings come from --config (a JSON object with dataDirectory, host, port, \
-            socketPath, durability, logLevel, maxBodyBytes, maxReadWaitMilliseconds); flags override the file. \
+            socketPath, durability, logLevel, maxBodyBytes, maxReadWaitMilliseconds, checkpointEveryEvents, \
+            concurrentActiveChats, accessKeys, demo); flags override the file. With --demo the first start \
+            creates a demo instance (sample flows, a queue, a demo agent) and prints how to chat with it. \
             See docs/server.md.
             """
     )
@@ -40,6 +42,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String?
 
+    @Flag(help: "Create (on first start) and announce a demo instance with sample flows, a queue and a demo agent.")
+    var demo = false
+
     func run() async throws {
         let overrides = ServerConfiguration.Overrides(
             dataDirectory: data,
@@ -47,7 +52,8 @@ struct ServeCommand: AsyncParsableCommand {
             port: port,
             socketPath: socket,
             durability: durability,
-            logLevel: logLevel
+            logLevel: logLevel,
+            demo: demo ? true : nil
         )
         let configuration: ServerConfiguration
         do {
@@ -67,6 +73,9 @@ struct ServeCommand: AsyncParsableCommand {
             onListening: { addresses in
                 // Unbuffered: scripts and tests wait for this line while the process keeps running.
                 FileHandle.standardOutput.write(Data((addresses.jsonLine + "\n").utf8))
+                if let demo = addresses.demo {
+                    FileHandle.standardError.write(Data((demo.instructions(http: addresses.http) + "\n").utf8))
+                }
             }
         )
         try await server.runUntilSignalled()

@@ -41,6 +41,7 @@ public final class ParleyServer: Service, Sendable {
         var waiters: [CheckedContinuation<Result<ListeningAddresses, ServerError>, Never>] = []
         var listeners: ServiceGroup?
         var shutdownRequested = false
+        var demo: DemoInstance?
     }
 
     /// Creates a server; nothing happens until `run()`.
@@ -124,6 +125,15 @@ public final class ParleyServer: Service, Sendable {
             lambdaTransport: lambdaTransport
         )
         let instances = try await InstanceRegistry.open(opener)
+        if configuration.demo {
+            do throws(ServerError) {
+                let demo = try await DemoInstance.ensure(instances, accessKeys: configuration.effectiveAccessKeys)
+                lifecycle.withLock { $0.demo = demo }
+            } catch {
+                await instances.close()
+                throw error
+            }
+        }
         var failure: ServerError?
         do throws(ServerError) {
             try await serveListeners(instances)
@@ -196,7 +206,8 @@ public final class ParleyServer: Service, Sendable {
                 port: port,
                 socket: configuration.resolvedSocketPath,
                 instance: snapshot.state.instance?.instanceId,
-                position: snapshot.position
+                position: snapshot.position,
+                demo: lifecycle.demo
             )
             lifecycle.addresses = addresses
             return addresses
@@ -246,19 +257,29 @@ public struct ListeningAddresses: Sendable, Equatable, Encodable {
     public var instance: String?
     /// The log position when the listeners came up.
     public var position: UInt64
+    /// The demo instance, when the server runs with `--demo`.
+    public var demo: DemoInstance?
 
     /// Describes a server listening on `host:port` and `socket`.
-    public init(host: String, port: Int, socket: String, instance: String?, position: UInt64) {
+    public init(
+        host: String,
+        port: Int,
+        socket: String,
+        instance: String?,
+        position: UInt64,
+        demo: DemoInstance? = nil
+    ) {
         let bracketed = host.contains(":") ? "[\(host)]" : host
         http = "http://\(bracketed):\(port)"
         self.port = port
         self.socket = socket
         self.instance = instance
         self.position = position
+        self.demo = demo
     }
 
     enum CodingKeys: String, CodingKey {
-        case event, http, port, socket, instance, position
+        case event, http, port, socket, instance, position, demo
     }
 
     /// Encodes every field, `instance` as null when there is none.
@@ -270,6 +291,7 @@ public struct ListeningAddresses: Sendable, Equatable, Encodable {
         try container.encode(socket, forKey: .socket)
         try container.encode(instance, forKey: .instance)
         try container.encode(position, forKey: .position)
+        try container.encodeIfPresent(demo, forKey: .demo)
     }
 
     /// The one-line JSON announcement (sorted keys, no trailing newline).

@@ -42,6 +42,8 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     public var concurrentActiveChats: Int64
     /// Access key id → secret access key: the credentials the control plane accepts SigV4 signatures from.
     public var accessKeys: [String: String]
+    /// Create (on first start) and announce the demo instance; with no `accessKeys`, accept the demo key.
+    public var demo: Bool
 
     /// The TCP port used when none is configured.
     public static let defaultPort = 8321
@@ -70,7 +72,8 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         maxReadWaitMilliseconds: Int = ServerConfiguration.defaultMaxReadWaitMilliseconds,
         checkpointEveryEvents: Int = ServerConfiguration.defaultCheckpointEveryEvents,
         concurrentActiveChats: Int64 = ServerConfiguration.defaultConcurrentActiveChats,
-        accessKeys: [String: String] = [:]
+        accessKeys: [String: String] = [:],
+        demo: Bool = false
     ) {
         self.dataDirectory = dataDirectory
         self.host = host
@@ -83,11 +86,12 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         self.checkpointEveryEvents = checkpointEveryEvents
         self.concurrentActiveChats = concurrentActiveChats
         self.accessKeys = accessKeys
+        self.demo = demo
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case dataDirectory, host, port, socketPath, durability, logLevel, maxBodyBytes, maxReadWaitMilliseconds
-        case checkpointEveryEvents, concurrentActiveChats, accessKeys
+        case checkpointEveryEvents, concurrentActiveChats, accessKeys, demo
     }
 
     /// Decodes the fields present; absent ones keep their defaults (`dataDirectory` may come from a flag later).
@@ -107,6 +111,7 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         concurrentActiveChats =
             try container.decodeIfPresent(Int64.self, forKey: .concurrentActiveChats) ?? concurrentActiveChats
         accessKeys = try container.decodeIfPresent([String: String].self, forKey: .accessKeys) ?? accessKeys
+        demo = try container.decodeIfPresent(Bool.self, forKey: .demo) ?? demo
     }
 
     /// Values given on the command line; each one that is set replaces the file's.
@@ -123,6 +128,8 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         public var durability: String?
         /// `--log-level`.
         public var logLevel: String?
+        /// `--demo`.
+        public var demo: Bool?
 
         /// Creates overrides; nil leaves a value as configured.
         public init(
@@ -131,7 +138,8 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
             port: Int? = nil,
             socketPath: String? = nil,
             durability: String? = nil,
-            logLevel: String? = nil
+            logLevel: String? = nil,
+            demo: Bool? = nil
         ) {
             self.dataDirectory = dataDirectory
             self.host = host
@@ -139,6 +147,7 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
             self.socketPath = socketPath
             self.durability = durability
             self.logLevel = logLevel
+            self.demo = demo
         }
     }
 
@@ -155,6 +164,7 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         if let value = overrides.socketPath { configuration.socketPath = value }
         if let value = overrides.durability { configuration.durability = value }
         if let value = overrides.logLevel { configuration.logLevel = value }
+        if let value = overrides.demo { configuration.demo = value }
         try configuration.validate()
         return configuration
     }
@@ -215,7 +225,10 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     private static func describe(_ type: Any.Type) -> String {
         type == Int.self || type == Int64.self
             ? "an integer"
-            : type == String.self ? "a string" : type == [String: String].self ? "an object of strings" : "\(type)"
+            : type == String.self
+                ? "a string"
+                : type == [String: String].self
+                    ? "an object of strings" : type == Bool.self ? "true or false" : "\(type)"
     }
 
     /// Checks every field; the error names the first bad one.
@@ -311,6 +324,12 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         var options = EventLogOptions()
         options.durability = Durability(durability) ?? .always
         return options
+    }
+
+    /// The access keys the control plane accepts: the configured ones, or in demo mode without any, the demo key.
+    public var effectiveAccessKeys: [String: String] {
+        guard accessKeys.isEmpty, demo else { return accessKeys }
+        return [DemoInstance.demoAccessKeyId: DemoInstance.demoSecretAccessKey]
     }
 
     /// The configured log level (info if the name is unknown; `validate()` refuses that).

@@ -4,6 +4,10 @@ import ParleyEngine
 import ParleyServer
 import Testing
 
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
 /// The Connect control plane over real TCP: instances (each its own engine and log), and the contact, metrics and
 /// search operations in Amazon's shapes.
 @Suite struct ConnectAPITests {
@@ -305,6 +309,33 @@ import Testing
         )
         #expect(noInstance.status == 404)
         #expect(noInstance.errorType == "ResourceNotFoundException")
+        try await server.stop()
+    }
+
+    @Test func demoModeCreatesTheDemoInstanceOnceWithAnAgentWhoCanLogIn() async throws {
+        let directory = TemporaryDirectory()
+        var server = try await RunningServer.start(in: directory) { $0.demo = true }
+        let demo = try #require(server.addresses.demo)
+        #expect(demo.instanceArn == ConnectARN.instance(demo.instanceId))
+        #expect(demo.accessKeyId == DemoInstance.demoAccessKeyId)
+        #expect(server.addresses.instance == demo.instanceId)
+        let described = try await server.connect("GET", "/instance/\(demo.instanceId)")
+        #expect((described.json["Instance"] as? [String: Any])?["InstanceAlias"] as? String == DemoInstance.alias)
+        let started = try await server.connect("PUT", "/contact/chat", Self.startBody(demo.instanceId))
+        #expect(started.status == 200, "\(started.json)")
+        var request = URLRequest(url: try #require(URL(string: server.addresses.http + "/agent/v1/login")))
+        request.httpMethod = "POST"
+        request.httpBody = Data(#"{"Username":"\#(demo.agentUsername)","Password":"\#(demo.agentPassword)"}"#.utf8)
+        let (data, response) = try await URLSession.shared.data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        #expect(try object(data)["SessionToken"] is String)
+        #expect(demo.instructions(http: server.addresses.http).contains(demo.instanceId))
+        // A restart finds the same instance instead of creating another.
+        try await server.stop()
+        server = try await RunningServer.start(in: directory) { $0.demo = true }
+        #expect(server.addresses.demo?.instanceId == demo.instanceId)
+        let listed = try await server.connect("GET", "/instance")
+        #expect((listed.json["InstanceSummaryList"] as? [Any])?.count == 1)
         try await server.stop()
     }
 
