@@ -14,6 +14,8 @@ import Synchronization
 public final class InstanceRegistry: Sendable {
     /// The data directory's own instance (it may not be configured yet).
     public let home: ServerState
+    /// The Prometheus metrics of the server, shared by every instance.
+    var metrics: ServerMetrics { opener.metrics }
     private let opener: InstanceOpener
     private let hosted: Mutex<Hosted>
 
@@ -220,6 +222,7 @@ struct InstanceOpener: Sendable {
     let clock: any EngineClock
     let logger: Logger
     let lambdaTransport: LambdaRunner.Transport
+    let metrics = ServerMetrics()
 
     /// Opens the log in `directory` (replaying it), fires overdue deadlines, starts the scheduler and the Lambda
     /// runner; the state's configuration names `directory` as its data directory.
@@ -266,7 +269,8 @@ struct InstanceOpener: Sendable {
         let runner = LambdaRunner(engine: engine, transport: lambdaTransport).start()
         var own = configuration
         own.dataDirectory = directory
-        return (ServerState(engine: engine, configuration: own, clock: clock, logger: logger), runner)
+        let state = ServerState(engine: engine, configuration: own, clock: clock, logger: logger, metrics: metrics)
+        return (state, runner)
     }
 
     /// Closes one instance opened by `open`.

@@ -29,8 +29,11 @@ enum Routes {
     /// is added.
     static func http(_ instances: InstanceRegistry) -> Router<ParleyRequestContext> {
         let router = Router(context: ParleyRequestContext.self)
+        // First, so that it counts the status the client gets, refusals of later middleware included.
+        router.add(middleware: RequestMetricsMiddleware(metrics: instances.metrics))
         router.add(middleware: APIErrorMiddleware())
         let server = instances.home
+        addPrometheusRoutes(to: router, metrics: instances.metrics, instances: { instances.engines })
         addHealthRoutes(to: router, server: server)
         addAgentRoutes(to: router, server: server)
         addParticipantRoutes(to: router, instances: instances)

@@ -19,14 +19,22 @@ public final class ServerState: Sendable {
     public let logger: Logger
     /// When the server started (µs).
     public let startedAt: Int64
+    /// The server's Prometheus metrics (`GET /metrics`), shared by its instances.
+    public let metrics: ServerMetrics
 
     /// Creates the shared state of a running server.
-    public init(engine: Engine<ChatMachine>, configuration: ServerConfiguration, clock: any EngineClock, logger: Logger)
-    {
+    public init(
+        engine: Engine<ChatMachine>,
+        configuration: ServerConfiguration,
+        clock: any EngineClock,
+        logger: Logger,
+        metrics: ServerMetrics = ServerMetrics()
+    ) {
         self.engine = engine
         self.configuration = configuration
         self.clock = clock
         self.logger = logger
+        self.metrics = metrics
         startedAt = clock.now()
     }
 
