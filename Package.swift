@@ -75,6 +75,7 @@ let package = Package(
                 "ParleyDomain",
                 "ParleyEffects",
                 "ParleyEngine",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),

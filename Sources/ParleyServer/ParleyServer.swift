@@ -125,6 +125,11 @@ public final class ParleyServer: Service, Sendable {
             lambdaTransport: lambdaTransport
         )
         let instances = try await InstanceRegistry.open(opener)
+        if configuration.effectiveAccessKeys.isEmpty {
+            logger.warning(
+                "no accessKeys configured: the Connect control plane refuses every call (see docs/server.md)"
+            )
+        }
         if configuration.demo {
             do throws(ServerError) {
                 let demo = try await DemoInstance.ensure(instances, accessKeys: configuration.effectiveAccessKeys)

@@ -25,8 +25,8 @@ import Hummingbird
 
 /// The routers of the server's two listeners.
 enum Routes {
-    /// The TCP listener: health, the agent desktop API and the participant service; the Connect control plane as it
-    /// is added.
+    /// The TCP listener: health, Prometheus metrics, the agent desktop API, the participant service (bearer tokens)
+    /// and the Connect control plane (SigV4).
     static func http(_ instances: InstanceRegistry) -> Router<ParleyRequestContext> {
         let router = Router(context: ParleyRequestContext.self)
         // First, so that it counts the status the client gets, refusals of later middleware included.
@@ -37,7 +37,16 @@ enum Routes {
         addHealthRoutes(to: router, server: server)
         addAgentRoutes(to: router, server: server)
         addParticipantRoutes(to: router, instances: instances)
-        addConnectRoutes(to: router, instances: instances)
+        // The control plane: every route signed with SigV4 by one of the configured access keys.
+        let signed = router.group()
+        signed.add(
+            middleware: SigV4Middleware(
+                verifier: SigV4Verifier(credentials: SigV4Credentials(server.configuration.effectiveAccessKeys)),
+                clock: server.clock,
+                maxBodyBytes: server.configuration.maxBodyBytes
+            )
+        )
+        addConnectRoutes(to: signed, instances: instances)
         return router
     }
 

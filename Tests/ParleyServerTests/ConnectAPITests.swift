@@ -314,14 +314,24 @@ import FoundationNetworking
 
     @Test func demoModeCreatesTheDemoInstanceOnceWithAnAgentWhoCanLogIn() async throws {
         let directory = TemporaryDirectory()
-        var server = try await RunningServer.start(in: directory) { $0.demo = true }
+        // Without configured access keys, demo mode accepts the demo key (and only that one).
+        let configure: (inout ServerConfiguration) -> Void = {
+            $0.demo = true
+            $0.accessKeys = [:]
+        }
+        var server = try await RunningServer.start(in: directory, configure: configure)
         let demo = try #require(server.addresses.demo)
+        let signer = SigV4Signer(
+            accessKeyId: try #require(demo.accessKeyId),
+            secretAccessKey: try #require(demo.secretAccessKey)
+        )
+        #expect(try await server.connect("GET", "/instance").errorType == "UnrecognizedClientException")
         #expect(demo.instanceArn == ConnectARN.instance(demo.instanceId))
         #expect(demo.accessKeyId == DemoInstance.demoAccessKeyId)
         #expect(server.addresses.instance == demo.instanceId)
-        let described = try await server.connect("GET", "/instance/\(demo.instanceId)")
+        let described = try await server.connect("GET", "/instance/\(demo.instanceId)", signer: signer)
         #expect((described.json["Instance"] as? [String: Any])?["InstanceAlias"] as? String == DemoInstance.alias)
-        let started = try await server.connect("PUT", "/contact/chat", Self.startBody(demo.instanceId))
+        let started = try await server.connect("PUT", "/contact/chat", Self.startBody(demo.instanceId), signer: signer)
         #expect(started.status == 200, "\(started.json)")
         var request = URLRequest(url: try #require(URL(string: server.addresses.http + "/agent/v1/login")))
         request.httpMethod = "POST"
@@ -332,10 +342,32 @@ import FoundationNetworking
         #expect(demo.instructions(http: server.addresses.http).contains(demo.instanceId))
         // A restart finds the same instance instead of creating another.
         try await server.stop()
-        server = try await RunningServer.start(in: directory) { $0.demo = true }
+        server = try await RunningServer.start(in: directory, configure: configure)
         #expect(server.addresses.demo?.instanceId == demo.instanceId)
-        let listed = try await server.connect("GET", "/instance")
+        let listed = try await server.connect("GET", "/instance", signer: signer)
         #expect((listed.json["InstanceSummaryList"] as? [Any])?.count == 1)
+        try await server.stop()
+    }
+
+    @Test func theControlPlaneRefusesUnsignedAndBadlySignedCalls() async throws {
+        let directory = TemporaryDirectory()
+        let server = try await RunningServer.start(in: directory)
+        let unsigned = try await server.connect("GET", "/instance", signer: nil)
+        #expect(unsigned.status == 403)
+        #expect(unsigned.errorType == "MissingAuthenticationTokenException")
+        let wrongSecret = SigV4Signer(accessKeyId: testSigner.accessKeyId, secretAccessKey: "not-the-secret-at-all")
+        let wrong = try await server.connect(
+            "PUT",
+            "/instance",
+            ["IdentityManagementType": "SAML"],
+            signer: wrongSecret
+        )
+        #expect(wrong.errorType == "InvalidSignatureException")
+        // Nothing was created by the refused call.
+        let listed = try await server.connect("GET", "/instance")
+        #expect((listed.json["InstanceSummaryList"] as? [Any])?.isEmpty == true)
+        // The participant service and health routes are not signed.
+        #expect(try await server.http("/ping").status == 200)
         try await server.stop()
     }
 

@@ -36,7 +36,12 @@ struct RunningServer {
         in directory: TemporaryDirectory,
         configure: (inout ServerConfiguration) -> Void = { _ in }
     ) async throws -> RunningServer {
-        var configuration = ServerConfiguration(dataDirectory: directory.path, port: 0, durability: "none")
+        var configuration = ServerConfiguration(
+            dataDirectory: directory.path,
+            port: 0,
+            durability: "none",
+            accessKeys: [testSigner.accessKeyId: testSigner.secretAccessKey]
+        )
         configure(&configuration)
         let server = ParleyServer(
             configuration: configuration,
@@ -85,6 +90,9 @@ extension HTTPURLResponse {
         return headers
     }
 }
+
+/// The access key every test server accepts, and the signer of `RunningServer.connect`.
+let testSigner = SigV4Signer(accessKeyId: "AKIDPARLEYTESTS0001", secretAccessKey: "parley-test-secret-0001")
 
 /// Logs warnings and worse to standard error.
 let testLogger: Logger = {
@@ -153,12 +161,33 @@ extension RunningServer {
     ///   - method: GET, PUT, POST or DELETE.
     ///   - path: The path and query, already percent-encoded.
     ///   - body: A JSON object, or nil for no body.
-    func connect(_ method: String, _ path: String, _ body: [String: Any]? = nil) async throws -> ConnectAnswer {
-        var request = URLRequest(url: try #require(URL(string: addresses.http + path)))
+    func connect(
+        _ method: String,
+        _ path: String,
+        _ body: [String: Any]? = nil,
+        signer: SigV4Signer? = testSigner
+    ) async throws -> ConnectAnswer {
+        let url = try #require(URL(string: addresses.http + path))
+        var request = URLRequest(url: url)
         request.httpMethod = method
+        var bytes: [UInt8] = []
         if let body {
-            request.httpBody = try JSONSerialization.data(withJSONObject: body)
+            bytes = Array(try JSONSerialization.data(withJSONObject: body))
+            request.httpBody = Data(bytes)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        if let signer {
+            let parts = path.split(separator: "?", maxSplits: 1).map(String.init)
+            let headers = signer.headers(
+                method: method,
+                rawPath: parts[0],
+                rawQuery: parts.count > 1 ? parts[1] : nil,
+                host: "\(url.host ?? "127.0.0.1"):\(addresses.port)",
+                contentType: body == nil ? nil : "application/json",
+                body: bytes,
+                now: Int64(Date().timeIntervalSince1970 * 1_000_000)
+            )
+            for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         }
         let (data, response) = try await URLSession.shared.data(for: request)
         let http = try #require(response as? HTTPURLResponse)
