@@ -118,6 +118,15 @@ public final class InstanceRegistry: Sendable {
         return home
     }
 
+    /// The instance whose agent desk holds the session `token`, or home.
+    func owner(ofSession token: String?) -> ServerState {
+        guard let token, !token.isEmpty else { return home }
+        for state in engines where ChatQueries.agentUser(sessionToken: token, in: state.snapshot.state) != nil {
+            return state
+        }
+        return home
+    }
+
     /// CreateInstance: configures the home instance if it is still fresh, otherwise creates, opens and configures a
     /// new instance in `DIR/instances/<id>/`. `id` is the new instance's id (a fresh UUID from the caller).
     public func create(_ settings: InstanceSettings) async throws(APIError) -> ServerState {

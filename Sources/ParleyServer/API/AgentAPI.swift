@@ -30,18 +30,48 @@ import NIOCore
 import ParleyDomain
 import ParleyEngine
 
-/// Registers the agent desktop API and page.
+/// Registers the agent desktop API and page for every instance of a server.
+///
+/// A login names its instance with `InstanceId` (or the one instance that has the user name); every later call goes
+/// to the instance whose agent desk holds the session token.
+func addAgentRoutes(to router: Router<some RequestContext>, instances: InstanceRegistry) {
+    addAgentRoutes(
+        to: router,
+        owner: { request in instances.owner(ofSession: AgentAPI.sessionToken(request)) },
+        login: { request in try await AgentAPI.login(request, instances: instances) }
+    )
+}
+
+/// Registers the agent desktop API and page for one instance (`server`).
 public func addAgentRoutes(to router: Router<some RequestContext>, server: ServerState) {
-    let agent = AgentAPI(server: server)
-    router.post("/agent/v1/login") { request, _ in try await agent.login(request) }
-    router.post("/agent/v1/logout") { request, _ in try await agent.logout(request) }
-    router.get("/agent/v1/me") { request, _ in try agent.me(request) }
-    router.get("/agent/v1/statuses") { request, _ in try agent.statuses(request) }
-    router.put("/agent/v1/status") { request, _ in try await agent.setStatus(request) }
-    router.get("/agent/v1/events") { request, _ in try await agent.events(request) }
-    router.get("/agent/v1/events/stream") { request, _ in try agent.stream(request) }
+    addAgentRoutes(
+        to: router,
+        owner: { _ in server },
+        login: { request in
+            let body = try await request.decodeJSON(
+                AgentAPI.LoginBody.self,
+                maxBytes: server.configuration.maxBodyBytes
+            )
+            return try await AgentAPI(server: server).login(body)
+        }
+    )
+}
+
+private func addAgentRoutes(
+    to router: Router<some RequestContext>,
+    owner: @escaping @Sendable (Request) -> ServerState,
+    login: @escaping @Sendable (Request) async throws -> Response
+) {
+    let agent: @Sendable (Request) -> AgentAPI = { request in AgentAPI(server: owner(request)) }
+    router.post("/agent/v1/login") { request, _ in try await login(request) }
+    router.post("/agent/v1/logout") { request, _ in try await agent(request).logout(request) }
+    router.get("/agent/v1/me") { request, _ in try agent(request).me(request) }
+    router.get("/agent/v1/statuses") { request, _ in try agent(request).statuses(request) }
+    router.put("/agent/v1/status") { request, _ in try await agent(request).setStatus(request) }
+    router.get("/agent/v1/events") { request, _ in try await agent(request).events(request) }
+    router.get("/agent/v1/events/stream") { request, _ in try agent(request).stream(request) }
     router.post("/agent/v1/contacts/{contactId}/{action}") { request, context in
-        try await agent.contactAction(
+        try await agent(request).contactAction(
             request,
             contactId: try context.parameters.require("contactId"),
             action: try context.parameters.require("action")
@@ -64,6 +94,7 @@ struct AgentAPI: Sendable {
     struct LoginBody: Decodable {
         var Username: String
         var Password: String
+        var InstanceId: String?
     }
 
     struct LoginAnswer: Encodable {
@@ -71,8 +102,23 @@ struct AgentAPI: Sendable {
         var SessionToken: String
     }
 
-    func login(_ request: Request) async throws -> Response {
-        let body = try await request.decodeJSON(LoginBody.self, maxBytes: server.configuration.maxBodyBytes)
+    /// Logs in to the instance the body names, or to the one instance that has the user name.
+    static func login(_ request: Request, instances: InstanceRegistry) async throws -> Response {
+        let body = try await request.decodeJSON(LoginBody.self, maxBytes: instances.home.configuration.maxBodyBytes)
+        if let instanceId = body.InstanceId {
+            return try await AgentAPI(server: try instances.state(for: instanceId)).login(body)
+        }
+        let candidates = instances.all.filter { ChatQueries.user(named: body.Username, in: $0.snapshot.state) != nil }
+        guard candidates.count <= 1 else {
+            throw APIError(
+                APIError.Code(name: "InvalidRequestException", httpStatus: 400),
+                "several instances have the user \(body.Username): give InstanceId"
+            )
+        }
+        return try await AgentAPI(server: candidates.first ?? instances.home).login(body)
+    }
+
+    func login(_ body: LoginBody) async throws -> Response {
         let state = server.snapshot.state
         let refused = APIError(ChatError(.unauthorized, "wrong username or password"))
         guard let instanceId = state.instance?.instanceId, let user = ChatQueries.user(named: body.Username, in: state),
@@ -111,18 +157,23 @@ struct AgentAPI: Sendable {
         return response
     }
 
+    /// The session token of a request: `Authorization: Bearer <token>` or the session cookie.
+    static func sessionToken(_ request: Request) -> String? {
+        if let header = request.headers[.authorization], header.hasPrefix("Bearer ") {
+            return String(header.dropFirst("Bearer ".count))
+        }
+        guard let cookies = request.headers[.cookie] else { return nil }
+        var token: String?
+        for part in cookies.split(separator: ";") {
+            let pair = part.trimmingCharacters(in: .whitespaces)
+            if pair.hasPrefix(Self.cookie + "=") { token = String(pair.dropFirst(Self.cookie.count + 1)) }
+        }
+        return token
+    }
+
     /// The user and token of the request's session; 401 without a valid one.
     func session(_ request: Request) throws(APIError) -> (userId: String, token: String) {
-        var token: String?
-        if let header = request.headers[.authorization], header.hasPrefix("Bearer ") {
-            token = String(header.dropFirst("Bearer ".count))
-        } else if let cookies = request.headers[.cookie] {
-            for part in cookies.split(separator: ";") {
-                let pair = part.trimmingCharacters(in: .whitespaces)
-                if pair.hasPrefix(Self.cookie + "=") { token = String(pair.dropFirst(Self.cookie.count + 1)) }
-            }
-        }
-        guard let token, !token.isEmpty else {
+        guard let token = Self.sessionToken(request), !token.isEmpty else {
             throw APIError(ChatError(.unauthorized, "log in first: send Authorization: Bearer <SessionToken>"))
         }
         guard let userId = ChatQueries.agentUser(sessionToken: token, in: server.snapshot.state) else {
