@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import Logging
 import ParleyDomain
 import ParleyEffects
@@ -116,6 +117,12 @@ public final class InstanceRegistry: Sendable {
             }
         }
         return home
+    }
+
+    /// The instance a query-socket request asks about: `?instance=<id or ARN>`, or home.
+    func forQuery(_ request: Request) throws(APIError) -> ServerState {
+        guard let identifier = request.query("instance") else { return home }
+        return try state(for: identifier)
     }
 
     /// The instance whose agent desk holds the session `token`, or home.

@@ -57,8 +57,8 @@ enum Routes {
         let server = instances.home
         router.add(middleware: APIErrorMiddleware())
         addHealthRoutes(to: router, server: server)
-        addQueryRoutes(to: router, server: server)
-        addRecordsRoutes(to: router, server: server)
+        addQueryRoutes(to: router, instances: instances)
+        addRecordsRoutes(to: router, instances: instances)
         return router
     }
 }

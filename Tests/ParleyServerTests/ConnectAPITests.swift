@@ -126,6 +126,13 @@ import FoundationNetworking
             #"{"Type": ["CONNECTION_CREDENTIALS"]}"#
         )
         #expect(connection.status == 200)
+        // The query socket answers for the home instance, or the one `?instance=` names.
+        let homeStatus = try object(try await server.query("/v1/status").body)
+        #expect(homeStatus["instance"] as? String == Self.instance)
+        let otherStatus = try object(try await server.query("/v1/status?instance=\(other)").body)
+        #expect(otherStatus["instance"] as? String == other)
+        #expect((otherStatus["state"] as? [String: Any])?["contacts"] as? Int == 0)
+        #expect(try await server.query("/v1/status?instance=nowhere").status == 404)
         try await server.stop()
     }
 

@@ -315,19 +315,11 @@ extension ConnectAPI {
         let server = try instance(context)
         let contactId = try parameter(context, "ContactId")
         let snapshot = server.snapshot
-        let record = try Self.contactRecords(snapshot).record(try Self.contact(contactId, in: server).contactId)
+        let record = try contactRecords(snapshot).record(try Self.contact(contactId, in: server).contactId)
         guard let record else {
             throw APIError(.resourceNotFound, "Contact not found: \(contactId)", resourceType: "CONTACT")
         }
         return Self.positioned(JSONResponse.make(DescribeContactAnswer(Contact: ContactView(record))), snapshot)
-    }
-
-    /// The contact-records projection of `snapshot`, or 503 while it is being rebuilt.
-    static func contactRecords(_ snapshot: Snapshot<ChatState>) throws(APIError) -> ContactRecordsProjection {
-        guard let records = snapshot.projections[ContactRecordsProjection.self] else {
-            throw APIError(.serviceUnavailable, "the contact-records projection is being rebuilt; try again shortly")
-        }
-        return records
     }
 }
 
@@ -355,7 +347,7 @@ extension ConnectAPI {
         let server = try instance(context)
         let body = try await body(request, GetMetricDataRequest.self)
         let snapshot = server.snapshot
-        let metrics = try Self.historicalMetrics(snapshot)
+        let metrics = try historicalMetrics(snapshot)
         do {
             let answer = try metrics.getMetricData(
                 body,
@@ -377,23 +369,13 @@ extension ConnectAPI {
         let body = try JSONRequest.decode(GetMetricDataV2Request.self, from: data)
         let server = try instance(probe.ResourceArn)
         let snapshot = server.snapshot
-        let metrics = try Self.historicalMetrics(snapshot)
+        let metrics = try historicalMetrics(snapshot)
         do {
             let answer = try metrics.getMetricDataV2(body, in: snapshot.state, now: server.clock.now())
             return Self.positioned(JSONResponse.make(answer), snapshot)
         } catch {
             throw APIError(error)
         }
-    }
-
-    /// The newest ready `metrics` projection, or 503 while none is ready.
-    static func historicalMetrics(_ snapshot: Snapshot<ChatState>) throws(APIError) -> any HistoricalMetricsProjection {
-        let chosen: (any HistoricalMetricsProjection)? =
-            snapshot.projections[HistoricalMetricsV2.self] ?? snapshot.projections[HistoricalMetricsV1.self]
-        guard let chosen else {
-            throw APIError(.serviceUnavailable, "the metrics projection is being rebuilt; try again shortly")
-        }
-        return chosen
     }
 }
 
@@ -533,7 +515,7 @@ extension ConnectAPI {
         }
         let snapshot = server.snapshot
         var matches: [(key: Int64, record: ContactTraceRecord)] = []
-        for record in try Self.contactRecords(snapshot).records.values {
+        for record in try contactRecords(snapshot).records.values {
             guard let time = Self.searchTime(body.TimeRange.Type, of: record), time >= from, time <= to,
                 try Self.matches(record, body.SearchCriteria)
             else { continue }

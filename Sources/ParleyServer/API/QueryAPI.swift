@@ -12,12 +12,14 @@ import ParleyEngine
 /// - `GET /v1/contacts?state=&queue=&agent=&limit=&nextToken=`: contact segments, newest first, paged.
 /// - `GET /v1/contacts/{contactId}`: one contact segment and its transcript.
 /// - `GET /v1/timers?limit=`: open deadlines, earliest first.
-func addQueryRoutes(to router: Router<some RequestContext>, server: ServerState) {
+func addQueryRoutes(to router: Router<some RequestContext>, instances: InstanceRegistry) {
     router.get("/v1/status") { request, _ in
+        let server = try instances.forQuery(request)
         let snapshot = try await server.snapshot(for: request)
         return JSONResponse.make(StatusView(server: server, snapshot: snapshot, hash: request.query("hash") == "true"))
     }
     router.get("/v1/queues") { request, _ in
+        let server = try instances.forQuery(request)
         let snapshot = try await server.snapshot(for: request)
         let now = server.clock.now()
         let queues = ChatQueries.listQueues(in: snapshot.state).map { queue in
@@ -26,15 +28,18 @@ func addQueryRoutes(to router: Router<some RequestContext>, server: ServerState)
         return JSONResponse.make(QueuesView(position: snapshot.position, queues: queues))
     }
     router.get("/v1/agents") { request, _ in
+        let server = try instances.forQuery(request)
         let snapshot = try await server.snapshot(for: request)
         return JSONResponse.make(AgentsView(snapshot))
     }
     router.get("/v1/contacts") { request, _ in
+        let server = try instances.forQuery(request)
         let filter = try ContactFilter(request)
         let snapshot = try await server.snapshot(for: request)
         return JSONResponse.make(try ContactsView(snapshot, filter: filter))
     }
     router.get("/v1/contacts/:contactId") { request, context in
+        let server = try instances.forQuery(request)
         let text = context.parameters.get("contactId") ?? ""
         let snapshot = try await server.snapshot(for: request)
         guard let contactId = Identifier(text), let contact = snapshot.state.contacts[contactId] else {
@@ -51,6 +56,7 @@ func addQueryRoutes(to router: Router<some RequestContext>, server: ServerState)
         return JSONResponse.make(ContactView(position: snapshot.position, contact: contact, transcript: transcript))
     }
     router.get("/v1/timers") { request, _ in
+        let server = try instances.forQuery(request)
         let limit = try request.query("limit", in: 1...100_000) ?? 1_000
         let snapshot = try await server.snapshot(for: request)
         return JSONResponse.make(TimersView(snapshot, now: server.clock.now(), limit: limit))

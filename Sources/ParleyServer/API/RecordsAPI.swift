@@ -18,8 +18,9 @@ import ParleyEngine
 ///   `wait=true` first waits (bounded like `atLeast`) until no rebuild is running.
 /// - `POST /v1/projections/{name}/rebuild`: rebuilds it from the log beside the serving copy and swaps it in.
 /// - `POST /v1/checkpoint`: writes a checkpoint now.
-func addRecordsRoutes(to router: Router<some RequestContext>, server: ServerState) {
+func addRecordsRoutes(to router: Router<some RequestContext>, instances: InstanceRegistry) {
     router.get("/v1/ctrs") { request, _ in
+        let server = try instances.forQuery(request)
         let snapshot = try await server.snapshot(for: request)
         let records = try contactRecords(snapshot).select(try ContactRecordSelection(request))
         var body = ByteBuffer()
@@ -34,6 +35,7 @@ func addRecordsRoutes(to router: Router<some RequestContext>, server: ServerStat
         )
     }
     router.get("/v1/ctrs/:contactId") { request, context in
+        let server = try instances.forQuery(request)
         let text = context.parameters.get("contactId") ?? ""
         let snapshot = try await server.snapshot(for: request)
         guard let contactId = Identifier(text), let record = try contactRecords(snapshot).record(contactId) else {
@@ -47,6 +49,7 @@ func addRecordsRoutes(to router: Router<some RequestContext>, server: ServerStat
         return rawJSON(record.jsonLine(), position: snapshot.position)
     }
     router.post("/v1/metrics/current") { request, _ in
+        let server = try instances.forQuery(request)
         let body = try await request.decodeJSON(
             GetCurrentMetricDataRequest.self,
             maxBytes: server.configuration.maxBodyBytes
@@ -62,6 +65,7 @@ func addRecordsRoutes(to router: Router<some RequestContext>, server: ServerStat
         return JSONResponse.make(response)
     }
     router.post("/v1/metrics/data") { request, _ in
+        let server = try instances.forQuery(request)
         let body = try await request.decodeJSON(
             GetMetricDataV2Request.self,
             maxBytes: server.configuration.maxBodyBytes
@@ -71,6 +75,7 @@ func addRecordsRoutes(to router: Router<some RequestContext>, server: ServerStat
         return JSONResponse.make(try metrics.getMetricDataV2(body, in: snapshot.state, now: server.clock.now()))
     }
     router.post("/v1/metrics/historical") { request, _ in
+        let server = try instances.forQuery(request)
         let body = try await request.decodeJSON(GetMetricDataRequest.self, maxBytes: server.configuration.maxBodyBytes)
         let snapshot = try await server.snapshot(for: request)
         let metrics = try historicalMetrics(snapshot, version: nil)
@@ -80,6 +85,7 @@ func addRecordsRoutes(to router: Router<some RequestContext>, server: ServerStat
         )
     }
     router.get("/v1/projections") { request, _ in
+        let server = try instances.forQuery(request)
         if request.query("wait") == "true" {
             let limit = Swift.Duration.milliseconds(server.configuration.maxReadWaitMilliseconds)
             let engine = server.engine
@@ -97,7 +103,8 @@ func addRecordsRoutes(to router: Router<some RequestContext>, server: ServerStat
             )
         )
     }
-    router.post("/v1/projections/:name/rebuild") { _, context in
+    router.post("/v1/projections/:name/rebuild") { request, context in
+        let server = try instances.forQuery(request)
         let name = context.parameters.get("name") ?? ""
         do throws(EngineError) {
             let reports = try await server.engine.rebuild(name)
@@ -111,7 +118,8 @@ func addRecordsRoutes(to router: Router<some RequestContext>, server: ServerStat
             }
         }
     }
-    router.post("/v1/checkpoint") { _, _ in
+    router.post("/v1/checkpoint") { request, _ in
+        let server = try instances.forQuery(request)
         do throws(EngineError) {
             let path = try await server.engine.writeCheckpoint()
             return JSONResponse.make(CheckpointView(path: path, position: server.snapshot.position))
@@ -122,7 +130,7 @@ func addRecordsRoutes(to router: Router<some RequestContext>, server: ServerStat
 }
 
 /// The contact-records projection of `snapshot`, or 503 while it is being rebuilt.
-private func contactRecords(_ snapshot: Snapshot<ChatState>) throws(APIError) -> ContactRecordsProjection {
+func contactRecords(_ snapshot: Snapshot<ChatState>) throws(APIError) -> ContactRecordsProjection {
     guard let records = snapshot.projections[ContactRecordsProjection.self] else {
         throw APIError(.serviceUnavailable, "the contact-records projection is being rebuilt; try again shortly")
     }
@@ -130,9 +138,9 @@ private func contactRecords(_ snapshot: Snapshot<ChatState>) throws(APIError) ->
 }
 
 /// The newest ready `metrics` projection (or the given version), or 503 while none is ready.
-private func historicalMetrics(
+func historicalMetrics(
     _ snapshot: Snapshot<ChatState>,
-    version: Int?
+    version: Int? = nil
 ) throws(APIError) -> any HistoricalMetricsProjection {
     let v2 = snapshot.projections[HistoricalMetricsV2.self]
     let v1 = snapshot.projections[HistoricalMetricsV1.self]
