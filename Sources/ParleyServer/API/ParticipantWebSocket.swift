@@ -114,8 +114,12 @@ enum ParticipantWebSocket {
     }
 
     /// Pushes every item created after the socket opened, as commits publish them; closes after `chat.ended`.
+    ///
+    /// A delivered or read receipt changes a message already sent: it goes out as a `MESSAGEMETADATA` item carrying
+    /// the message's receipts, as Amazon pushes it.
     static func push(_ opened: Opened, _ outbound: WebSocketOutboundWriter, server: ServerState) async throws {
         var sent = opened.itemsAtOpen
+        var receipts = server.snapshot.state.chats[opened.chatId].map(receiptsByMessage) ?? [:]
         while !Task.isCancelled {
             let snapshot = server.snapshot
             guard let chat = snapshot.state.chats[opened.chatId] else { return }
@@ -124,6 +128,14 @@ enum ParticipantWebSocket {
                     try await outbound.write(.text(try frame(item, chat: chat)))
                 }
                 sent = chat.items.count
+            }
+            let current = receiptsByMessage(chat)
+            if current != receipts {
+                for (messageId, latest) in current.sorted(by: { $0.key < $1.key }) where receipts[messageId] != latest {
+                    guard let index = chat.itemIndex[messageId] else { continue }
+                    try await outbound.write(.text(try metadataFrame(chat.items[index], chat: chat)))
+                }
+                receipts = current
             }
             if chat.status == .ended {
                 try await outbound.close(.normalClosure, reason: "the chat ended")
@@ -144,6 +156,38 @@ enum ParticipantWebSocket {
         var fields = (try JSONSerialization.jsonObject(with: view) as? [String: Any]) ?? [:]
         fields["InitialContactId"] = chat.chatId.description
         fields["ContactId"] = item.contactId.description
+        let content = String(decoding: try JSONSerialization.data(withJSONObject: fields), as: UTF8.self)
+        return try text(["topic": "aws/chat", "contentType": "application/json", "content": content])
+    }
+
+    /// The receipts of every message that has any.
+    static func receiptsByMessage(_ chat: ChatSession) -> [Identifier: [Identifier: Receipt]] {
+        var receipts: [Identifier: [Identifier: Receipt]] = [:]
+        for item in chat.items where !item.receipts.isEmpty { receipts[item.id] = item.receipts }
+        return receipts
+    }
+
+    /// The `aws/chat` frame announcing the receipts of `message`: a `MESSAGEMETADATA` item.
+    static func metadataFrame(_ message: TranscriptItem, chat: ChatSession) throws -> String {
+        let view = TranscriptItemView(message, past: false)
+        guard let metadata = view.messageMetadata else { throw APIError(.internalService, "no receipts to push") }
+        let latest = message.receipts.values.flatMap { [$0.readAt, $0.deliveredAt].compactMap { $0 } }.max()
+        let fields: [String: Any] = [
+            "Id": UUID().uuidString.lowercased(),
+            "Type": "MESSAGEMETADATA",
+            "AbsoluteTime": ISOTime.format(latest ?? message.timestamp),
+            "MessageMetadata": [
+                "MessageId": metadata.messageId,
+                "Receipts": metadata.receipts.map { receipt in
+                    var entry: [String: Any] = ["RecipientParticipantId": receipt.recipientParticipantId]
+                    if let delivered = receipt.deliveredTimestamp { entry["DeliveredTimestamp"] = delivered }
+                    if let read = receipt.readTimestamp { entry["ReadTimestamp"] = read }
+                    return entry
+                },
+            ],
+            "InitialContactId": chat.chatId.description,
+            "ContactId": message.contactId.description,
+        ]
         let content = String(decoding: try JSONSerialization.data(withJSONObject: fields), as: UTF8.self)
         return try text(["topic": "aws/chat", "contentType": "application/json", "content": content])
     }
