@@ -87,16 +87,16 @@ import FoundationNetworking
         // Paging: one per page, in creation order, across a restart (each instance replays its own log).
         try await server.stop()
         server = try await RunningServer.start(in: directory)
-        let page1 = try await server.connect("GET", "/instance?MaxResults=1")
+        let page1 = try await server.connect("GET", "/instance?maxResults=1")
         let token = try #require(page1.json["NextToken"] as? String)
-        let page2 = try await server.connect("GET", "/instance?MaxResults=1&NextToken=" + Self.escape(token))
+        let page2 = try await server.connect("GET", "/instance?maxResults=1&nextToken=" + Self.escape(token))
         let ids = [page1, page2].flatMap { ($0.json["InstanceSummaryList"] as? [[String: Any]]) ?? [] }
             .compactMap { $0["Id"] as? String }
         #expect(ids == [first, second])
         #expect(page2.json["NextToken"] == nil)
-        let badPage = try await server.connect("GET", "/instance?MaxResults=11")
+        let badPage = try await server.connect("GET", "/instance?maxResults=11")
         #expect(badPage.errorType == "InvalidParameterException")
-        let badToken = try await server.connect("GET", "/instance?NextToken=xyz")
+        let badToken = try await server.connect("GET", "/instance?nextToken=xyz")
         #expect(badToken.errorType == "InvalidParameterException")
         try await server.stop()
     }

@@ -10,8 +10,9 @@ import Hummingbird
 import ParleyDomain
 import ParleyEngine
 
-/// Adds the control-plane routes: instances, contacts, metrics and search here; flows, queues, routing profiles,
-/// hours of operation, users and agent statuses in ConnectResourcesAPI.swift.
+/// Adds the control-plane routes: instances, contacts, metrics and search here and in ConnectContactsAPI.swift;
+/// flows, queues and hours of operation in ConnectFlowsQueuesAPI.swift; routing profiles, users and agent statuses
+/// in ConnectPeopleAPI.swift.
 func addConnectRoutes(to router: some RouterMethods<some RequestContext>, instances: InstanceRegistry) {
     let api = ConnectAPI(instances: instances)
     router.put("/instance") { request, _ in try await api.createInstance(request) }
@@ -35,6 +36,7 @@ func addConnectRoutes(to router: some RouterMethods<some RequestContext>, instan
     }
     router.post("/metrics/data") { request, _ in try await api.getMetricDataV2(request) }
     router.post("/search-contacts") { request, _ in try await api.searchContacts(request) }
+    addConnectFlowQueueRoutes(to: router, api: api)
 }
 
 /// Shared plumbing of the control-plane handlers: finding the instance, reading bodies, answering.
@@ -196,11 +198,11 @@ struct Paging {
     /// How many items it holds at most.
     var maxResults: Int
 
-    /// Reads the `MaxResults` and `NextToken` query parameters.
+    /// Reads the `maxResults` and `nextToken` query parameters (the wire names of `MaxResults` and `NextToken`).
     init(_ request: Request, maxResults range: ClosedRange<Int>, defaultMaxResults: Int) throws(APIError) {
         try self.init(
-            maxResults: try request.query("MaxResults", in: range),
-            nextToken: request.query("NextToken"),
+            maxResults: try request.query("maxResults", in: range),
+            nextToken: request.query("nextToken"),
             range: range,
             defaultMaxResults: defaultMaxResults
         )
