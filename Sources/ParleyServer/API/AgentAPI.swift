@@ -143,8 +143,14 @@ struct AgentAPI: Sendable {
 
     /// PBKDF2 on a global dispatch queue, so a login does not hold a cooperative thread for its whole cost.
     static func verify(_ password: String, against credential: PasswordCredential) async -> Bool {
+        await offCooperativePool { credential.matches(password) }
+    }
+
+    /// Runs slow work (PBKDF2: a login's check, CreateUser's derivation) on a global dispatch queue, so it does not
+    /// hold a cooperative thread for its whole cost.
+    static func offCooperativePool<Value: Sendable>(_ work: @escaping @Sendable () -> Value) async -> Value {
         await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: credential.matches(password)) }
+            DispatchQueue.global().async { continuation.resume(returning: work()) }
         }
     }
 

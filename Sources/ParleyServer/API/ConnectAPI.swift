@@ -37,6 +37,7 @@ func addConnectRoutes(to router: some RouterMethods<some RequestContext>, instan
     router.post("/metrics/data") { request, _ in try await api.getMetricDataV2(request) }
     router.post("/search-contacts") { request, _ in try await api.searchContacts(request) }
     addConnectFlowQueueRoutes(to: router, api: api)
+    addConnectPeopleRoutes(to: router, api: api)
 }
 
 /// Shared plumbing of the control-plane handlers: finding the instance, reading bodies, answering.
