@@ -80,6 +80,22 @@ import FoundationNetworking
         #expect(view["CreatedTime"] is Double)
         let byArn = try await server.connect("GET", "/instance/" + Self.escape(ConnectARN.instance(second)))
         #expect((byArn.json["Instance"] as? [String: Any])?["Id"] as? String == second)
+        // A new instance comes with Amazon's defaults: statuses, Basic Hours, BasicQueue, Basic Routing Profile.
+        let statuses = try await server.connect("GET", "/agent-status/\(second)")
+        let statusList = (statuses.json["AgentStatusSummaryList"] as? [[String: Any]]) ?? []
+        #expect(Set(statusList.compactMap { $0["Type"] as? String }) == ["ROUTABLE", "OFFLINE"])
+        let queues = try await server.connect("GET", "/queues-summary/\(second)")
+        let basicQueue = try #require((queues.json["QueueSummaryList"] as? [[String: Any]])?.first)
+        #expect(basicQueue["Name"] as? String == "BasicQueue")
+        let queue = try await server.connect("GET", "/queues/\(second)/\(try #require(basicQueue["Id"] as? String))")
+        let hoursId = try #require((queue.json["Queue"] as? [String: Any])?["HoursOfOperationId"] as? String)
+        let hours = try await server.connect("GET", "/hours-of-operations/\(second)/\(hoursId)")
+        #expect((hours.json["HoursOfOperation"] as? [String: Any])?["Name"] as? String == "Basic Hours")
+        let profiles = try await server.connect("GET", "/routing-profiles-summary/\(second)")
+        #expect(
+            (profiles.json["RoutingProfileSummaryList"] as? [[String: Any]])?.first?["Name"] as? String
+                == "Basic Routing Profile"
+        )
         let unknown = try await server.connect("GET", "/instance/no-such-instance")
         #expect(unknown.status == 404)
         #expect(unknown.errorType == "ResourceNotFoundException")

@@ -253,7 +253,40 @@ struct Transaction {
                 )
             )
         )
+        try createInstanceDefaults(settings.instanceId)
         return .configured
+    }
+
+    /// What a new Amazon Connect instance comes with: the Available (routable) and Offline agent statuses, the
+    /// Basic Hours (every day, all day, UTC), the BasicQueue on them and the Basic Routing Profile serving it (chat
+    /// concurrency 2). Their ids are fresh, recorded in the events like every other id.
+    mutating func createInstanceDefaults(_ instanceId: String) throws(ChatError) {
+        _ = try createAgentStatus(instanceId, nil, "Available", "ROUTABLE", true)
+        _ = try createAgentStatus(instanceId, nil, "Offline", "OFFLINE", true)
+        let days = ["SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY"]
+        let allDay = days.map {
+            HoursRange(day: $0, startTime: HoursTime(hours: 0, minutes: 0), endTime: HoursTime(hours: 0, minutes: 0))
+        }
+        guard
+            case .hoursOfOperationCreated(let hoursId) = try createHoursOfOperation(
+                instanceId,
+                nil,
+                "Basic Hours",
+                "UTC",
+                allDay
+            ),
+            case .queueCreated(let queueId) = try createQueue(instanceId, nil, "BasicQueue", 0)
+        else { throw ChatError(.internalServer, "the default resources of a new instance could not be created") }
+        _ = try updateQueueHoursOfOperation(instanceId, queueId, hoursId)
+        _ = try createRoutingProfile(
+            instanceId,
+            nil,
+            "Basic Routing Profile",
+            2,
+            false,
+            [RoutingQueueConfig(queueId: queueId, priority: 1, delaySeconds: 0)],
+            queueId
+        )
     }
 
     func checkInstance(_ instanceId: String) throws(ChatError) {
