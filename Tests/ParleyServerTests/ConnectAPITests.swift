@@ -372,6 +372,70 @@ import FoundationNetworking
         try await server.stop()
     }
 
+    @Test func anAgentOfASecondInstanceLogsInThereAndWorksThere() async throws {
+        let directory = TemporaryDirectory()
+        try await seed(directory, chats: 0)
+        let server = try await RunningServer.start(in: directory)
+        let other = try await server.createInstance(alias: "second-site")
+        let profiles = try await server.connect("GET", "/routing-profiles-summary/\(other)")
+        let profile = try #require((profiles.json["RoutingProfileSummaryList"] as? [[String: Any]])?.first?["Id"])
+        let user = try await server.connect(
+            "PUT",
+            "/users/\(other)",
+            [
+                "Username": "zoe", "Password": "Second-Site-1", "SecurityProfileIds": ["agent"],
+                "RoutingProfileId": profile, "PhoneConfig": ["PhoneType": "SOFT_PHONE"],
+            ]
+        )
+        let userId = try #require(user.json["UserId"] as? String, "\(user.json)")
+        func call(
+            _ method: String,
+            _ path: String,
+            token: String? = nil,
+            body: String? = nil
+        ) async throws -> (
+            Int, [String: Any]
+        ) {
+            var request = URLRequest(url: try #require(URL(string: server.addresses.http + path)))
+            request.httpMethod = method
+            if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+            request.httpBody = body.map { Data($0.utf8) }
+            let (data, response) = try await URLSession.shared.data(for: request)
+            return ((response as? HTTPURLResponse)?.statusCode ?? 0, (try? object(data)) ?? [:])
+        }
+        // The user name exists in one instance only, so a login needs no InstanceId; with it, it names the instance.
+        let (status, login) = try await call(
+            "POST",
+            "/agent/v1/login",
+            body: #"{"Username":"zoe","Password":"Second-Site-1"}"#
+        )
+        #expect(status == 200, "\(login)")
+        let token = try #require(login["SessionToken"] as? String)
+        let (wrongStatus, _) = try await call(
+            "POST",
+            "/agent/v1/login",
+            body: #"{"Username":"zoe","Password":"Second-Site-1","InstanceId":"\#(Self.instance)"}"#
+        )
+        #expect(wrongStatus == 401)
+        let (meStatus, me) = try await call("GET", "/agent/v1/me", token: token)
+        #expect(meStatus == 200, "\(me)")
+        #expect(me["UserId"] as? String == userId)
+        // PutUserStatus on the control plane and the desk's own status call reach the same instance.
+        let statuses = try await server.connect("GET", "/agent-status/\(other)?AgentStatusTypes=ROUTABLE")
+        let available = try #require(
+            (statuses.json["AgentStatusSummaryList"] as? [[String: Any]])?.first {
+                $0["Type"] as? String == "ROUTABLE"
+            }?[
+                "Id"
+            ] as? String
+        )
+        let put = try await server.connect("PUT", "/users/\(other)/\(userId)/status", ["AgentStatusId": available])
+        #expect(put.status == 200, "\(put.json)")
+        let (_, after) = try await call("GET", "/agent/v1/me", token: token)
+        #expect(after["AgentStatusId"] as? String == available, "\(after)")
+        try await server.stop()
+    }
+
     @Test func theControlPlaneRefusesUnsignedAndBadlySignedCalls() async throws {
         let directory = TemporaryDirectory()
         let server = try await RunningServer.start(in: directory)
