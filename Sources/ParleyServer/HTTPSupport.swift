@@ -1,3 +1,4 @@
+import EventLog
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -292,6 +293,15 @@ extension Request {
     /// The query parameter `name`, nil when absent.
     func query(_ name: String) -> String? {
         uri.queryParameters[name[...]].map(String.init)
+    }
+
+    /// The instant in the query parameter `name` (ISO 8601, e.g. `2026-11-21T10:00:00Z`), nil when absent.
+    func instant(_ name: String) throws(APIError) -> Int64? {
+        guard let text = query(name) else { return nil }
+        guard let instant = ISOTime.parse(text) ?? LogTime.parse(text) else {
+            throw APIError(.invalidParameter, "\(name) must be an ISO 8601 instant such as 2026-11-21T10:00:00Z")
+        }
+        return instant
     }
 
     /// The integer query parameter `name` within `range`, nil when absent; anything else is `.invalidParameter`.

@@ -107,6 +107,19 @@ import Glibc
         #expect((ended["contacts"] as? [Any])?.isEmpty == true)
         let nobody = try object(try await running.query("/v1/contacts?agent=nobody").body)
         #expect((nobody["contacts"] as? [Any])?.isEmpty == true)
+        // Initiation time: from is inclusive, to exclusive.
+        let since2000 = try object(try await running.query("/v1/contacts?from=2000-01-01T00:00:00Z").body)
+        #expect((since2000["contacts"] as? [Any])?.count == 5)
+        let future = try object(try await running.query("/v1/contacts?from=2100-01-01T00:00:00Z").body)
+        #expect((future["contacts"] as? [Any])?.isEmpty == true)
+        let past = try object(try await running.query("/v1/contacts?to=2000-01-01T00:00:00Z").body)
+        #expect((past["contacts"] as? [Any])?.isEmpty == true)
+        let window = try object(
+            try await running.query("/v1/contacts?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z&queue=support").body
+        )
+        #expect((window["contacts"] as? [Any])?.count == 5)
+        #expect(try await running.query("/v1/contacts?from=yesterday").status == 400)
+        #expect(try await running.query("/v1/contacts?from=2100-01-01T00:00:00Z&to=2000-01-01T00:00:00Z").status == 400)
         try await running.stop()
     }
 

@@ -9,7 +9,8 @@ import ParleyEngine
 /// - `GET /v1/status`: log head, segments and bytes, writer counters, state counts; `?hash=true` adds the state hash.
 /// - `GET /v1/queues`: every queue with its real-time figures.
 /// - `GET /v1/agents`: every user with its live routing session.
-/// - `GET /v1/contacts?state=&queue=&agent=&limit=&nextToken=`: contact segments, newest first, paged.
+/// - `GET /v1/contacts?state=&queue=&agent=&from=&to=&limit=&nextToken=`: contact segments, newest first, paged;
+///   `from`/`to` (ISO 8601) bound the initiation time (from inclusive, to exclusive).
 /// - `GET /v1/contacts/{contactId}`: one contact segment and its transcript.
 /// - `GET /v1/timers?limit=`: open deadlines, earliest first.
 func addQueryRoutes(to router: Router<some RequestContext>, instances: InstanceRegistry) {
@@ -193,6 +194,10 @@ private struct ContactFilter {
     var status: ContactStatus?
     var queue: String?
     var agent: String?
+    /// Initiated at or after (µs).
+    var from: Int64?
+    /// Initiated before (µs).
+    var to: Int64?
     var limit: Int
     var after: ContactCursor?
 
@@ -209,6 +214,9 @@ private struct ContactFilter {
         }
         queue = request.query("queue")
         agent = request.query("agent")
+        from = try request.instant("from")
+        to = try request.instant("to")
+        if let from, let to, from >= to { throw APIError(.invalidParameter, "from must be before to") }
         limit = try request.query("limit", in: 1...Self.maxLimit) ?? Self.defaultLimit
         if let token = request.query("nextToken") {
             guard let cursor = ContactCursor(token) else {
@@ -224,6 +232,8 @@ private struct ContactFilter {
         if let status, contact.status != status { return false }
         if let queue, contact.queued?.queueId != queue, contact.targetQueue != queue { return false }
         if let agent, contact.agentId != agent, contact.offeredTo != agent { return false }
+        if let from, contact.initiatedAt < from { return false }
+        if let to, contact.initiatedAt >= to { return false }
         return true
     }
 }

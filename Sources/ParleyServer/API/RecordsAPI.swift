@@ -174,14 +174,7 @@ private func rawJSON(_ text: String, position: UInt64) -> Response {
 extension ContactRecordSelection {
     /// The selection of `GET /v1/ctrs`' query: from, to, by, includeOpen, contactId.
     init(_ request: Request) throws(APIError) {
-        func instant(_ name: String) throws(APIError) -> Int64? {
-            guard let text = request.query(name) else { return nil }
-            guard let parsed = ISOTime.parse(text) ?? LogTime.parse(text) else {
-                throw APIError(.invalidParameter, "\(name) must be an ISO 8601 instant such as 2026-11-21T10:00:00Z")
-            }
-            return parsed
-        }
-        self.init(from: try instant("from") ?? .min, to: try instant("to") ?? .max)
+        self.init(from: try request.instant("from") ?? .min, to: try request.instant("to") ?? .max)
         guard from < to else { throw APIError(.invalidParameter, "from must be before to") }
         switch request.query("by") ?? "disconnect" {
         case "disconnect": by = .disconnect
