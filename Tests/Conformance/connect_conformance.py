@@ -271,9 +271,12 @@ def main(endpoint, key, secret, socket_path):
         Config=[{"Day": day, "StartTime": {"Hours": 0, "Minutes": 0}, "EndTime": {"Hours": 23, "Minutes": 59}} for day in days],
     )
     queue = connect.create_queue(
-        InstanceId=instance_id, Name="Support", HoursOfOperationId=hours["HoursOfOperationId"], MaxContacts=10
+        InstanceId=instance_id, Name="Support", Description="Customers who chat", MaxContacts=10,
+        HoursOfOperationId=hours["HoursOfOperationId"],
     )
     queue_id, queue_arn = queue["QueueId"], queue["QueueArn"]
+    described_queue = connect.describe_queue(InstanceId=instance_id, QueueId=queue_id)["Queue"]
+    expect(described_queue["Description"] == "Customers who chat" and described_queue["MaxContacts"] == 10, "DescribeQueue")
     disconnect = connect.create_contact_flow(
         InstanceId=instance_id, Name="Disconnect", Type="CONTACT_FLOW", Content=DISCONNECT_FLOW
     )

@@ -49,7 +49,7 @@ import Testing
     @Test func anEmptyStateRoundTripsAndStartsWithTheSchema() throws {
         let bytes = try Self.roundTrip(ChatState(), "empty", hashes: true)
         #expect(bytes.first == UInt8(ChatState.snapshotSchema))
-        #expect(ChatState.snapshotSchema == 3)
+        #expect(ChatState.snapshotSchema == 4)
     }
 
     // MARK: - Random histories
@@ -483,8 +483,8 @@ import Testing
 
     @Test func anUnknownSchemaIsUnsupportedVersion() throws {
         let bytes = try Self.sample().snapshotBytes()
-        #expect(bytes.first == 3)
-        for schema: UInt64 in [0, 1, 2, 4, 127, 128, 1 << 40, .max] {
+        #expect(bytes.first == 4)
+        for schema: UInt64 in [0, 1, 2, 3, 5, 127, 128, 1 << 40, .max] {
             var writer = BinaryWriter()
             writer.write(varUInt: schema)
             let error = Self.failure(writer.bytes + bytes.dropFirst())
@@ -505,7 +505,7 @@ struct FieldCensus {
             "instance", "contacts", "chats", "participantTokens", "connectionTokens", "websocketTokens", "startTokens",
             "timers", "timersFired", "billing", "activeChats", "lastTimestamp", "eventCount", "flows", "queues", "bots",
             "hoursOfOperations", "agents", "routingProfiles", "users", "agentStatuses", "lambdaFunctions",
-            "pendingInvocations", "waiting", "agentDesk", "earliestDeadline",
+            "descriptions", "pendingInvocations", "waiting", "agentDesk", "earliestDeadline",
         ],
         "InstanceSettings": [
             "instanceId", "concurrentActiveChats", "alias", "identityManagementType", "inboundCallsEnabled",

@@ -23,6 +23,31 @@ import Testing
         )
     }
 
+    @Test func descriptionsAreKeptChangedClearedAndDroppedWithTheirResource() throws {
+        var harness = ChatHarness()
+        _ = try harness.must(.createQueue(instanceId: Self.instance, queueId: "sales", name: "Sales", maxContacts: 0))
+        let describe: (String) -> ChatCommand = {
+            .setResourceDescription(instanceId: Self.instance, kind: .queue, resourceId: "sales", text: $0)
+        }
+        #expect(try harness.must(describe("Leads and orders")) == .done)
+        #expect(harness.state.descriptions["queue/sales"] == "Leads and orders")
+        let events = harness.state.eventCount
+        _ = try harness.must(describe("Leads and orders"))
+        #expect(harness.state.eventCount == events, "the same description again writes nothing")
+        _ = try harness.must(describe(""))
+        #expect(harness.state.descriptions["queue/sales"] == nil)
+        _ = try harness.must(describe("Orders"))
+        harness.expectRejected(describe(String(repeating: "x", count: 251)), "InvalidParameterException", 400)
+        harness.expectRejected(
+            .setResourceDescription(instanceId: Self.instance, kind: .routingProfile, resourceId: "sales", text: "x"),
+            "ResourceNotFoundException",
+            404
+        )
+        _ = try harness.must(.deleteQueue(instanceId: Self.instance, queueId: "sales"))
+        #expect(harness.state.descriptions.isEmpty, "a deleted resource takes its description along")
+        #expect(try harness.replayMatches())
+    }
+
     @Test func aProfileAUserAndStatusesAreRecorded() throws {
         var harness = ChatHarness()
         #expect(try harness.must(Self.profile()) == .resourceCreated(id: "support-profile"))

@@ -191,6 +191,7 @@ import FoundationNetworking
                     [
                         "InstanceId": Self.home,
                         "Name": "Support agents",
+                        "Description": "First line",
                         "RoutingProfileArn": "\(Self.instanceARN)/routing-profile/\(id)",
                         "RoutingProfileId": id,
                         "MediaConcurrencies": [
@@ -884,6 +885,7 @@ import FoundationNetworking
                         "AgentStatusARN": "\(Self.instanceARN)/agent-state/\(breakId)",
                         "AgentStatusId": breakId,
                         "Name": "Break",
+                        "Description": "A short break",
                         "Type": "CUSTOM",
                         "State": "ENABLED",
                         "Tags": [String: String](),

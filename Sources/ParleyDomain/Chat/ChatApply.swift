@@ -270,7 +270,7 @@ extension ChatMachine {
             state.pendingInvocations[event.invocationId] = PendingInvocation(request: event)
         case .agentStatusChanged, .contactOffered, .offerEnded, .afterContactWorkChanged, .queueUpdated,
             .resourceDeleted, .agentStatusUpdated, .hoursOfOperationUpdated, .userCredentialSet, .agentLoggedIn,
-            .agentLoggedOut:
+            .agentLoggedOut, .resourceDescriptionSet:
             applyRouting(event, at: timestamp, to: &state)
         case .userUpdated(let event):
             state.users[event.user.userId] = event.user

@@ -117,6 +117,8 @@ public struct ParticipantConnectionResponse: Sendable, Equatable {
 public enum ChatCommand: Sendable, Equatable {
     /// Records the instance this log serves (once; the first command of a new log).
     case configureInstance(instanceId: String, concurrentActiveChats: Int64)
+    /// The `Description` of a queue, hours of operation, routing profile or agent status; empty clears it.
+    case setResourceDescription(instanceId: String, kind: DescribedResourceKind, resourceId: String, text: String)
     /// `CreateInstance`: the first command of a new instance's log; refused once the log has an instance.
     case createInstance(InstanceSettings)
     /// `StartChatContact`.

@@ -54,6 +54,7 @@ public enum ChatEvent: Sendable, Equatable {
     case userCredentialSet(UserCredentialSet)
     case agentLoggedIn(AgentLoggedIn)
     case agentLoggedOut(AgentLoggedOut)
+    case resourceDescriptionSet(ResourceDescriptionSet)
 
     /// The payload as its concrete event type.
     public var payload: any VersionedEvent & Encodable {
@@ -110,6 +111,7 @@ public enum ChatEvent: Sendable, Equatable {
         case .userCredentialSet(let event): event
         case .agentLoggedIn(let event): event
         case .agentLoggedOut(let event): event
+        case .resourceDescriptionSet(let event): event
         }
     }
 
@@ -140,6 +142,7 @@ public enum ChatEventCatalogue {
         ContactOffered.self, OfferEnded.self, AfterContactWorkChanged.self, UserUpdated.self, UserDeleted.self,
         RoutingProfileUpdated.self, QueueUpdated.self, ResourceDeleted.self, AgentStatusUpdated.self,
         HoursOfOperationUpdated.self, UserCredentialSet.self, AgentLoggedIn.self, AgentLoggedOut.self,
+        ResourceDescriptionSet.self,
     ]
 
     /// The lowest tag of a domain event; records below it (e.g. type 0 text written by `parley log append`) are
@@ -222,6 +225,8 @@ public enum ChatEventCatalogue {
         case UserCredentialSet.tag: .userCredentialSet(try EventCodec.decode(UserCredentialSet.self, payload: payload))
         case AgentLoggedIn.tag: .agentLoggedIn(try EventCodec.decode(AgentLoggedIn.self, payload: payload))
         case AgentLoggedOut.tag: .agentLoggedOut(try EventCodec.decode(AgentLoggedOut.self, payload: payload))
+        case ResourceDescriptionSet.tag:
+            .resourceDescriptionSet(try EventCodec.decode(ResourceDescriptionSet.self, payload: payload))
         case ..<firstTag: nil
         default: throw DecodeError(.unknownTag, "event tag 0x\(String(tag, radix: 16)) is unknown", offset: 0)
         }

@@ -102,6 +102,8 @@ struct Transaction {
             return try configureInstance(instanceId, quota)
         case .createInstance(let settings):
             return try createInstance(settings)
+        case .setResourceDescription(let instanceId, let kind, let resourceId, let text):
+            return try setResourceDescription(instanceId, kind, resourceId, text)
         case .startChatContact(let request):
             return try startChatContact(request)
         case .createParticipantConnection(let token, let types, let connect):

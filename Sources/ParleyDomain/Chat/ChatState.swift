@@ -385,6 +385,8 @@ public struct ChatState: Sendable, Equatable {
     public var agentStatuses: TreeDictionary<String, AgentStatus> = [:]
     /// Lambda function names/ARNs → HTTP endpoints.
     public var lambdaFunctions: TreeDictionary<String, String> = [:]
+    /// Descriptions of queues, hours, routing profiles and agent statuses, by `DescribedResourceKind.key(id)`.
+    public var descriptions: TreeDictionary<String, String> = [:]
     /// Lambda calls requested by flows and not answered yet (the effect runner performs them).
     public var pendingInvocations: TreeDictionary<Identifier, PendingInvocation> = [:]
 

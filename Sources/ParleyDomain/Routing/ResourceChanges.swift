@@ -78,6 +78,64 @@ public struct ResourceDeleted: VersionedEvent, Encodable {
     }
 }
 
+/// The resources whose `Description` Parley keeps beside them (flows keep theirs in the flow itself).
+public enum DescribedResourceKind: UInt8, Sendable, Encodable, CaseIterable, CustomStringConvertible {
+    /// Encodes as its name.
+    public func encode(to encoder: any Encoder) throws { try encodeDescription(self, to: encoder) }
+
+    case queue = 1
+    case hoursOfOperation = 2
+    case routingProfile = 3
+    case agentStatus = 4
+
+    /// The name, also the prefix of its key in `ChatState.descriptions`.
+    public var description: String {
+        switch self {
+        case .queue: "queue"
+        case .hoursOfOperation: "hours-of-operation"
+        case .routingProfile: "routing-profile"
+        case .agentStatus: "agent-status"
+        }
+    }
+
+    /// The key of resource `id` in `ChatState.descriptions`.
+    public func key(_ id: String) -> String { "\(description)/\(id)" }
+}
+
+/// A resource's `Description` was set (Create… or Update… with one) or cleared (an empty one).
+public struct ResourceDescriptionSet: VersionedEvent, Encodable {
+    public static let tag: UInt16 = 0x0151
+    public static let name = "ResourceDescriptionSet"
+    public static let currentVersion: UInt8 = 1
+    /// The kind of resource.
+    public var kind: DescribedResourceKind
+    /// Its id.
+    public var resourceId: String
+    /// The description; empty clears it.
+    public var text: String
+
+    /// Creates the event.
+    public init(kind: DescribedResourceKind, resourceId: String, text: String) {
+        self.kind = kind
+        self.resourceId = resourceId
+        self.text = text
+    }
+
+    public func encode(into writer: inout BinaryWriter) {
+        writer.write(enumeration: kind)
+        writer.write(string: resourceId)
+        writer.write(string: text)
+    }
+
+    public static func decode(version: UInt8, from reader: inout BinaryReader) throws(DecodeError) -> Self {
+        Self(
+            kind: try reader.readEnumeration(DescribedResourceKind.self),
+            resourceId: try reader.readString(),
+            text: try reader.readString()
+        )
+    }
+}
+
 /// An agent status changed (UpdateAgentStatus): the whole status after the change.
 public struct AgentStatusUpdated: VersionedEvent, Encodable {
     public static let tag: UInt16 = 0x014C
@@ -139,10 +197,19 @@ extension ChatMachine {
             state.queues[event.queueId]?.maxContacts = event.maxContacts
         case .resourceDeleted(let event):
             switch event.kind {
-            case .queue: state.queues[event.resourceId] = nil
-            case .routingProfile: state.routingProfiles[event.resourceId] = nil
-            case .hoursOfOperation: state.hoursOfOperations[event.resourceId] = nil
+            case .queue:
+                state.queues[event.resourceId] = nil
+                state.descriptions[DescribedResourceKind.queue.key(event.resourceId)] = nil
+            case .routingProfile:
+                state.routingProfiles[event.resourceId] = nil
+                state.descriptions[DescribedResourceKind.routingProfile.key(event.resourceId)] = nil
+            case .hoursOfOperation:
+                state.hoursOfOperations[event.resourceId] = nil
+                state.descriptions[DescribedResourceKind.hoursOfOperation.key(event.resourceId)] = nil
             }
+        case .resourceDescriptionSet(let event):
+            let key = event.kind.key(event.resourceId)
+            state.descriptions[key] = event.text.isEmpty ? nil : event.text
         case .agentStatusUpdated(let event):
             state.agentStatuses[event.status.statusId] = event.status
         case .hoursOfOperationUpdated(let event):
@@ -154,6 +221,31 @@ extension ChatMachine {
 }
 
 extension Transaction {
+    /// Sets (or, with an empty text, clears) the `Description` of an existing resource (0–250 characters).
+    mutating func setResourceDescription(
+        _ instanceId: String,
+        _ kind: DescribedResourceKind,
+        _ resourceId: String,
+        _ text: String
+    ) throws(ChatError) -> ChatReply {
+        try checkInstance(instanceId)
+        guard text.count <= 250 else { throw ChatError(.invalidParameter, "Description must be 0–250 characters") }
+        let id: String?
+        switch kind {
+        case .queue: id = resolveQueue(resourceId)?.queueId
+        case .hoursOfOperation: id = state.hoursOfOperations[resourceId]?.hoursId
+        case .routingProfile: id = state.routingProfiles[resourceId]?.routingProfileId
+        case .agentStatus: id = state.agentStatuses[resourceId]?.statusId
+        }
+        guard let id else {
+            throw ChatError(.resourceNotFound, "\(kind) \(resourceId) does not exist", resourceId: resourceId)
+        }
+        if (state.descriptions[kind.key(id)] ?? "") != text {
+            emit(.resourceDescriptionSet(ResourceDescriptionSet(kind: kind, resourceId: id, text: text)))
+        }
+        return .done
+    }
+
     func existingQueue(_ reference: String) throws(ChatError) -> QueueResource {
         guard let queue = resolveQueue(reference) else {
             throw ChatError(

@@ -20,7 +20,7 @@ extension BinaryReader {
 
 extension ChatState: SnapshotCodable {
     /// The schema number `snapshotEncode` writes first; bump it whenever the stored shape of the state changes.
-    public static let snapshotSchema: UInt = 3
+    public static let snapshotSchema: UInt = 4
 
     /// Writes the schema number, then every projection (derived indexes are rebuilt on decode instead).
     public func snapshotEncode(to writer: inout BinaryWriter) {
@@ -55,6 +55,7 @@ extension ChatState: SnapshotCodable {
         writer.writeSnapshot(users)
         writer.writeSnapshot(agentStatuses)
         writer.writeSnapshot(lambdaFunctions)
+        writer.writeSnapshot(descriptions)
         writer.writeSnapshot(pendingInvocations)
         writer.writeSnapshot(waiting)
         writer.writeSnapshot(agentDesk)
@@ -100,6 +101,7 @@ extension ChatState: SnapshotCodable {
         users = try reader.readSnapshot()
         agentStatuses = try reader.readSnapshot()
         lambdaFunctions = try reader.readSnapshot()
+        descriptions = try reader.readSnapshot()
         pendingInvocations = try reader.readSnapshot()
         waiting = try reader.readSnapshot()
         agentDesk = try reader.readSnapshot()

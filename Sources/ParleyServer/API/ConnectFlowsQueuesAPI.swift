@@ -158,6 +158,51 @@ extension ConnectAPI {
         return response
     }
 
+    /// Records the `Description` of a resource just created or updated (nil: leave it as it is); nil when it was
+    /// recorded, otherwise the refusal. Callers check the length (0–250) first, so only a resource deleted in
+    /// between makes this fail.
+    static func describe(
+        _ server: ServerState,
+        _ kind: DescribedResourceKind,
+        _ id: String,
+        _ description: String?
+    ) async -> APIError? {
+        guard let description else { return nil }
+        let command = ChatCommand.setResourceDescription(
+            instanceId: instanceId(server),
+            kind: kind,
+            resourceId: id,
+            text: description
+        )
+        if case .failure(let error) = await server.engine.submit(command) { return APIError(error) }
+        return nil
+    }
+
+    /// Submits a Create… command, then records the new resource's `Description`; answers with `answer(id)`.
+    static func create<Body: Encodable>(
+        _ server: ServerState,
+        _ command: ChatCommand,
+        _ kind: DescribedResourceKind,
+        description: String?,
+        answer: (String) -> Body
+    ) async -> Response {
+        let id: String
+        switch await server.engine.submit(command) {
+        case .success(.resourceCreated(let created)), .success(.hoursOfOperationCreated(let created)),
+            .success(.queueCreated(let created)):
+            id = created
+        case .success(let reply): return failure(unexpected(reply), server)
+        case .failure(let error): return failure(APIError(error), server)
+        }
+        if let refusal = await describe(server, kind, id, description) { return failure(refusal, server) }
+        return Self.answer(answer(id), server)
+    }
+
+    /// The `Description` Parley keeps for a resource, if any.
+    static func description(_ kind: DescribedResourceKind, _ id: String, in server: ServerState) -> String? {
+        server.snapshot.state.descriptions[kind.key(id)]
+    }
+
     /// Lowercase hex SHA-256 of `content` (`FlowContentSha256`).
     static func sha256(_ content: String) -> String {
         StateDigest.hex(StateDigest.sha256(Array(content.utf8)))
@@ -473,7 +518,7 @@ extension ConnectAPI {
 
     struct CreateQueueBody: Decodable {
         var Name: String
-        var Description: Unstored?
+        var Description: String?
         var OutboundCallerConfig: Unstored?
         var OutboundEmailConfig: Unstored?
         var HoursOfOperationId: String
@@ -493,8 +538,8 @@ extension ConnectAPI {
     func createQueue(_ request: Request, _ context: some RequestContext) async throws(APIError) -> Response {
         let server = try instance(context)
         let body = try await body(request, CreateQueueBody.self)
+        try ConnectAPI.checkLength(body.Description, "Description", 1...250)
         try Self.refuseUnstored([
-            "Description": body.Description != nil,
             "OutboundCallerConfig": body.OutboundCallerConfig != nil,
             "OutboundEmailConfig": body.OutboundEmailConfig != nil,
             "QuickConnectIds": body.QuickConnectIds != nil,
@@ -518,6 +563,9 @@ extension ConnectAPI {
             _ = await server.engine.submit(.deleteQueue(instanceId: instanceId, queueId: queueId))
             return Self.failure(APIError(error), server)
         }
+        if let refusal = await Self.describe(server, .queue, queueId, body.Description) {
+            return Self.failure(refusal, server)
+        }
         return Self.answer(CreateQueueAnswer(QueueArn: ConnectARN.queue(instanceId, queueId), QueueId: queueId), server)
     }
 
@@ -525,16 +573,18 @@ extension ConnectAPI {
         var Name: String
         var QueueArn: String
         var QueueId: String
+        var Description: String?
         var HoursOfOperationId: String?
         /// Absent when the queue has no limit (the domain's 0).
         var MaxContacts: Int64?
         var Status: String
         var Tags: [String: String] = [:]
 
-        init(_ queue: QueueResource, instanceId: String) {
+        init(_ queue: QueueResource, instanceId: String, description: String?) {
             Name = queue.name
             QueueArn = ConnectARN.queue(instanceId, queue.queueId)
             QueueId = queue.queueId
+            Description = description
             HoursOfOperationId = queue.hoursOfOperationId
             MaxContacts = queue.maxContacts > 0 ? queue.maxContacts : nil
             Status = queue.enabled ? "ENABLED" : "DISABLED"
@@ -546,7 +596,12 @@ extension ConnectAPI {
     func describeQueue(_ context: some RequestContext) throws(APIError) -> Response {
         let server = try instance(context)
         let queue = try queue(context, in: server)
-        return JSONResponse.make(DescribeQueueAnswer(Queue: QueueView(queue, instanceId: Self.instanceId(server))))
+        let view = QueueView(
+            queue,
+            instanceId: Self.instanceId(server),
+            description: Self.description(.queue, queue.queueId, in: server)
+        )
+        return JSONResponse.make(DescribeQueueAnswer(Queue: view))
     }
 
     struct QueueSummary: Encodable {
@@ -623,21 +678,29 @@ extension ConnectAPI {
 
     struct UpdateQueueNameBody: Decodable {
         var Name: String?
-        var Description: Unstored?
+        var Description: String?
     }
 
     func updateQueueName(_ request: Request, _ context: some RequestContext) async throws(APIError) -> Response {
         let server = try instance(context)
         let queue = try queue(context, in: server)
         let body = try await body(request, UpdateQueueNameBody.self)
-        try Self.refuseUnstored(["Description": body.Description != nil])
-        let command = ChatCommand.updateQueue(
-            instanceId: Self.instanceId(server),
-            queueId: queue.queueId,
-            name: body.Name,
-            maxContacts: nil
-        )
-        return await server.submit(command)
+        try ConnectAPI.checkLength(body.Description, "Description", 0...250)
+        if body.Name != nil {
+            let command = ChatCommand.updateQueue(
+                instanceId: Self.instanceId(server),
+                queueId: queue.queueId,
+                name: body.Name,
+                maxContacts: nil
+            )
+            if case .failure(let error) = await server.engine.submit(command) {
+                return Self.failure(APIError(error), server)
+            }
+        }
+        if let refusal = await Self.describe(server, .queue, queue.queueId, body.Description) {
+            return Self.failure(refusal, server)
+        }
+        return Self.answer(Empty(), server)
     }
 
     struct UpdateQueueHoursOfOperationBody: Decodable { var HoursOfOperationId: String }
@@ -708,7 +771,7 @@ extension ConnectAPI {
 
     struct CreateHoursOfOperationBody: Decodable {
         var Name: String
-        var Description: Unstored?
+        var Description: String?
         var TimeZone: String
         var Config: [HoursConfig]
         var ParentHoursOfOperationConfigs: Unstored?
@@ -726,10 +789,8 @@ extension ConnectAPI {
     ) async throws(APIError) -> Response {
         let server = try instance(context)
         let body = try await body(request, CreateHoursOfOperationBody.self)
-        try Self.refuseUnstored([
-            "Description": body.Description != nil,
-            "ParentHoursOfOperationConfigs": body.ParentHoursOfOperationConfigs != nil,
-        ])
+        try ConnectAPI.checkLength(body.Description, "Description", 1...250)
+        try Self.refuseUnstored(["ParentHoursOfOperationConfigs": body.ParentHoursOfOperationConfigs != nil])
         let instanceId = Self.instanceId(server)
         let command = ChatCommand.createHoursOfOperation(
             instanceId: instanceId,
@@ -738,9 +799,8 @@ extension ConnectAPI {
             timeZone: body.TimeZone,
             config: body.Config.map(\.range)
         )
-        return await server.submit(command) { reply throws(APIError) in
-            guard case .hoursOfOperationCreated(let hoursId) = reply else { throw Self.unexpected(reply) }
-            return CreateHoursOfOperationAnswer(
+        return await Self.create(server, command, .hoursOfOperation, description: body.Description) { hoursId in
+            CreateHoursOfOperationAnswer(
                 HoursOfOperationId: hoursId,
                 HoursOfOperationArn: Self.hoursARN(instanceId, hoursId)
             )
@@ -751,13 +811,15 @@ extension ConnectAPI {
         var HoursOfOperationId: String
         var HoursOfOperationArn: String
         var Name: String
+        var Description: String?
         var TimeZone: String
         var Config: [HoursConfig]
         var Tags: [String: String] = [:]
 
-        init(_ hours: HoursOfOperation, instanceId: String) {
+        init(_ hours: HoursOfOperation, instanceId: String, description: String?) {
             HoursOfOperationId = hours.hoursId
             HoursOfOperationArn = ConnectAPI.hoursARN(instanceId, hours.hoursId)
+            Description = description
             Name = hours.name
             TimeZone = hours.timeZone
             Config = hours.config.map(HoursConfig.init)
@@ -769,7 +831,11 @@ extension ConnectAPI {
     func describeHoursOfOperation(_ context: some RequestContext) throws(APIError) -> Response {
         let server = try instance(context)
         let hours = try hours(context, in: server)
-        let view = HoursOfOperationView(hours, instanceId: Self.instanceId(server))
+        let view = HoursOfOperationView(
+            hours,
+            instanceId: Self.instanceId(server),
+            description: Self.description(.hoursOfOperation, hours.hoursId, in: server)
+        )
         return JSONResponse.make(DescribeHoursOfOperationAnswer(HoursOfOperation: view))
     }
 
@@ -806,8 +872,7 @@ extension ConnectAPI {
         var Config: [HoursConfig]?
     }
 
-    /// `UpdateHoursOfOperation`: what is sent changes, the rest stays; an empty `Description` (no description, as
-    /// Parley stores none) is accepted.
+    /// `UpdateHoursOfOperation`: what is sent changes, the rest stays (an empty `Description` clears it).
     func updateHoursOfOperation(
         _ request: Request,
         _ context: some RequestContext
@@ -815,15 +880,23 @@ extension ConnectAPI {
         let server = try instance(context)
         let hours = try hours(context, in: server)
         let body = try await body(request, UpdateHoursOfOperationBody.self)
-        try Self.refuseUnstored(["Description": !(body.Description ?? "").isEmpty])
-        let command = ChatCommand.updateHoursOfOperation(
-            instanceId: Self.instanceId(server),
-            hoursId: hours.hoursId,
-            name: body.Name,
-            timeZone: body.TimeZone,
-            config: body.Config.map { $0.map(\.range) }
-        )
-        return await server.submit(command)
+        try ConnectAPI.checkLength(body.Description, "Description", 0...250)
+        if body.Name != nil || body.TimeZone != nil || body.Config != nil {
+            let command = ChatCommand.updateHoursOfOperation(
+                instanceId: Self.instanceId(server),
+                hoursId: hours.hoursId,
+                name: body.Name,
+                timeZone: body.TimeZone,
+                config: body.Config.map { $0.map(\.range) }
+            )
+            if case .failure(let error) = await server.engine.submit(command) {
+                return Self.failure(APIError(error), server)
+            }
+        }
+        if let refusal = await Self.describe(server, .hoursOfOperation, hours.hoursId, body.Description) {
+            return Self.failure(refusal, server)
+        }
+        return Self.answer(Empty(), server)
     }
 
     func deleteHoursOfOperation(_ context: some RequestContext) async throws(APIError) -> Response {

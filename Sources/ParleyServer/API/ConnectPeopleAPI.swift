@@ -245,8 +245,8 @@ extension ConnectAPI {
         var RoutingProfileId: String
     }
 
-    /// `CreateRoutingProfile`. The domain keeps the name, the CHAT concurrency and cross-channel behaviour, the CHAT
-    /// queue configs and the default outbound queue; Description, Tags, AgentAvailabilityTimer and
+    /// `CreateRoutingProfile`. The domain keeps the name, the description, the CHAT concurrency and cross-channel
+    /// behaviour, the CHAT queue configs and the default outbound queue; Tags, AgentAvailabilityTimer and
     /// ManualAssignmentQueueConfigs are checked and dropped.
     func createRoutingProfile(_ request: Request, _ context: some RequestContext) async throws(APIError) -> Response {
         let server = try instance(context)
@@ -265,21 +265,17 @@ extension ConnectAPI {
             throw APIError(.invalidParameter, "MediaConcurrencies must include the CHAT channel: Parley routes chats")
         }
         let instanceId = Self.instanceId(server)
-        return await server.submit(
-            .createRoutingProfile(
-                instanceId: instanceId,
-                routingProfileId: nil,
-                name: body.Name,
-                chatConcurrency: concurrency,
-                routeAnyChannel: routeAnyChannel,
-                queueConfigs: queues,
-                defaultOutboundQueueId: body.DefaultOutboundQueueId
-            )
-        ) { reply throws(APIError) in
-            guard case .resourceCreated(let id) = reply else {
-                throw APIError(.internalService, "CreateRoutingProfile returned no id")
-            }
-            return CreateRoutingProfileAnswer(
+        let command = ChatCommand.createRoutingProfile(
+            instanceId: instanceId,
+            routingProfileId: nil,
+            name: body.Name,
+            chatConcurrency: concurrency,
+            routeAnyChannel: routeAnyChannel,
+            queueConfigs: queues,
+            defaultOutboundQueueId: body.DefaultOutboundQueueId
+        )
+        return await Self.create(server, command, .routingProfile, description: body.Description) { id in
+            CreateRoutingProfileAnswer(
                 RoutingProfileArn: ConnectARN.routingProfile(instanceId, id),
                 RoutingProfileId: id
             )
@@ -289,6 +285,7 @@ extension ConnectAPI {
     struct RoutingProfileView: Encodable {
         var InstanceId: String
         var Name: String
+        var Description: String?
         var RoutingProfileArn: String
         var RoutingProfileId: String
         var MediaConcurrencies: [MediaConcurrencyBody]
@@ -302,7 +299,7 @@ extension ConnectAPI {
 
     struct DescribeRoutingProfileAnswer: Encodable { var RoutingProfile: RoutingProfileView }
 
-    /// `DescribeRoutingProfile`: only the CHAT concurrency, and no Description (Parley does not keep one).
+    /// `DescribeRoutingProfile`: only the CHAT concurrency (Parley routes chats).
     func describeRoutingProfile(_ request: Request, _ context: some RequestContext) async throws(APIError) -> Response {
         let server = try instance(context)
         let state = try await server.snapshot(for: request).state
@@ -312,6 +309,7 @@ extension ConnectAPI {
         let view = RoutingProfileView(
             InstanceId: instanceId,
             Name: profile.name,
+            Description: Self.description(.routingProfile, profile.routingProfileId, in: server),
             RoutingProfileArn: ConnectARN.routingProfile(instanceId, profile.routingProfileId),
             RoutingProfileId: profile.routingProfileId,
             MediaConcurrencies: [
@@ -865,7 +863,7 @@ extension ConnectAPI {
     }
 
     /// `CreateAgentStatus`: a CUSTOM status, as in Amazon Connect (an instance's ROUTABLE and OFFLINE statuses are
-    /// not created through the API). Description, DisplayOrder and Tags are checked and dropped.
+    /// not created through the API). DisplayOrder and Tags are checked and dropped.
     func createAgentStatus(_ request: Request, _ context: some RequestContext) async throws(APIError) -> Response {
         let server = try instance(context)
         let body = try await body(request, CreateAgentStatusBody.self)
@@ -873,19 +871,15 @@ extension ConnectAPI {
         try Self.checkLength(body.Description, "Description", 1...250)
         try Self.checkRange(body.DisplayOrder, "DisplayOrder", 1...50)
         let instanceId = Self.instanceId(server)
-        return await server.submit(
-            .createAgentStatus(
-                instanceId: instanceId,
-                statusId: nil,
-                name: body.Name,
-                type: AgentStatusType.custom.description,
-                enabled: body.State == "ENABLED"
-            )
-        ) { reply throws(APIError) in
-            guard case .resourceCreated(let id) = reply else {
-                throw APIError(.internalService, "CreateAgentStatus returned no id")
-            }
-            return CreateAgentStatusAnswer(AgentStatusARN: Self.agentStatusARN(instanceId, id), AgentStatusId: id)
+        let command = ChatCommand.createAgentStatus(
+            instanceId: instanceId,
+            statusId: nil,
+            name: body.Name,
+            type: AgentStatusType.custom.description,
+            enabled: body.State == "ENABLED"
+        )
+        return await Self.create(server, command, .agentStatus, description: body.Description) { id in
+            CreateAgentStatusAnswer(AgentStatusARN: Self.agentStatusARN(instanceId, id), AgentStatusId: id)
         }
     }
 
@@ -893,6 +887,7 @@ extension ConnectAPI {
         var AgentStatusARN: String
         var AgentStatusId: String
         var Name: String
+        var Description: String?
         var `Type`: String
         var State: String
         var Tags: [String: String] = [:]
@@ -900,7 +895,7 @@ extension ConnectAPI {
 
     struct DescribeAgentStatusAnswer: Encodable { var AgentStatus: AgentStatusView }
 
-    /// `DescribeAgentStatus` (no Description or DisplayOrder: Parley does not keep them).
+    /// `DescribeAgentStatus` (no DisplayOrder: Parley does not keep it).
     func describeAgentStatus(_ request: Request, _ context: some RequestContext) async throws(APIError) -> Response {
         let server = try instance(context)
         let state = try await server.snapshot(for: request).state
@@ -909,6 +904,7 @@ extension ConnectAPI {
             AgentStatusARN: Self.agentStatusARN(Self.instanceId(server), status.statusId),
             AgentStatusId: status.statusId,
             Name: status.name,
+            Description: Self.description(.agentStatus, status.statusId, in: server),
             Type: status.type.description,
             State: status.enabled ? "ENABLED" : "DISABLED"
         )
@@ -965,21 +961,27 @@ extension ConnectAPI {
         var ResetOrderNumber: Bool?
     }
 
-    /// `UpdateAgentStatus`: Name and State (the ROUTABLE and OFFLINE statuses cannot be disabled); Description,
-    /// DisplayOrder and ResetOrderNumber are checked and dropped.
+    /// `UpdateAgentStatus`: Name, State (the ROUTABLE and OFFLINE statuses cannot be disabled) and Description (empty
+    /// clears it); DisplayOrder and ResetOrderNumber are checked and dropped.
     func updateAgentStatus(_ request: Request, _ context: some RequestContext) async throws(APIError) -> Response {
         let server = try instance(context)
         let body = try await body(request, UpdateAgentStatusBody.self)
         try Self.checkEnum(body.State, "State", ["ENABLED", "DISABLED"])
         try Self.checkLength(body.Description, "Description", 0...250)
         try Self.checkRange(body.DisplayOrder, "DisplayOrder", 1...50)
-        return await server.submit(
-            .updateAgentStatus(
-                instanceId: Self.instanceId(server),
-                statusId: try parameter(context, "AgentStatusId"),
-                name: body.Name,
-                enabled: body.State.map { $0 == "ENABLED" }
-            )
+        let statusId = try parameter(context, "AgentStatusId")
+        let update = ChatCommand.updateAgentStatus(
+            instanceId: Self.instanceId(server),
+            statusId: statusId,
+            name: body.Name,
+            enabled: body.State.map { $0 == "ENABLED" }
         )
+        if case .failure(let error) = await server.engine.submit(update) {
+            return Self.failure(APIError(error), server)
+        }
+        if let refusal = await Self.describe(server, .agentStatus, statusId, body.Description) {
+            return Self.failure(refusal, server)
+        }
+        return Self.answer(Empty(), server)
     }
 }
