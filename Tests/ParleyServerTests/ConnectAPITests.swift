@@ -325,6 +325,20 @@ import FoundationNetworking
         )
         #expect(wrongType.status == 400)
         #expect(wrongType.errorType == "SerializationException")
+        let malformed = try await server.connect("PUT", "/contact/chat", raw: #"{"InstanceId": "test-instance","#)
+        #expect(malformed.status == 400)
+        #expect(malformed.errorType == "SerializationException")
+        let oversize = try await server.connect(
+            "POST",
+            "/contact/attributes",
+            raw: #"{"InstanceId":"test-instance","Attributes":{"a":""# + String(repeating: "x", count: 2 << 20)
+                + #""}}"#
+        )
+        #expect(oversize.status == 400)
+        #expect(oversize.errorType == "RequestEntityTooLargeException")
+        let unknownRoute = try await server.connect("GET", "/no-such-operation")
+        #expect(unknownRoute.status == 404)
+        #expect(unknownRoute.errorType == "UnknownOperationException")
         let noInstance = try await server.connect(
             "POST",
             "/contact/stop",

@@ -165,14 +165,16 @@ extension RunningServer {
         _ method: String,
         _ path: String,
         _ body: [String: Any]? = nil,
+        raw: String? = nil,
         signer: SigV4Signer? = testSigner
     ) async throws -> ConnectAnswer {
         let url = try #require(URL(string: addresses.http + path))
         var request = URLRequest(url: url)
         request.httpMethod = method
         var bytes: [UInt8] = []
-        if let body {
-            bytes = Array(try JSONSerialization.data(withJSONObject: body))
+        if let body { bytes = Array(try JSONSerialization.data(withJSONObject: body)) }
+        if let raw { bytes = Array(raw.utf8) }
+        if body != nil || raw != nil {
             request.httpBody = Data(bytes)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
@@ -183,7 +185,7 @@ extension RunningServer {
                 rawPath: parts[0],
                 rawQuery: parts.count > 1 ? parts[1] : nil,
                 host: "\(url.host ?? "127.0.0.1"):\(addresses.port)",
-                contentType: body == nil ? nil : "application/json",
+                contentType: body == nil && raw == nil ? nil : "application/json",
                 body: bytes,
                 now: Int64(Date().timeIntervalSince1970 * 1_000_000)
             )
@@ -191,7 +193,7 @@ extension RunningServer {
         }
         let (data, response) = try await URLSession.shared.data(for: request)
         let http = try #require(response as? HTTPURLResponse)
-        let json = data.isEmpty ? [:] : try object(data)
+        let json = (try? object(data)) ?? [:]
         return ConnectAnswer(status: http.statusCode, headers: http.lowercasedHeaders, json: json)
     }
 
