@@ -286,6 +286,14 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
                 field: "concurrentActiveChats"
             )
         }
+        if demo, accessKeys.isEmpty, !["127.0.0.1", "localhost", "::1"].contains(host) {
+            throw ServerError(
+                .invalidConfiguration,
+                "demo mode without accessKeys accepts a published key: it listens on 127.0.0.1, localhost or ::1 "
+                    + "only, not \(host) (configure accessKeys to serve the demo elsewhere)",
+                field: "host"
+            )
+        }
         for (keyId, secret) in accessKeys.sorted(by: { $0.key < $1.key }) {
             guard (16...128).contains(keyId.count), keyId.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })
             else {

@@ -51,6 +51,10 @@ import Testing
         (#"{"dataDirectory": "/d", "logLevel": "loud"}"#, "logLevel", "logLevel must be one of trace"),
         (#"{"dataDirectory": "/d", "maxBodyBytes": 0}"#, "maxBodyBytes", "maxBodyBytes must be positive"),
         (#"{"port": 1}"#, "dataDirectory", "dataDirectory is required"),
+        (#"{"dataDirectory": "/d", "demo": true, "host": "0.0.0.0"}"#, "host", "demo mode without accessKeys"),
+        (#"{"dataDirectory": "/d", "accessKeys": {"short": "a-long-enough-secret"}}"#, "accessKeys", "16–128"),
+        (#"{"dataDirectory": "/d", "accessKeys": {"AKIDLONGENOUGH0001": "short"}}"#, "accessKeys", "16 characters"),
+        (#"{"dataDirectory": "/d", "concurrentActiveChats": 0}"#, "concurrentActiveChats", "at least 1"),
     ])
     func aBadFieldIsNamed(json: String, field: String, message: String) throws {
         let directory = TemporaryDirectory()
