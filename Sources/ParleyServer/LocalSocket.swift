@@ -11,6 +11,7 @@ enum QuerySocketFile {
     /// Gets `path` ready to bind: nothing there, or a stale socket (removed). A socket a live server answers on, or
     /// a file that is not a socket, is refused.
     static func prepare(_ path: String) throws(ServerError) {
+        try checkDirectory(of: path)
         var info = stat()
         guard lstat(path, &info) == 0 else {
             let code = errno
@@ -29,6 +30,24 @@ enum QuerySocketFile {
             }
         case .failed(let code):
             throw ServerError(.socketPath, "cannot check \(path): \(describe(errno: code))")
+        }
+    }
+
+    /// Refuses a socket whose directory others can write to: they could replace the socket (or race its `chmod`)
+    /// and answer in the server's place.
+    static func checkDirectory(of path: String) throws(ServerError) {
+        let directory = (path as NSString).deletingLastPathComponent
+        let parent = directory.isEmpty ? "." : directory
+        var info = stat()
+        guard stat(parent, &info) == 0 else {
+            throw ServerError(.socketPath, "cannot inspect the socket's directory \(parent): \(describe(errno: errno))")
+        }
+        guard info.st_mode & S_IWOTH == 0 else {
+            throw ServerError(
+                .socketPath,
+                "the socket's directory \(parent) is writable by others (mode \(String(info.st_mode & 0o7777, radix: 8))); "
+                    + "choose a directory only its owner can write (--socket PATH)"
+            )
         }
     }
 

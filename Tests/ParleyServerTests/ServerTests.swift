@@ -177,6 +177,25 @@ import Glibc
         try await running.stop()
     }
 
+    @Test func aSocketDirectoryOthersCanWriteIsRefused() async throws {
+        let directory = TemporaryDirectory()
+        let open = directory.path + "/open"
+        try FileManager.default.createDirectory(atPath: open, withIntermediateDirectories: false)
+        #expect(chmod(open, 0o777) == 0)
+        await #expect {
+            _ = try await RunningServer.start(in: directory) { $0.socketPath = open + "/parley.sock" }
+        } throws: { error in
+            guard let error = error as? ServerError else { return false }
+            return error.code == .socketPath && error.message.contains("writable by others")
+        }
+        #expect(!FileManager.default.fileExists(atPath: open + "/parley.sock"))
+        // The same directory closed to others is accepted.
+        #expect(chmod(open, 0o755) == 0)
+        let running = try await RunningServer.start(in: directory) { $0.socketPath = open + "/parley.sock" }
+        #expect(try await running.query("/v1/status").status == 200)
+        try await running.stop()
+    }
+
     @Test func aLiveServerOnTheSocketIsNotTakenOver() async throws {
         let first = TemporaryDirectory()
         let second = TemporaryDirectory()
