@@ -239,6 +239,20 @@ struct InstanceOpener: Sendable {
     let logger: Logger
     let lambdaTransport: LambdaRunner.Transport
     let metrics = ServerMetrics()
+    let throttles: Throttles
+
+    init(
+        configuration: ServerConfiguration,
+        clock: any EngineClock,
+        logger: Logger,
+        lambdaTransport: @escaping LambdaRunner.Transport
+    ) {
+        self.configuration = configuration
+        self.clock = clock
+        self.logger = logger
+        self.lambdaTransport = lambdaTransport
+        throttles = Throttles(enabled: configuration.throttling, overrides: configuration.throttles)
+    }
 
     /// Opens the log in `directory` (replaying it), fires overdue deadlines, starts the scheduler and the Lambda
     /// runner; the state's configuration names `directory` as its data directory.
@@ -285,7 +299,14 @@ struct InstanceOpener: Sendable {
         let runner = LambdaRunner(engine: engine, transport: lambdaTransport).start()
         var own = configuration
         own.dataDirectory = directory
-        let state = ServerState(engine: engine, configuration: own, clock: clock, logger: logger, metrics: metrics)
+        let state = ServerState(
+            engine: engine,
+            configuration: own,
+            clock: clock,
+            logger: logger,
+            metrics: metrics,
+            throttles: throttles
+        )
         return (state, runner)
     }
 

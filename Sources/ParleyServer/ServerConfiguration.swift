@@ -44,6 +44,11 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     public var accessKeys: [String: String]
     /// Create (on first start) and announce the demo instance; with no `accessKeys`, accept the demo key.
     public var demo: Bool
+    /// Throttle the chat operations per instance (`ThrottlingException` 429 over the rate).
+    public var throttling: Bool
+    /// Rates that replace Amazon's defaults, by operation (`StartChatContact`, `CreateParticipantConnection`,
+    /// `SendMessage` (shared with SendEvent), `GetTranscript`, `DisconnectParticipant`).
+    public var throttles: [String: Throttles.Rate]
 
     /// The TCP port used when none is configured.
     public static let defaultPort = 8321
@@ -73,7 +78,9 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         checkpointEveryEvents: Int = ServerConfiguration.defaultCheckpointEveryEvents,
         concurrentActiveChats: Int64 = ServerConfiguration.defaultConcurrentActiveChats,
         accessKeys: [String: String] = [:],
-        demo: Bool = false
+        demo: Bool = false,
+        throttling: Bool = true,
+        throttles: [String: Throttles.Rate] = [:]
     ) {
         self.dataDirectory = dataDirectory
         self.host = host
@@ -87,11 +94,13 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         self.concurrentActiveChats = concurrentActiveChats
         self.accessKeys = accessKeys
         self.demo = demo
+        self.throttling = throttling
+        self.throttles = throttles
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case dataDirectory, host, port, socketPath, durability, logLevel, maxBodyBytes, maxReadWaitMilliseconds
-        case checkpointEveryEvents, concurrentActiveChats, accessKeys, demo
+        case checkpointEveryEvents, concurrentActiveChats, accessKeys, demo, throttling, throttles
     }
 
     /// Decodes the fields present; absent ones keep their defaults (`dataDirectory` may come from a flag later).
@@ -112,6 +121,8 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
             try container.decodeIfPresent(Int64.self, forKey: .concurrentActiveChats) ?? concurrentActiveChats
         accessKeys = try container.decodeIfPresent([String: String].self, forKey: .accessKeys) ?? accessKeys
         demo = try container.decodeIfPresent(Bool.self, forKey: .demo) ?? demo
+        throttling = try container.decodeIfPresent(Bool.self, forKey: .throttling) ?? throttling
+        throttles = try container.decodeIfPresent([String: Throttles.Rate].self, forKey: .throttles) ?? throttles
     }
 
     /// Values given on the command line; each one that is set replaces the file's.
@@ -293,6 +304,23 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
                     + "only, not \(host) (configure accessKeys to serve the demo elsewhere)",
                 field: "host"
             )
+        }
+        for (operation, rate) in throttles.sorted(by: { $0.key < $1.key }) {
+            guard Throttles.amazonDefaults[operation] != nil else {
+                let known = Throttles.amazonDefaults.keys.sorted().joined(separator: ", ")
+                throw ServerError(
+                    .invalidConfiguration,
+                    "throttles: \(operation) is not a throttled operation (known: \(known))",
+                    field: "throttles"
+                )
+            }
+            guard rate.rate > 0, rate.rate.isFinite, rate.burst >= 1 else {
+                throw ServerError(
+                    .invalidConfiguration,
+                    "throttles: \(operation) needs a positive rate and a burst of at least 1",
+                    field: "throttles"
+                )
+            }
         }
         for (keyId, secret) in accessKeys.sorted(by: { $0.key < $1.key }) {
             guard (16...128).contains(keyId.count), keyId.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })

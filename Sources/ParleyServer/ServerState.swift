@@ -21,6 +21,8 @@ public final class ServerState: Sendable {
     public let startedAt: Int64
     /// The server's Prometheus metrics (`GET /metrics`), shared by its instances.
     public let metrics: ServerMetrics
+    /// The request rates of the chat operations, shared by the instances (each has its own buckets).
+    public let throttles: Throttles
 
     /// Creates the shared state of a running server.
     public init(
@@ -28,13 +30,15 @@ public final class ServerState: Sendable {
         configuration: ServerConfiguration,
         clock: any EngineClock,
         logger: Logger,
-        metrics: ServerMetrics = ServerMetrics()
+        metrics: ServerMetrics = ServerMetrics(),
+        throttles: Throttles = Throttles(enabled: false)
     ) {
         self.engine = engine
         self.configuration = configuration
         self.clock = clock
         self.logger = logger
         self.metrics = metrics
+        self.throttles = throttles
         startedAt = clock.now()
     }
 
@@ -69,6 +73,14 @@ public final class ServerState: Sendable {
             )
         }
         return reached
+    }
+
+    /// The configured instance id ("" before the instance is configured).
+    public var instanceId: String { snapshot.state.instance?.instanceId ?? "" }
+
+    /// Takes a token of `operation`'s per-instance rate, or refuses with ThrottlingException (429).
+    public func admit(_ operation: String) throws(APIError) {
+        try throttles.admit(operation, instance: instanceId)
     }
 
     /// Submits `command` and answers with an empty JSON object, or the Amazon error response of its refusal.

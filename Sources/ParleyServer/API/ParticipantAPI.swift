@@ -14,11 +14,30 @@ func addParticipantRoutes(to router: Router<some RequestContext>, instances: Ins
     let api: @Sendable (Request) throws(ChatError) -> ParticipantAPI = { request throws(ChatError) in
         ParticipantAPI(server: instances.owner(ofToken: try ParticipantAPI.bearer(request)))
     }
-    router.post("/participant/connection") { request, _ in try await api(request).connection(request) }
-    router.post("/participant/message") { request, _ in try await api(request).message(request) }
-    router.post("/participant/event") { request, _ in try await api(request).event(request) }
-    router.post("/participant/transcript") { request, _ in try await api(request).transcript(request) }
-    router.post("/participant/disconnect") { request, _ in try await api(request).disconnect(request) }
+    // Each operation is throttled per instance at Amazon's rates before it does anything.
+    let admitted: @Sendable (Request, String) throws(APIError) -> ParticipantAPI = {
+        request,
+        operation throws(APIError) in
+        let participant: ParticipantAPI
+        do throws(ChatError) {
+            participant = try api(request)
+        } catch {
+            throw APIError(error)
+        }
+        try participant.server.admit(operation)
+        return participant
+    }
+    router.post("/participant/connection") { request, _ in
+        try await admitted(request, "CreateParticipantConnection").connection(request)
+    }
+    router.post("/participant/message") { request, _ in try await admitted(request, "SendMessage").message(request) }
+    router.post("/participant/event") { request, _ in try await admitted(request, "SendEvent").event(request) }
+    router.post("/participant/transcript") { request, _ in
+        try await admitted(request, "GetTranscript").transcript(request)
+    }
+    router.post("/participant/disconnect") { request, _ in
+        try await admitted(request, "DisconnectParticipant").disconnect(request)
+    }
     // A websocket URL the upgrade refused (or a plain GET of it) ends here.
     router.get(RouterPath(stringLiteral: ParticipantWebSocket.path)) { _, _ -> Response in
         throw ChatError(

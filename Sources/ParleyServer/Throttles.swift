@@ -1,0 +1,82 @@
+import Synchronization
+
+/// Per-instance request rates of the chat operations, as Amazon Connect applies them (connect-chat.md §1–§2, §10):
+/// one token bucket per instance and operation (SendMessage and SendEvent share one). A request over the rate is
+/// refused with `ThrottlingException` (429) and changes nothing.
+///
+/// Time here is the monotonic clock of the process: throttling is admission control, not domain state, and never
+/// reaches the log.
+public final class Throttles: Sendable {
+    /// A sustained rate (requests per second) and a burst (the bucket's size).
+    public struct Rate: Codable, Sendable, Equatable {
+        /// Requests per second the bucket refills with.
+        public var rate: Double
+        /// The most requests accepted at once.
+        public var burst: Int
+
+        /// Creates a rate.
+        public init(rate: Double, burst: Int) {
+            self.rate = rate
+            self.burst = burst
+        }
+    }
+
+    /// Amazon's default rates of the operations Parley throttles.
+    public static let amazonDefaults: [String: Rate] = [
+        "StartChatContact": Rate(rate: 5, burst: 8),
+        "CreateParticipantConnection": Rate(rate: 6, burst: 9),
+        "SendMessage": Rate(rate: 10, burst: 15),
+        "GetTranscript": Rate(rate: 8, burst: 12),
+        "DisconnectParticipant": Rate(rate: 3, burst: 5),
+    ]
+
+    /// Operations that share another's bucket.
+    static let sharedBuckets = ["SendEvent": "SendMessage"]
+
+    /// The rates in force (defaults overridden by the configuration); empty when throttling is off.
+    public let rates: [String: Rate]
+    private let buckets = Mutex<[String: Bucket]>([:])
+    private let clock = ContinuousClock()
+    private let origin: ContinuousClock.Instant
+
+    private struct Bucket {
+        var tokens: Double
+        var updated: Double
+    }
+
+    /// Throttles with Amazon's defaults overridden by `overrides`; `enabled: false` throttles nothing.
+    public init(enabled: Bool = true, overrides: [String: Rate] = [:]) {
+        rates = enabled ? Self.amazonDefaults.merging(overrides) { _, configured in configured } : [:]
+        origin = clock.now
+    }
+
+    /// Takes one token of `operation`'s bucket in `instance`, or refuses with ThrottlingException.
+    public func admit(_ operation: String, instance: String) throws(APIError) {
+        let name = Self.sharedBuckets[operation] ?? operation
+        guard let rate = rates[name], rate.burst > 0 else { return }
+        let elapsed = origin.duration(to: clock.now)
+        let now = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let admitted = buckets.withLock { buckets -> Bool in
+            let key = instance + "\u{0}" + name
+            var bucket = buckets[key] ?? Bucket(tokens: Double(rate.burst), updated: now)
+            bucket.tokens = min(Double(rate.burst), bucket.tokens + (now - bucket.updated) * max(rate.rate, 0))
+            bucket.updated = now
+            let admitted = bucket.tokens >= 1
+            if admitted { bucket.tokens -= 1 }
+            buckets[key] = bucket
+            return admitted
+        }
+        guard admitted else {
+            throw APIError(
+                .throttling,
+                "Rate exceeded: \(operation) is limited to \(rate.rate) requests per second (burst \(rate.burst)) "
+                    + "per instance"
+            )
+        }
+    }
+}
+
+extension APIError.Code {
+    /// The request rate of the operation was exceeded; retry later.
+    public static let throttling = APIError.Code(name: "ThrottlingException", httpStatus: 429)
+}
