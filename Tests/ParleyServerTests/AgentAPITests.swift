@@ -131,6 +131,15 @@ import FoundationNetworking
                 ),
                 .setUserCredential(
                     instanceId: instance,
+                    userId: "bea",
+                    credential: try PasswordCredential.derive(
+                        password: "Bea-Secret-1",
+                        salt: Array("agent-api-salt-2".utf8),
+                        rounds: 1_000
+                    )
+                ),
+                .setUserCredential(
+                    instanceId: instance,
                     userId: "sam",
                     credential: try PasswordCredential.derive(
                         password: "Sam-Secret-1",
@@ -194,6 +203,56 @@ import FoundationNetworking
         try await task.value
         await engine.close()
         if let failure { throw failure }
+    }
+
+    /// Access rule: an agent acts only on contacts offered to or accepted by them; an ended chat refuses writes.
+    @Test func anAgentCannotTouchAnotherAgentsContactAndAnEndedChatRefusesWrites() async throws {
+        try await Self.withDesk { desk in
+            let sam = try await desk.login()
+            #expect(
+                try await desk.call("PUT", "/agent/v1/status", token: sam, body: #"{"AgentStatusId":"available"}"#)
+                    .status == 200
+            )
+            let (contactId, customer) = try await desk.startChat()
+            let feed = try await desk.events(sam, after: 0, wait: 20)
+            #expect(Self.summary(feed).last == "CONTACT CONNECTING")
+            let bea = try await desk.login("Bea", "Bea-Secret-1")
+            for action in ["accept", "reject", "end", "clear"] {
+                let refused = try await desk.call("POST", "/agent/v1/contacts/\(contactId)/\(action)", token: bea)
+                // Refused: not offered to her (InvalidRequest) or not hers to act on (AccessDenied).
+                #expect([400, 403].contains(refused.status), "bea \(action): \(refused.json)")
+                #expect(
+                    ["InvalidRequestException", "AccessDeniedException"].contains(
+                        refused.headers["x-amzn-errortype"] ?? ""
+                    )
+                )
+            }
+            let transfer = try await desk.call(
+                "POST",
+                "/agent/v1/contacts/\(contactId)/transfer",
+                token: bea,
+                body: #"{"QueueId":"\#(SampleFlows.queueId)"}"#
+            )
+            #expect(transfer.status >= 400, "\(transfer.json)")
+            let accepted = try await desk.call("POST", "/agent/v1/contacts/\(contactId)/accept", token: sam)
+            #expect(accepted.status == 200, "\(accepted.json)")
+            #expect(
+                [400, 403].contains(
+                    try await desk.call("POST", "/agent/v1/contacts/\(contactId)/end", token: bea).status
+                )
+            )
+
+            // The customer leaves: the chat ends, and its tokens can no longer write.
+            _ = try await desk.engine.submit(.disconnectParticipant(connectionToken: customer, clientToken: nil)).get()
+            let late = await desk.engine.submit(
+                .sendMessage(connectionToken: customer, contentType: "text/plain", content: "late", clientToken: nil)
+            )
+            guard case .failure(let error) = late else {
+                Issue.record("a message was accepted after the chat ended")
+                return
+            }
+            #expect(error.code == .accessDenied || error.code == .conflict, "\(error)")
+        }
     }
 
     @Test func loginIsRefusedWithoutTheRightPassword() async throws {
