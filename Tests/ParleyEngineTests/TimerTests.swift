@@ -38,6 +38,40 @@ import Testing
         }
     }
 
+    /// Clock faults: the wall clock jumping back or forward by hours neither fires a deadline before its time
+    /// (in log time), nor fires it twice, nor reorders what the log records.
+    @Test func clockJumpsNeitherFireEarlyNorTwice() async throws {
+        let directory = TemporaryDirectory()
+        let clock = ManualClock(startOfTest)
+        let engine = try await openLedger(directory, clock: clock)
+        _ = try await engine.submit(.open("a")).get()
+        _ = try await engine.submit(.deposit("a", 10)).get()
+        _ = try await engine.submit(.hold("a", 1, forMicroseconds: 30 * minute)).get()
+        // Back three hours: log time stands still, the 30-minute hold is not due.
+        clock.set(startOfTest - 3 * hour)
+        #expect(await engine.fireDueTimers() == 0)
+        _ = try await engine.submit(.deposit("a", 1)).get()
+        #expect(engine.snapshot.state.holds.count == 1)
+        // Forward to 29 minutes after the hold was placed: still not due.
+        clock.set(startOfTest + 29 * minute)
+        #expect(await engine.fireDueTimers() == 0)
+        // Forward five hours: it fires once, recording its deadline.
+        clock.set(startOfTest + 5 * hour)
+        #expect(await engine.fireDueTimers() == 1)
+        #expect(engine.snapshot.state.holds.isEmpty)
+        // Back again, and forward again: nothing fires a second time.
+        clock.set(startOfTest - 5 * hour)
+        #expect(await engine.fireDueTimers() == 0)
+        clock.set(startOfTest + 6 * hour)
+        #expect(await engine.fireDueTimers() == 0)
+        let state = engine.snapshot.state
+        await engine.close()
+        #expect(state.released.count == 1)
+        for release in state.released.values { #expect(release.at >= release.deadline) }
+        let stamps = try storedRecords(directory).map(\.timestamp)
+        #expect(stamps == stamps.sorted() && Set(stamps).count == stamps.count, "log time never goes back")
+    }
+
     @Test func oneTimerCommandReleasesEveryDueHold() async throws {
         let directory = TemporaryDirectory()
         let clock = ManualClock(startOfTest)
