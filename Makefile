@@ -5,7 +5,7 @@ DATA ?= .data/demo
 STRICT := -Xswiftc -warnings-as-errors
 FORMAT_PATHS := Package.swift Sources Tests Tools Benchmarks/Package.swift Benchmarks/Sources
 
-.PHONY: deps conformance-deps build run seed serve test lint format bench clean
+.PHONY: deps conformance-deps build run seed serve test torture lint format bench clean
 
 ## Install the system libraries the build needs (liblz4-dev), if missing.
 deps:
@@ -51,6 +51,12 @@ serve: build
 test: deps conformance-deps lint
 	$(SWIFT) build --build-tests $(STRICT)
 	$(SWIFT) test --skip-build
+
+## The kill -9 torture harness (docs/reliability.md): 1000 cycles of load over the real API, kill -9, restart and
+## checks on a fresh $(DATA)-torture. `make test` runs 20 of them (TortureTests).
+torture: build conformance-deps
+	rm -rf $(DATA)-torture
+	python3 Tools/torture.py --parley .build/debug/parley --data $(DATA)-torture --cycles 1000
 
 lint:
 	$(SWIFT) format lint --strict --recursive $(wildcard $(FORMAT_PATHS))
