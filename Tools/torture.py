@@ -30,12 +30,13 @@ so its log is DIR/log) and, for every cycle:
    sends SIGTERM and SIGKILL 0-15 ms later (a kill during the shutdown and its checkpoint) and checks again after a
    restart;
 5. reads the live state hash (`GET /v1/status?hash=true` on the query socket: the hash of the snapshot at its
-   `position`), stops the server with SIGTERM (it must exit 0), and checks that `parley log verify DIR` exits 0 and
-   that `parley replay DIR --until T` ends at that position with the same state hash (`stateHash.combined`), T being
-   the timestamp of the record at that position (`parley log dump`): deadlines may commit events while the hash is
-   computed, and the engine stamps events with strictly increasing timestamps. The replay reads the whole log
-   (`--no-checkpoints`) in every cycle up to 100, then in every 10th and the last (`--full-replay-every`); the
-   others start from the newest checkpoint before T (one an earlier stop or the checkpoint interval wrote).
+   `position` P) and checks that `parley replay DIR --until T` ends at P with the same state hash (`stateHash`),
+   T being the timestamp of record P (`parley log dump`): deadlines may commit events while the hash is computed,
+   and the engine stamps events with strictly increasing timestamps. The replay runs while the server still holds
+   the log (it only reads it), so its newest checkpoint is one an earlier stop wrote; it reads the whole log
+   (`--no-checkpoints`) in every cycle up to 100, then in every 10th and the last (`--full-replay-every`), and
+   otherwise that checkpoint and the tail after it. Then it stops the server with SIGTERM (it must exit 0) and
+   checks that `parley log verify DIR` exits 0.
 
 Calls cut off by a kill (connection refused or reset, no answer) are not acknowledged and may be lost; an answer of
 500 is a failure. Random choices derive from the seed (per cycle and thread); where a kill lands in the server's
@@ -350,7 +351,7 @@ class Load:
         self.cycle = cycle
         self.seed = seed
         self.stop = threading.Event()
-        self.server_errors = []
+        self.problems = []
         self.threads = [
             threading.Thread(target=self.guard, args=(self.customer, index), daemon=True)
             for index in range(customers)
@@ -374,7 +375,7 @@ class Load:
         try:
             body(worker, random.Random("%s/%d/%d" % (self.seed, self.cycle, worker)))
         except Exception as error:  # a bug in the harness itself: report it instead of losing the thread
-            self.server_errors.append("worker %d crashed: %r" % (worker, error))
+            self.problems.append("worker %d crashed: %r" % (worker, error))
 
     def attempt(self, what, call):
         """Runs `call`; its answer, or None if it failed (not acknowledged)."""
@@ -382,7 +383,7 @@ class Load:
             return call()
         except TRANSPORT_ERRORS + (botocore.exceptions.ClientError,) as error:
             if is_server_error(error):
-                self.server_errors.append("%s answered %s" % (what, classify(error)))
+                self.problems.append("%s answered %s" % (what, classify(error)))
             self.ledger.error("%s: %s" % (what, classify(error)))
             return None
 
@@ -690,28 +691,31 @@ def tidy(clients, ledger):
 
 
 def check_log_and_replay(server, parley, data, full):
-    """Live state hash, SIGTERM, `log verify`, and `replay` up to the live position; (problems, live status).
+    """Live state hash, `replay` up to the live position, SIGTERM, `log verify`; (problems, live status).
 
     The hash is computed from the snapshot at `position`; deadlines may commit events after it (while the hash is
-    computed, before the stop), so the replay stops at the timestamp of the record at `position` (`--until`, to the
-    microsecond: the engine stamps events with strictly increasing timestamps). A full replay reads the whole log
-    (`--no-checkpoints`); otherwise it starts from the newest checkpoint at or before that instant (one an earlier
-    stop wrote)."""
+    computed), so the replay stops at the timestamp of the record at `position` (`--until`, to the microsecond: the
+    engine stamps events with strictly increasing timestamps). It runs while the server still holds the log (replay
+    only reads it), so that the newest checkpoint before that instant is one an earlier stop wrote, not the one this
+    stop writes: a full replay reads the whole log (`--no-checkpoints`), the other one that checkpoint and the tail
+    after it (the recovery after the kill included)."""
     live = server.query("/v1/status?hash=true")
     position = live["position"]
+    status, out, err = run_parley(parley, ["log", "dump", data, "--from", str(position), "--limit", "1"])
+    record = json.loads(out.splitlines()[0]) if status == 0 and out.strip() else {}
+    if record.get("sequence") != position:
+        server.stop()
+        return ["parley log dump %s --from %d: no record %d: %s%s" % (data, position, position, out[:300], err)], live
+    replay = ["replay", data, "--until", record["timestamp"]] + (["--no-checkpoints"] if full else [])
+    replay_status, replay_out, replay_err = run_parley(parley, replay)
     server.stop()
     status, out, err = run_parley(parley, ["log", "verify", data])
     if status != 0:
         return ["parley log verify %s exited %d: %s%s" % (data, status, out.strip(), err.strip())], live
-    status, out, err = run_parley(parley, ["log", "dump", data, "--from", str(position), "--limit", "1"])
-    record = json.loads(out.splitlines()[0]) if status == 0 and out.strip() else {}
-    if record.get("sequence") != position:
-        return ["parley log dump %s --from %d: no record %d: %s%s" % (data, position, position, out[:300], err)], live
-    replay = ["replay", data, "--until", record["timestamp"]] + (["--no-checkpoints"] if full else [])
-    status, out, err = run_parley(parley, replay)
-    if status != 0:
-        return ["parley %s exited %d: %s" % (" ".join(replay), status, err.strip()[-2000:])], live
-    replayed = json.loads(out)
+    if replay_status != 0:
+        return ["parley %s exited %d: %s" % (" ".join(replay), replay_status, replay_err.strip()[-2000:])], live
+    replayed = json.loads(replay_out)
+    live["checkpoint"] = replayed.get("checkpoint")
     if replayed["position"] != position:
         return ["parley %s ended at position %d, not at the live position %d"
                 % (" ".join(replay), replayed["position"], position)], live
@@ -735,6 +739,14 @@ def describe(counts):
     return ", ".join("%d %s" % (counts.get(key, 0), label) for key, label in names if counts.get(key, 0))
 
 
+def replay_kind(live):
+    """How the cycle's replay started: from the first record, or from which checkpoint."""
+    checkpoint = live.get("checkpoint")
+    if not checkpoint:
+        return "full"
+    return "checkpoint %d +" % int(os.path.basename(checkpoint).split("-")[1].split(".")[0])
+
+
 def full_replay_due(cycle, cycles, every):
     """Whether this cycle replays the whole log (`--no-checkpoints`) rather than from the newest checkpoint."""
     if every is not None:
@@ -752,17 +764,17 @@ class Run:
         self.ledger = Ledger()
         self.server = Server(self.parley, self.data)
 
-    def restart_and_check(self, cycle, everything):
+    def restart_and_check(self, cycle, everything, after):
         """Starts the server and checks what was acknowledged; (start seconds, recovered position, chats checked)."""
         took = self.server.start()
         recovered = self.server.listening["position"]
         clients = Clients(self.server)
-        sample = random.Random("%d/sample/%d/%d" % (self.arguments.seed, cycle, recovered))
+        sample = random.Random("%d/sample/%d/%s" % (self.arguments.seed, cycle, after))
         problems, checked = check_acknowledged(
             self.server, clients, self.ledger, cycle, sample, self.arguments.sample, everything
         )
         if problems:
-            raise Failure("cycle %d: after kill -9 and restart:\n  %s" % (cycle, "\n  ".join(problems)))
+            raise Failure("cycle %d: after the kill -9 %s and restart:\n  %s" % (cycle, after, "\n  ".join(problems)))
         return took, recovered, checked
 
     def cycle(self, number):
@@ -785,19 +797,19 @@ class Run:
         time.sleep(duration / 1000)
         server.kill9()
         load.finish()
-        if load.server_errors:
-            raise Failure("cycle %d: %s" % (number, "; ".join(load.server_errors)))
+        if load.problems:
+            raise Failure("cycle %d: %s" % (number, "; ".join(load.problems)))
         if kill_starting:
             server.kill_while_starting(starting_delay)
             kills.append("start +%d ms" % (starting_delay * 1000))
-        took, recovered, checked = self.restart_and_check(number, last)
+        took, recovered, checked = self.restart_and_check(number, last, "under load")
         tidy(Clients(server), ledger)
         if kill_stopping:
             # SIGTERM and SIGKILL a moment later: the kill lands in the shutdown (draining, the checkpoint) or
             # after it finished; either way everything acknowledged, the disconnects just made too, must be back.
             killed = server.kill_while_stopping(stopping_delay)
             kills.append("stop +%d ms%s" % (stopping_delay * 1000, "" if killed else " (had exited)"))
-            self.restart_and_check(number, False)
+            self.restart_and_check(number, False, "during the shutdown")
 
         full = full_replay_due(number, arguments.cycles, arguments.full_replay_every)
         problems, live = check_log_and_replay(server, self.parley, self.data, full)
@@ -809,7 +821,7 @@ class Run:
         return "load %d ms, acked %s; kill -9 at %s; restart %.2f s, recovered position %d; checked %d chats; " \
             "verify ok; %s replay = live %s at %d" % (
                 duration, describe(gained), ", ".join(kills), took, recovered, checked,
-                "full" if full else "checkpoint", live["stateHash"]["combined"][:12], live["position"])
+                replay_kind(live), live["stateHash"]["combined"][:12], live["position"])
 
 
 def main():
