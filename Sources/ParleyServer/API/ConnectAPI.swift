@@ -137,9 +137,7 @@ extension ConnectAPI {
         )
         let server = try await instances.create(settings)
         let id = Self.instanceId(server)
-        var response = JSONResponse.make(CreateInstanceAnswer(Id: id, Arn: ConnectARN.instance(id)))
-        response.headers[.parleyPosition] = String(server.snapshot.position)
-        return response
+        return Self.answer(CreateInstanceAnswer(Id: id, Arn: ConnectARN.instance(id)), server)
     }
 
     struct InstanceView: Encodable {

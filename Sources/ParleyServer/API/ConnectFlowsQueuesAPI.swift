@@ -146,16 +146,12 @@ extension ConnectAPI {
 
     /// `body` as JSON, with the log position the answer includes.
     static func answer(_ body: some Encodable, _ server: ServerState) -> Response {
-        var response = JSONResponse.make(body)
-        response.headers[.parleyPosition] = String(server.snapshot.position)
-        return response
+        positioned(JSONResponse.make(body), server.snapshot)
     }
 
     /// The Amazon error response of `error`, with the log position.
     static func failure(_ error: APIError, _ server: ServerState) -> Response {
-        var response = error.response
-        response.headers[.parleyPosition] = String(server.snapshot.position)
-        return response
+        positioned(error.response, server.snapshot)
     }
 
     /// Records the `Description` of a resource just created or updated (nil: leave it as it is); nil when it was
