@@ -5,7 +5,7 @@ DATA ?= .data/demo
 STRICT := -Xswiftc -warnings-as-errors
 FORMAT_PATHS := Package.swift Sources Tests Tools Benchmarks/Package.swift Benchmarks/Sources
 
-.PHONY: deps conformance-deps build run seed serve test torture lint format bench clean
+.PHONY: deps conformance-deps build run seed serve test torture faults lint format bench clean
 
 ## Install the system libraries the build needs (liblz4-dev), if missing.
 deps:
@@ -57,6 +57,12 @@ test: deps conformance-deps lint
 torture: build conformance-deps
 	rm -rf $(DATA)-torture
 	python3 Tools/torture.py --parley .build/debug/parley --data $(DATA)-torture --cycles 1000
+
+## Disk faults against a real server (docs/reliability.md): a full disk, a failing fdatasync, unreadable, missing and
+## damaged segments. `make test` runs the same scenarios (DiskFaultTests).
+faults: build conformance-deps
+	rm -rf $(DATA)-faults
+	python3 Tools/faults.py --parley .build/debug/parley --work $(DATA)-faults
 
 lint:
 	$(SWIFT) format lint --strict --recursive $(wildcard $(FORMAT_PATHS))

@@ -101,6 +101,9 @@ public final class EventLog: Sendable {
     /// The committed extent: readers may read exactly this much.
     public var extent: LogExtent { shared.withLock { $0.committed } }
 
+    /// Why the writer stopped (a failed `fdatasync`, or a write it could not undo), or nil while it accepts appends.
+    public var writerFailure: EventLogError? { shared.withLock { $0.failure } }
+
     /// Counters since open.
     public var statistics: WriterStatistics {
         shared.withLock { state in

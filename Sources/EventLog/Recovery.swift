@@ -78,6 +78,7 @@ enum Recovery {
             }
             segments.append(SegmentRef(base: base, length: size))
         }
+        try checkSealedSegments(directory: directory, sealed: segments, lastBase: lastBase)
 
         let name = SegmentFile.name(base: lastBase)
         let path = directory + "/" + name
@@ -229,6 +230,116 @@ enum Recovery {
             indexStale: indexStale,
             torn: torn
         )
+    }
+
+    /// The error for a gap between segments: the segment file that should hold `expected` is not there.
+    static func missingSegment(expected: UInt64, found: UInt64) -> EventLogError {
+        let previous = expected == 1 ? "the log starts at 1" : "the segment before ends at \(expected - 1)"
+        return EventLogError(
+            .sequenceGap,
+            "segment \(SegmentFile.name(base: expected)) is missing: \(previous), the next segment on disk starts at "
+                + "\(found). Nothing was opened or changed: restore the missing segment file from a replica or backup",
+            segment: SegmentFile.name(base: expected),
+            sequence: expected
+        )
+    }
+
+    /// Checks, before anything is opened for writing, that every sealed segment is there and readable and that each
+    /// continues the one before: the file opens, its header is its own, the frames after its last index entry are
+    /// intact, and the next segment starts at the following sequence with a frame that links to its last frame's hash.
+    ///
+    /// Reads a header and a few KiB at the end of each sealed segment, not the segments themselves (that is
+    /// `parley log verify`): a missing, unreadable or foreign segment is refused at open, with its name.
+    static func checkSealedSegments(
+        directory: String,
+        sealed: [SegmentRef],
+        lastBase: UInt64
+    ) throws(EventLogError) {
+        var expected: UInt64 = 1
+        var previousHash = FrameHash.zero
+        for (position, segment) in sealed.enumerated() {
+            guard segment.base == expected else { throw missingSegment(expected: expected, found: segment.base) }
+            let fd = try openSegment(directory: directory, name: segment.name)
+            defer { fd.close() }
+            let interval = try SegmentFile.readHeader(fd, name: segment.name, base: segment.base)
+            try checkFirstLink(fd: fd, name: segment.name, limit: segment.length, previousHash: previousHash)
+            var index = SegmentIndex(base: segment.base, interval: interval)
+            if case .loaded(let loaded, _) = SegmentIndex.load(
+                path: directory + "/" + SegmentFile.indexName(base: segment.base),
+                base: segment.base,
+                segmentLength: segment.length
+            ) {
+                index = loaded
+            }
+            let scan = try scanTail(fd: fd, name: segment.name, base: segment.base, limit: segment.length, index: index)
+            if let bad = scan.tornAt {
+                throw EventLogError(
+                    bad.problem.midLogCode,
+                    bad.problem.explanation + " at the end of a sealed segment. Nothing was opened or changed: "
+                        + "restore this segment from a replica or backup",
+                    segment: segment.name,
+                    offset: bad.offset,
+                    sequence: scan.nextSequence
+                )
+            }
+            guard let last = scan.lastFrame else {
+                throw EventLogError(
+                    .corruptFrame,
+                    "sealed segment holds no frames",
+                    segment: segment.name,
+                    offset: Int64(SegmentFile.headerSize)
+                )
+            }
+            expected = last.header.lastSequence + 1
+            previousHash = last.hash
+            let next = position + 1 < sealed.count ? sealed[position + 1].base : lastBase
+            guard next == expected else { throw missingSegment(expected: expected, found: next) }
+        }
+        if !sealed.isEmpty {
+            let name = SegmentFile.name(base: lastBase)
+            let fd = try openSegment(directory: directory, name: name)
+            defer { fd.close() }
+            try checkFirstLink(fd: fd, name: name, limit: try fd.size(), previousHash: previousHash)
+        } else if lastBase != 1 {
+            throw missingSegment(expected: 1, found: lastBase)
+        }
+    }
+
+    /// Opens a segment for reading; a failure names the segment.
+    private static func openSegment(directory: String, name: String) throws(EventLogError) -> FileDescriptor {
+        do {
+            return try FileDescriptor.open(directory + "/" + name, O_RDONLY)
+        } catch {
+            throw EventLogError(
+                .io,
+                "segment \(name) cannot be read (\(error.message)). Nothing was opened or changed: make the file "
+                    + "readable again or restore it from a replica or backup",
+                segment: name,
+                errno: error.errno
+            )
+        }
+    }
+
+    /// The segment's first frame (if it has one yet) must link to `previousHash`, the last frame of the segment before.
+    private static func checkFirstLink(
+        fd: FileDescriptor,
+        name: String,
+        limit: Int64,
+        previousHash: FrameHash
+    ) throws(EventLogError) {
+        var scanner = FrameScanner(file: fd, limit: limit, offset: Int64(SegmentFile.headerSize), readAhead: 4096)
+        guard case .frame(let header, let offset, _) = try scanner.next(checkPayload: false) else { return }
+        guard header.previousHash == previousHash else {
+            throw EventLogError(
+                .chainMismatch,
+                "the first frame's previous-frame hash \(header.previousHash) does not match the last frame of the "
+                    + "segment before (\(previousHash)): this segment does not continue that one. Nothing was "
+                    + "opened or changed: restore the segments of this log from one replica or backup",
+                segment: name,
+                offset: offset,
+                sequence: header.firstSequence
+            )
+        }
     }
 
     struct TailScan {

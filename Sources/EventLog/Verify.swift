@@ -90,8 +90,8 @@ public enum LogInspector {
         }
 
         var report = VerifyReport()
-        var nextSequence = bases[0]
-        var previousHash: FrameHash? = bases[0] == 1 ? FrameHash.zero : nil
+        var nextSequence: UInt64 = 1
+        var previousHash: FrameHash? = FrameHash.zero
         var lastTimestamp = Int64.min
         for (position, verdict) in verdicts.withLock({ $0 }).enumerated() {
             guard let verdict else { continue }
@@ -101,13 +101,7 @@ public enum LogInspector {
                 // The link from the previous segment's last frame to this segment's first frame.
                 var problem: EventLogError?
                 if bases[position] != nextSequence {
-                    problem = EventLogError(
-                        .sequenceGap,
-                        "segment starts at sequence \(bases[position]), expected \(nextSequence)",
-                        segment: name,
-                        offset: 0,
-                        sequence: nextSequence
-                    )
+                    problem = Recovery.missingSegment(expected: nextSequence, found: bases[position])
                 } else if let previousHash, previousHash != first.previousHash {
                     problem = EventLogError(
                         .chainMismatch,

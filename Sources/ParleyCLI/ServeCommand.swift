@@ -61,6 +61,9 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.message)
         }
+        // A file-size limit (`ulimit -f`) would otherwise kill the process with SIGXFSZ mid-write; ignored, the write
+        // fails with EFBIG and the log answers it like a full disk: the command fails and the server goes on.
+        signal(SIGXFSZ, SIG_IGN)
         let level = configuration.loggerLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

@@ -149,15 +149,26 @@ extension Engine {
     public func writeCheckpoint() async throws(EngineError) -> String? {
         if let checkpointTask { await checkpointTask.value }
         guard let work = checkpointWork() else { return nil }
-        let path = try await runBlocking(work)
-        return path
+        do {
+            let path = try await runBlocking(work)
+            checkpointProblem.withLock { $0 = nil }
+            return path
+        } catch {
+            checkpointProblem.withLock { $0 = error }
+            throw error
+        }
     }
 
     /// Starts writing a checkpoint in the background unless one is being written.
     func startCheckpoint() {
         guard checkpointTask == nil, let work = checkpointWork() else { return }
         checkpointTask = Task {
-            _ = try? await runBlocking(work)
+            do throws(EngineError) {
+                _ = try await runBlocking(work)
+                self.checkpointProblem.withLock { $0 = nil }
+            } catch {
+                self.checkpointProblem.withLock { $0 = error }
+            }
             self.checkpointTask = nil
         }
     }

@@ -64,6 +64,8 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
     var rebuildTasks: [String: Task<Void, Never>] = [:]
     /// The projections' phases, readable without the actor.
     let statuses: Mutex<[ProjectionStatus]>
+    /// Why the last checkpoint could not be written (a full disk, say), until one is written again.
+    let checkpointProblem = Mutex<EngineError?>(nil)
     /// What `open` found.
     public nonisolated let openReport: OpenReport
 
@@ -228,6 +230,11 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
 
     /// The log writer's counters since open (batches, frames, syncs, …).
     public nonisolated var logStatistics: WriterStatistics { log.statistics }
+    /// Why the log's writer stopped accepting appends, or nil while it works; reopening the log recovers.
+    public nonisolated var writerFailure: EventLogError? { log.writerFailure }
+    /// Why the last checkpoint was not written, or nil if it was (or none was due). Harmless to the data: the log
+    /// holds everything, and the next start replays more of it.
+    public nonisolated var checkpointFailure: EngineError? { checkpointProblem.withLock { $0 } }
 
     /// The torn tail the log cut off when it opened, if any.
     public nonisolated var recovery: TornTailReport? { log.recovery }
@@ -276,7 +283,7 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
         installParked()
         if let checkpointTask { await checkpointTask.value }
         if checkpointPolicy.onClose, position > checkpointPosition {
-            _ = try? await writeCheckpoint()
+            _ = try? await writeCheckpoint()  // a failure is recorded in `checkpointFailure`
         }
         await log.close()
         let waiters = positionWaiters

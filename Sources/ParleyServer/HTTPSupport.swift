@@ -250,9 +250,9 @@ public struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as APIError {
-            return error.response
+            return Self.reported(error, request: request, context: context)
         } catch let error as ChatError {
-            return APIError(error).response
+            return Self.reported(APIError(error), request: request, context: context)
         } catch let error as HTTPError {
             return Self.map(error, request: request).response
         } catch is NIOTooManyBytesError {
@@ -269,6 +269,21 @@ public struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             )
             return APIError(.internalService, "the request failed inside the server").response
         }
+    }
+
+    /// The error's response; a server-side failure (5xx: the log cannot be written, say) is logged as well, so that
+    /// an operator sees the reason without asking a client.
+    private static func reported(_ error: APIError, request: Request, context: Context) -> Response {
+        if error.code.httpStatus >= 500, error.code != .positionNotReached {
+            context.logger.error(
+                "request failed",
+                metadata: [
+                    "http.path": "\(request.uri.path)", "error.type": "\(error.code.name)",
+                    "error": "\(error.message)",
+                ]
+            )
+        }
+        return error.response
     }
 
     private static func map(_ error: HTTPError, request: Request) -> APIError {

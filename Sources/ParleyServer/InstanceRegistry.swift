@@ -226,7 +226,15 @@ public final class InstanceRegistry: Sendable {
         }
         // Close before stopping the runners: a Lambda call cut short by the shutdown must not record a failure;
         // once the engine is closed its answer is refused and the call is made again after a restart.
-        for state in [home] + others { await state.engine.close() }
+        for state in [home] + others {
+            await state.engine.close()
+            if let problem = state.engine.checkpointFailure {
+                opener.logger.warning(
+                    "no checkpoint written at shutdown: the log holds every change, the next start replays more of it",
+                    metadata: ["instance": "\(state.snapshot.state.instance?.instanceId ?? "")", "error": "\(problem)"]
+                )
+            }
+        }
         for runner in runners { runner.cancel() }
         for runner in runners { await runner.value }
     }

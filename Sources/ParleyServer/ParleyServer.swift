@@ -151,6 +151,16 @@ public final class ParleyServer: Service, Sendable {
         await instances.close()
         logger.info("engines closed", metadata: ["log.position": "\(instances.home.snapshot.position)"])
         if let failure { throw failure }
+        // A writer that stopped (a failed fdatasync) is a failed run: the exit status says so, and a supervisor that
+        // restarts the server gets the recovery that reopening the log performs.
+        for state in instances.engines {
+            guard let stopped = state.engine.writerFailure else { continue }
+            throw ServerError(
+                .engine,
+                "the log writer of instance \(state.snapshot.state.instance?.instanceId ?? "home") stopped while the "
+                    + "server ran: \(stopped); restart the server to recover the log"
+            )
+        }
     }
 
     private func serveListeners(_ instances: InstanceRegistry) async throws(ServerError) {

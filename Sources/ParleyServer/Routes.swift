@@ -34,7 +34,7 @@ enum Routes {
         router.add(middleware: APIErrorMiddleware())
         let server = instances.home
         addPrometheusRoutes(to: router, metrics: instances.metrics, instances: { instances.engines })
-        addHealthRoutes(to: router, server: server)
+        addHealthRoutes(to: router, instances: instances)
         addAgentRoutes(to: router, instances: instances)
         addParticipantRoutes(to: router, instances: instances)
         // The control plane: every route signed with SigV4 by one of the configured access keys.
@@ -54,9 +54,8 @@ enum Routes {
     /// administration of projections and checkpoints (they change no domain state).
     static func querySocket(_ instances: InstanceRegistry) -> Router<ParleyRequestContext> {
         let router = Router(context: ParleyRequestContext.self)
-        let server = instances.home
         router.add(middleware: APIErrorMiddleware())
-        addHealthRoutes(to: router, server: server)
+        addHealthRoutes(to: router, instances: instances)
         addQueryRoutes(to: router, instances: instances)
         addRecordsRoutes(to: router, instances: instances)
         return router

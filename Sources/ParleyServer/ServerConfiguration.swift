@@ -11,7 +11,8 @@ import Logging
 /// ```json
 /// {"dataDirectory": "/var/lib/parley", "host": "127.0.0.1", "port": 8321, "socketPath": "/run/parley.sock",
 ///  "durability": "always", "logLevel": "info", "maxBodyBytes": 1048576, "maxReadWaitMilliseconds": 10000,
-///  "checkpointEveryEvents": 50000, "concurrentActiveChats": 500,
+///  "checkpointEveryEvents": 50000, "concurrentActiveChats": 500, "segmentBytes": 67108864,
+///  "preallocationBytes": 4194304,
 ///  "accessKeys": {"AKIDPARLEYEXAMPLE": "a-secret-of-at-least-16-characters"}}
 /// ```
 ///
@@ -40,6 +41,11 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     public var checkpointEveryEvents: Int
     /// Concurrent active chats allowed in an instance created by CreateInstance (Amazon's default: 500).
     public var concurrentActiveChats: Int64
+    /// A log segment is sealed and a new one begun when the next frame would make it larger than this.
+    public var segmentBytes: Int64
+    /// How far ahead of the write position the active segment is filled with zeros (0: not at all). The space is
+    /// taken when the zeros are written, so a full disk shows when the log grows past them.
+    public var preallocationBytes: Int64
     /// Access key id → secret access key: the credentials the control plane accepts SigV4 signatures from.
     public var accessKeys: [String: String]
     /// Create (on first start) and announce the demo instance; with no `accessKeys`, accept the demo key.
@@ -60,6 +66,12 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     public static let defaultMaxReadWaitMilliseconds = 10_000
     /// The checkpoint interval used when none is configured.
     public static let defaultCheckpointEveryEvents = 50_000
+    /// The segment size used when none is configured (64 MiB).
+    public static let defaultSegmentBytes: Int64 = 64 << 20
+    /// The smallest segment size accepted (64 KiB: one frame of LZ4's window).
+    public static let minimumSegmentBytes: Int64 = 64 << 10
+    /// The preallocation used when none is configured (4 MiB).
+    public static let defaultPreallocationBytes: Int64 = 4 << 20
     /// The concurrent chat quota of new instances when none is configured.
     public static let defaultConcurrentActiveChats: Int64 = 500
     /// The longest path a Unix domain socket address holds (`sun_path` less its terminating zero).
@@ -77,6 +89,8 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         maxReadWaitMilliseconds: Int = ServerConfiguration.defaultMaxReadWaitMilliseconds,
         checkpointEveryEvents: Int = ServerConfiguration.defaultCheckpointEveryEvents,
         concurrentActiveChats: Int64 = ServerConfiguration.defaultConcurrentActiveChats,
+        segmentBytes: Int64 = ServerConfiguration.defaultSegmentBytes,
+        preallocationBytes: Int64 = ServerConfiguration.defaultPreallocationBytes,
         accessKeys: [String: String] = [:],
         demo: Bool = false,
         throttling: Bool = true,
@@ -92,6 +106,8 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         self.maxReadWaitMilliseconds = maxReadWaitMilliseconds
         self.checkpointEveryEvents = checkpointEveryEvents
         self.concurrentActiveChats = concurrentActiveChats
+        self.segmentBytes = segmentBytes
+        self.preallocationBytes = preallocationBytes
         self.accessKeys = accessKeys
         self.demo = demo
         self.throttling = throttling
@@ -100,7 +116,8 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case dataDirectory, host, port, socketPath, durability, logLevel, maxBodyBytes, maxReadWaitMilliseconds
-        case checkpointEveryEvents, concurrentActiveChats, accessKeys, demo, throttling, throttles
+        case checkpointEveryEvents, concurrentActiveChats, segmentBytes, preallocationBytes, accessKeys, demo
+        case throttling, throttles
     }
 
     /// Decodes the fields present; absent ones keep their defaults (`dataDirectory` may come from a flag later).
@@ -119,6 +136,9 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
             try container.decodeIfPresent(Int.self, forKey: .checkpointEveryEvents) ?? checkpointEveryEvents
         concurrentActiveChats =
             try container.decodeIfPresent(Int64.self, forKey: .concurrentActiveChats) ?? concurrentActiveChats
+        segmentBytes = try container.decodeIfPresent(Int64.self, forKey: .segmentBytes) ?? segmentBytes
+        preallocationBytes =
+            try container.decodeIfPresent(Int64.self, forKey: .preallocationBytes) ?? preallocationBytes
         accessKeys = try container.decodeIfPresent([String: String].self, forKey: .accessKeys) ?? accessKeys
         demo = try container.decodeIfPresent(Bool.self, forKey: .demo) ?? demo
         throttling = try container.decodeIfPresent(Bool.self, forKey: .throttling) ?? throttling
@@ -297,6 +317,20 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
                 field: "concurrentActiveChats"
             )
         }
+        guard segmentBytes >= Self.minimumSegmentBytes else {
+            throw ServerError(
+                .invalidConfiguration,
+                "segmentBytes must be at least \(Self.minimumSegmentBytes), not \(segmentBytes)",
+                field: "segmentBytes"
+            )
+        }
+        guard preallocationBytes >= 0 else {
+            throw ServerError(
+                .invalidConfiguration,
+                "preallocationBytes must not be negative",
+                field: "preallocationBytes"
+            )
+        }
         if demo, accessKeys.isEmpty, !["127.0.0.1", "localhost", "::1"].contains(host) {
             throw ServerError(
                 .invalidConfiguration,
@@ -359,6 +393,8 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     public var logOptions: EventLogOptions {
         var options = EventLogOptions()
         options.durability = Durability(durability) ?? .always
+        options.segmentSize = segmentBytes
+        options.preallocationBytes = preallocationBytes
         return options
     }
 

@@ -171,12 +171,16 @@ private struct InstanceReading {
     var snapshot: Snapshot<ChatState>
     var writer: WriterStatistics
     var opened: OpenReport
+    var writerFailed: Bool
+    var checkpointFailed: Bool
 
     init(_ server: ServerState) {
         snapshot = server.snapshot
         instance = snapshot.state.instance?.instanceId ?? ""
         writer = server.engine.logStatistics
         opened = server.engine.openReport
+        writerFailed = server.engine.writerFailure != nil
+        checkpointFailed = server.engine.checkpointFailure != nil
     }
 
     /// One metric family computed from readings.
@@ -244,6 +248,13 @@ private struct InstanceReading {
         },
         counter("parley_log_syncs_total", "fdatasync calls on log segments since this server started.") {
             Double($0.writer.syncs)
+        },
+        gauge(
+            "parley_log_writer_failed",
+            "1 once the instance's log writer stopped (a failed fdatasync): it takes no writes until a restart."
+        ) { $0.writerFailed ? 1 : 0 },
+        gauge("parley_checkpoint_failed", "1 while the instance's last checkpoint could not be written (disk full).") {
+            $0.checkpointFailed ? 1 : 0
         },
         gauge("parley_engine_open_duration_seconds", "Seconds the engine took to open the log at start.") {
             $0.opened.seconds

@@ -109,6 +109,16 @@ public final class ServerState: Sendable {
                 response = error.response
             }
         case .failure(let error):
+            if error.code.httpStatus >= 500 {
+                // The log could not record it (a full disk, a failed sync): the operator must hear of it.
+                logger.error(
+                    "command failed",
+                    metadata: [
+                        "command": "\(String(describing: command).prefix { $0 != "(" })",
+                        "error.type": "\(error.code.name)", "error": "\(error.message)",
+                    ]
+                )
+            }
             response = APIError(error).response
         }
         response.headers[.parleyPosition] = String(engine.snapshot.position)

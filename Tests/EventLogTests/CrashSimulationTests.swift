@@ -395,10 +395,15 @@ private struct CrashCase {
                         let error: EventLogError? = error
                         #expect(error?.code == (forgery == 0 ? .chainMismatch : .sequenceGap))
                         // Open cannot check the back link of the first frame it scans, so a forged frame there is
-                        // caught at the link to the next frame; verify (above) names the forged frame itself.
-                        let next = pristine.frames(in: frame.segment).first { $0.offset > frame.offset }
-                        #expect(error?.offset == frame.offset || error?.offset == next?.offset)
-                        #expect(error?.segment == frame.segment)
+                        // caught at the link to the next frame — in the next segment, when it is a sealed segment's
+                        // last frame; verify (above) names the forged frame itself.
+                        let next =
+                            pristine.frames(in: frame.segment).first { $0.offset > frame.offset }
+                            ?? pristine.frames.first { $0.header.firstSequence == frame.header.lastSequence + 1 }
+                        #expect(
+                            (error?.offset == frame.offset && error?.segment == frame.segment)
+                                || (error?.offset == next?.offset && error?.segment == next?.segment)
+                        )
                     }
                     let untouched = try readFile(scratch.directory.logFile(frame.segment)) == files[frame.segment]
                     #expect(untouched, "a refused log is left as it was")

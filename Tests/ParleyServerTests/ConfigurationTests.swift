@@ -13,7 +13,10 @@ import Testing
     @Test func defaultsFileAndFlagsAreLayeredInThatOrder() throws {
         let directory = TemporaryDirectory()
         let file = try write(
-            #"{"dataDirectory": "/srv/parley", "port": 9000, "logLevel": "debug", "maxBodyBytes": 4096}"#,
+            #"""
+            {"dataDirectory": "/srv/parley", "port": 9000, "logLevel": "debug", "maxBodyBytes": 4096,
+             "segmentBytes": 1048576, "preallocationBytes": 0}
+            """#,
             in: directory
         )
         let fromFile = try ServerConfiguration.resolve(file: file, overrides: .init())
@@ -24,6 +27,8 @@ import Testing
         #expect(fromFile.maxBodyBytes == 4096)
         #expect(fromFile.durability == "always")
         #expect(fromFile.resolvedSocketPath == "/srv/parley/parley.sock")
+        #expect(fromFile.logOptions.segmentSize == 1 << 20)
+        #expect(fromFile.logOptions.preallocationBytes == 0)
 
         let overridden = try ServerConfiguration.resolve(
             file: file,
@@ -55,6 +60,8 @@ import Testing
         (#"{"dataDirectory": "/d", "accessKeys": {"short": "a-long-enough-secret"}}"#, "accessKeys", "16–128"),
         (#"{"dataDirectory": "/d", "accessKeys": {"AKIDLONGENOUGH0001": "short"}}"#, "accessKeys", "16 characters"),
         (#"{"dataDirectory": "/d", "concurrentActiveChats": 0}"#, "concurrentActiveChats", "at least 1"),
+        (#"{"dataDirectory": "/d", "segmentBytes": 4096}"#, "segmentBytes", "at least 65536"),
+        (#"{"dataDirectory": "/d", "preallocationBytes": -1}"#, "preallocationBytes", "must not be negative"),
     ])
     func aBadFieldIsNamed(json: String, field: String, message: String) throws {
         let directory = TemporaryDirectory()

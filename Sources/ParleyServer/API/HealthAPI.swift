@@ -1,14 +1,39 @@
+import EventLog
 import Hummingbird
+import ParleyDomain
 import ParleyEngine
 
-/// `GET /ping`: `{"status": "ok", "position": N}` — the server is up and the engine at log position N.
-func addHealthRoutes(to router: Router<some RequestContext>, server: ServerState) {
+/// `GET /ping`: `{"status": "ok", "position": N}` — the server is up and the home engine at log position N — or,
+/// once the log writer of any instance stopped (a failed `fdatasync`, or a write it could not undo), 503 with
+/// `"status": "failed"` and, per stopped instance, the reason: that instance accepts no writes until the server is
+/// restarted (recovery reads what reached the disk). Load balancers and supervisors poll it.
+func addHealthRoutes(to router: Router<some RequestContext>, instances: InstanceRegistry) {
     router.get("/ping") { _, _ in
-        JSONResponse.make(Ping(status: "ok", position: server.snapshot.position))
+        let failures = instances.engines.compactMap { state -> Ping.Failure? in
+            guard let failure = state.engine.writerFailure else { return nil }
+            return Ping.Failure(
+                instanceId: state.snapshot.state.instance?.instanceId ?? "",
+                code: "\(failure.code)",
+                message: failure.description
+            )
+        }
+        let ping = Ping(
+            status: failures.isEmpty ? "ok" : "failed",
+            position: instances.home.snapshot.position,
+            failures: failures.isEmpty ? nil : failures
+        )
+        return JSONResponse.make(ping, status: failures.isEmpty ? .ok : .serviceUnavailable)
     }
 }
 
 private struct Ping: Encodable {
     var status: String
     var position: UInt64
+    var failures: [Failure]?
+
+    struct Failure: Encodable {
+        var instanceId: String
+        var code: String
+        var message: String
+    }
 }
