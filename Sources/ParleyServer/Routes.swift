@@ -46,6 +46,12 @@ enum Routes {
                 maxBodyBytes: server.configuration.maxBodyBytes
             )
         )
+        signed.add(
+            middleware: ControlPlaneThrottleMiddleware(
+                instances: instances,
+                maxBodyBytes: server.configuration.maxBodyBytes
+            )
+        )
         addConnectRoutes(to: signed, instances: instances)
         return router
     }

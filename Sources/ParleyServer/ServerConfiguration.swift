@@ -52,8 +52,9 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     public var demo: Bool
     /// Throttle the chat operations per instance (`ThrottlingException` 429 over the rate).
     public var throttling: Bool
-    /// Rates that replace Amazon's defaults, by operation (`StartChatContact`, `CreateParticipantConnection`,
-    /// `SendMessage` (shared with SendEvent), `GetTranscript`, `DisconnectParticipant`).
+    /// Rates that replace Amazon's defaults, by operation: `CreateParticipantConnection`, `SendMessage` (shared with
+    /// SendEvent), `GetTranscript`, `DisconnectParticipant`, and every control-plane operation (`StartChatContact`,
+    /// `CreateUser`, `GetMetricData`, …).
     public var throttles: [String: Throttles.Rate]
 
     /// The TCP port used when none is configured.
@@ -340,8 +341,8 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
             )
         }
         for (operation, rate) in throttles.sorted(by: { $0.key < $1.key }) {
-            guard Throttles.amazonDefaults[operation] != nil else {
-                let known = Throttles.amazonDefaults.keys.sorted().joined(separator: ", ")
+            guard Throttles.operations.contains(operation) else {
+                let known = Throttles.operations.sorted().joined(separator: ", ")
                 throw ServerError(
                     .invalidConfiguration,
                     "throttles: \(operation) is not a throttled operation (known: \(known))",

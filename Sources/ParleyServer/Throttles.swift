@@ -1,8 +1,9 @@
 import Synchronization
 
-/// Per-instance request rates of the chat operations, as Amazon Connect applies them (connect-chat.md §1–§2, §10):
-/// one token bucket per instance and operation (SendMessage and SendEvent share one). A request over the rate is
-/// refused with `ThrottlingException` (429) and changes nothing.
+/// Per-instance request rates of the chat and control-plane operations, as Amazon Connect applies them
+/// (connect-chat.md §1–§2, §10; Amazon's API reference: GetMetricData and GetCurrentMetricData 5/s burst 8, every
+/// other control-plane operation 2/s burst 5): one token bucket per instance and operation (SendMessage and SendEvent
+/// share one). A request over the rate is refused with `ThrottlingException` (429) and changes nothing.
 ///
 /// Time here is the monotonic clock of the process: throttling is admission control, not domain state, and never
 /// reaches the log.
@@ -28,7 +29,16 @@ public final class Throttles: Sendable {
         "SendMessage": Rate(rate: 10, burst: 15),
         "GetTranscript": Rate(rate: 8, burst: 12),
         "DisconnectParticipant": Rate(rate: 3, burst: 5),
+        "GetCurrentMetricData": Rate(rate: 5, burst: 8),
+        "GetMetricData": Rate(rate: 5, burst: 8),
+        "GetMetricDataV2": Rate(rate: 5, burst: 8),
     ]
+
+    /// Amazon's rate of every other control-plane operation.
+    public static let controlPlaneDefault = Rate(rate: 2, burst: 5)
+
+    /// Every operation that is throttled, by name (what `throttles` in the configuration may name).
+    public static let operations: Set<String> = Set(amazonDefaults.keys).union(ControlPlaneOperations.names)
 
     /// Operations that share another's bucket.
     static let sharedBuckets = ["SendEvent": "SendMessage"]
@@ -46,7 +56,11 @@ public final class Throttles: Sendable {
 
     /// Throttles with Amazon's defaults overridden by `overrides`; `enabled: false` throttles nothing.
     public init(enabled: Bool = true, overrides: [String: Rate] = [:]) {
-        rates = enabled ? Self.amazonDefaults.merging(overrides) { _, configured in configured } : [:]
+        var defaults = Self.amazonDefaults
+        for operation in ControlPlaneOperations.names where defaults[operation] == nil {
+            defaults[operation] = Self.controlPlaneDefault
+        }
+        rates = enabled ? defaults.merging(overrides) { _, configured in configured } : [:]
         origin = clock.now
     }
 
@@ -69,8 +83,8 @@ public final class Throttles: Sendable {
         guard admitted else {
             throw APIError(
                 .throttling,
-                "Rate exceeded: \(operation) is limited to \(rate.rate) requests per second (burst \(rate.burst)) "
-                    + "per instance"
+                "Rate exceeded: \(operation) is limited to \(rate.rate == rate.rate.rounded() ? String(Int(rate.rate)) : String(rate.rate)) requests per second "
+                    + "(burst \(rate.burst)) per instance"
             )
         }
     }

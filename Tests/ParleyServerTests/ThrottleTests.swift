@@ -3,8 +3,9 @@ import ParleyDomain
 import ParleyServer
 import Testing
 
-/// Per-instance rates of the chat operations: over the rate a call is refused with ThrottlingException (429) and
-/// changes nothing; SendMessage and SendEvent share a bucket; other operations keep theirs.
+/// Per-instance rates of the chat and control-plane operations: over the rate a call is refused with
+/// ThrottlingException (429) and changes nothing; SendMessage and SendEvent share a bucket; other operations keep
+/// theirs.
 @Suite struct ThrottleTests {
     @Test func callsOverTheRateAreThrottledAndChangeNothing() async throws {
         let directory = TemporaryDirectory()
@@ -81,10 +82,46 @@ import Testing
         try await server.stop()
     }
 
+    @Test func everyControlPlaneOperationIsThrottledPerInstance() async throws {
+        let directory = TemporaryDirectory()
+        _ = try await ParticipantAPITests.startChat(directory)
+        let slow = Throttles.Rate(rate: 0.0001, burst: 1)
+        let server = try await RunningServer.start(in: directory) {
+            $0.throttling = true
+            $0.throttles = Dictionary(uniqueKeysWithValues: ControlPlaneOperations.names.map { ($0, slow) })
+        }
+        #expect(ControlPlaneOperations.names.count == ControlPlaneOperations.byRoute.count)
+        let arn = "arn:aws:connect:local:000000000000:instance/test-instance"
+        for (route, operation) in ControlPlaneOperations.byRoute.sorted(by: { $0.key < $1.key }) {
+            let parts = route.split(separator: " ", maxSplits: 1).map(String.init)
+            let method = parts[0]
+            func path(instance: String) -> String {
+                parts[1].replacingOccurrences(of: "{InstanceId}", with: instance)
+                    .replacing(/\{[A-Za-z]+\}/, with: "not-there")
+            }
+            let body: [String: Any]? =
+                method == "GET" || method == "DELETE"
+                ? nil : ["InstanceId": "test-instance", "ResourceArn": arn]
+            // The first call takes the only token (whatever it answers); the second is refused before it runs.
+            let first = try await server.connect(method, path(instance: "test-instance"), body)
+            #expect(first.status != 429, "\(route): \(first.status)")
+            let second = try await server.connect(method, path(instance: "test-instance"), body)
+            #expect(second.status == 429, "\(route) is not throttled: \(second.status)")
+            #expect(second.errorType == "ThrottlingException", "\(route)")
+            #expect((second.json["message"] as? String)?.contains(operation) == true, "\(route): \(second.json)")
+        }
+        // Buckets are per instance: another instance's calls are not refused by the test instance's empty bucket.
+        let other = try await server.connect("GET", "/queues-summary/another-instance")
+        #expect(other.status == 404 && other.errorType == "ResourceNotFoundException", "\(other.status)")
+        try await server.stop()
+    }
+
     @Test func unknownOrInvalidRatesAreRefusedAtStart() {
         var configuration = ServerConfiguration(dataDirectory: "/tmp/x")
-        configuration.throttles = ["DescribeQueue": Throttles.Rate(rate: 1, burst: 1)]
+        configuration.throttles = ["DescribeQueues": Throttles.Rate(rate: 1, burst: 1)]
         #expect(throws: ServerError.self) { try configuration.validate() }
+        configuration.throttles = ["DescribeQueue": Throttles.Rate(rate: 1, burst: 1)]
+        #expect(throws: Never.self) { try configuration.validate() }
         configuration.throttles = ["SendMessage": Throttles.Rate(rate: 0, burst: 1)]
         #expect(throws: ServerError.self) { try configuration.validate() }
         configuration.throttles = ["SendMessage": Throttles.Rate(rate: 50, burst: 100)]

@@ -46,7 +46,6 @@ extension ConnectAPI {
     func startChatContact(_ request: Request) async throws(APIError) -> Response {
         let body = try await body(request, StartChatBody.self)
         let server = try instance(body.InstanceId)
-        try server.admit("StartChatContact")
         let start = StartChatContactRequest(
             instanceId: Self.instanceId(server),
             contactFlowId: body.ContactFlowId,
