@@ -248,6 +248,7 @@ struct InstanceOpener: Sendable {
     let lambdaTransport: LambdaRunner.Transport
     let metrics = ServerMetrics()
     let throttles: Throttles
+    let logins: LoginGuard
 
     init(
         configuration: ServerConfiguration,
@@ -260,6 +261,7 @@ struct InstanceOpener: Sendable {
         self.logger = logger
         self.lambdaTransport = lambdaTransport
         throttles = Throttles(enabled: configuration.throttling, overrides: configuration.throttles)
+        logins = LoginGuard(allowed: configuration.maxFailedLogins)
     }
 
     /// Opens the log in `directory` (replaying it), fires overdue deadlines, starts the scheduler and the Lambda
@@ -313,7 +315,8 @@ struct InstanceOpener: Sendable {
             clock: clock,
             logger: logger,
             metrics: metrics,
-            throttles: throttles
+            throttles: throttles,
+            logins: logins
         )
         return (state, runner)
     }

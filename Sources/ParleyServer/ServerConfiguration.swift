@@ -48,6 +48,11 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     public var preallocationBytes: Int64
     /// Access key id → secret access key: the credentials the control plane accepts SigV4 signatures from.
     public var accessKeys: [String: String]
+    /// How long an agent desktop session lasts after its login, in seconds; then the agent logs in again.
+    public var agentSessionSeconds: Int
+    /// Failed logins to one user name within 5 minutes after which its logins are refused (429) until the oldest
+    /// failure is 5 minutes old; 0 turns the guard off.
+    public var maxFailedLogins: Int
     /// Create (on first start) and announce the demo instance; with no `accessKeys`, accept the demo key.
     public var demo: Bool
     /// Throttle the chat operations per instance (`ThrottlingException` 429 over the rate).
@@ -73,6 +78,10 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     public static let minimumSegmentBytes: Int64 = 64 << 10
     /// The preallocation used when none is configured (4 MiB).
     public static let defaultPreallocationBytes: Int64 = 4 << 20
+    /// The agent session length used when none is configured (12 hours).
+    public static let defaultAgentSessionSeconds = 12 * 3600
+    /// The failed-login allowance used when none is configured.
+    public static let defaultMaxFailedLogins = 5
     /// The concurrent chat quota of new instances when none is configured.
     public static let defaultConcurrentActiveChats: Int64 = 500
     /// The longest path a Unix domain socket address holds (`sun_path` less its terminating zero).
@@ -93,6 +102,8 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         segmentBytes: Int64 = ServerConfiguration.defaultSegmentBytes,
         preallocationBytes: Int64 = ServerConfiguration.defaultPreallocationBytes,
         accessKeys: [String: String] = [:],
+        agentSessionSeconds: Int = ServerConfiguration.defaultAgentSessionSeconds,
+        maxFailedLogins: Int = ServerConfiguration.defaultMaxFailedLogins,
         demo: Bool = false,
         throttling: Bool = true,
         throttles: [String: Throttles.Rate] = [:]
@@ -110,6 +121,8 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         self.segmentBytes = segmentBytes
         self.preallocationBytes = preallocationBytes
         self.accessKeys = accessKeys
+        self.agentSessionSeconds = agentSessionSeconds
+        self.maxFailedLogins = maxFailedLogins
         self.demo = demo
         self.throttling = throttling
         self.throttles = throttles
@@ -118,7 +131,7 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case dataDirectory, host, port, socketPath, durability, logLevel, maxBodyBytes, maxReadWaitMilliseconds
         case checkpointEveryEvents, concurrentActiveChats, segmentBytes, preallocationBytes, accessKeys, demo
-        case throttling, throttles
+        case throttling, throttles, agentSessionSeconds, maxFailedLogins
     }
 
     /// Decodes the fields present; absent ones keep their defaults (`dataDirectory` may come from a flag later).
@@ -141,6 +154,9 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         preallocationBytes =
             try container.decodeIfPresent(Int64.self, forKey: .preallocationBytes) ?? preallocationBytes
         accessKeys = try container.decodeIfPresent([String: String].self, forKey: .accessKeys) ?? accessKeys
+        agentSessionSeconds =
+            try container.decodeIfPresent(Int.self, forKey: .agentSessionSeconds) ?? agentSessionSeconds
+        maxFailedLogins = try container.decodeIfPresent(Int.self, forKey: .maxFailedLogins) ?? maxFailedLogins
         demo = try container.decodeIfPresent(Bool.self, forKey: .demo) ?? demo
         throttling = try container.decodeIfPresent(Bool.self, forKey: .throttling) ?? throttling
         throttles = try container.decodeIfPresent([String: Throttles.Rate].self, forKey: .throttles) ?? throttles
@@ -324,6 +340,16 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
                 "segmentBytes must be at least \(Self.minimumSegmentBytes), not \(segmentBytes)",
                 field: "segmentBytes"
             )
+        }
+        guard agentSessionSeconds >= 60 else {
+            throw ServerError(
+                .invalidConfiguration,
+                "agentSessionSeconds must be at least 60, not \(agentSessionSeconds)",
+                field: "agentSessionSeconds"
+            )
+        }
+        guard maxFailedLogins >= 0 else {
+            throw ServerError(.invalidConfiguration, "maxFailedLogins must not be negative", field: "maxFailedLogins")
         }
         guard preallocationBytes >= 0 else {
             throw ServerError(

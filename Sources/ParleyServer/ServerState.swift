@@ -23,6 +23,8 @@ public final class ServerState: Sendable {
     public let metrics: ServerMetrics
     /// The request rates of the chat operations, shared by the instances (each has its own buckets).
     public let throttles: Throttles
+    /// Failed agent logins, shared by the instances (each user name counted per instance).
+    public let logins: LoginGuard
 
     /// Creates the shared state of a running server.
     public init(
@@ -31,7 +33,8 @@ public final class ServerState: Sendable {
         clock: any EngineClock,
         logger: Logger,
         metrics: ServerMetrics = ServerMetrics(),
-        throttles: Throttles = Throttles(enabled: false)
+        throttles: Throttles = Throttles(enabled: false),
+        logins: LoginGuard = LoginGuard(allowed: 0)
     ) {
         self.engine = engine
         self.configuration = configuration
@@ -39,6 +42,7 @@ public final class ServerState: Sendable {
         self.logger = logger
         self.metrics = metrics
         self.throttles = throttles
+        self.logins = logins
         startedAt = clock.now()
     }
 

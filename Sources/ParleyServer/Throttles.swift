@@ -90,6 +90,78 @@ public final class Throttles: Sendable {
     }
 }
 
+/// Failed agent logins per instance and user name: after `allowed` failures within `window` the user's logins are
+/// refused (429) until the oldest of them is older than the window, so a password cannot be guessed at the speed
+/// the server answers. A success clears the user's failures. Names that do not exist are counted the same way, so
+/// the answer never tells whether a user exists. In memory only, like the rate buckets (admission control, not
+/// domain state); the table holds at most `capacity` names, the stalest dropped first.
+public final class LoginGuard: Sendable {
+    /// Failures allowed within the window (0: no guard).
+    public let allowed: Int
+    /// The window, in seconds.
+    public let window: Double
+    private let capacity: Int
+    private let failures = Mutex<[String: [Double]]>([:])
+    private let clock = ContinuousClock()
+    private let origin: ContinuousClock.Instant
+
+    /// A guard allowing `allowed` failures per `window` seconds and user name.
+    public init(allowed: Int, window: Double = 300, capacity: Int = 10_000) {
+        self.allowed = allowed
+        self.window = window
+        self.capacity = capacity
+        origin = clock.now
+    }
+
+    private var now: Double {
+        let elapsed = origin.duration(to: clock.now)
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+
+    private static func key(_ instance: String, _ username: String) -> String { instance + "\u{0}" + username }
+
+    /// Refuses with ThrottlingException while the user has used up the failures of the window.
+    public func check(instance: String, username: String) throws(APIError) {
+        guard allowed > 0 else { return }
+        let now = self.now
+        let wait: Double? = failures.withLock { table in
+            let key = Self.key(instance, username)
+            let recent = (table[key] ?? []).filter { now - $0 < window }
+            table[key] = recent.isEmpty ? nil : recent
+            guard recent.count >= allowed, let oldest = recent.first else { return nil }
+            return window - (now - oldest)
+        }
+        if let wait {
+            throw APIError(
+                .throttling,
+                "too many failed logins for \(username): try again in \(Int(wait.rounded(.up))) seconds"
+            )
+        }
+    }
+
+    /// Records a failed login.
+    public func failed(instance: String, username: String) {
+        guard allowed > 0 else { return }
+        let now = self.now
+        failures.withLock { table in
+            table[Self.key(instance, username), default: []].append(now)
+            guard table.count > capacity else { return }
+            table = table.filter { now - ($0.value.last ?? 0) < window }
+            while table.count > capacity,
+                let stalest = table.min(by: { ($0.value.last ?? 0) < ($1.value.last ?? 0) })?.key
+            {
+                table[stalest] = nil
+            }
+        }
+    }
+
+    /// Clears the failures of a user who logged in.
+    public func succeeded(instance: String, username: String) {
+        guard allowed > 0 else { return }
+        failures.withLock { $0[Self.key(instance, username)] = nil }
+    }
+}
+
 extension APIError.Code {
     /// The request rate of the operation was exceeded; retry later.
     public static let throttling = APIError.Code(name: "ThrottlingException", httpStatus: 429)

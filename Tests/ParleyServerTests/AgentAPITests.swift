@@ -97,10 +97,14 @@ import FoundationNetworking
         }
     }
 
-    /// Runs `body` against a fresh desk, then shuts it down.
-    static func withDesk(_ body: (Desk) async throws -> Void) async throws {
+    /// Runs `body` against a fresh desk, then shuts it down; `clock` is the engine's and the server's.
+    static func withDesk(
+        clock: any EngineClock = SystemClock(),
+        configure: (inout ServerConfiguration) -> Void = { _ in },
+        _ body: (Desk) async throws -> Void
+    ) async throws {
         let directory = TemporaryDirectory()
-        let engine = try await Engine<ChatMachine>.open(dataDirectory: directory.path)
+        let engine = try await Engine<ChatMachine>.open(dataDirectory: directory.path, clock: clock)
         let setUp: [ChatCommand] =
             [.configureInstance(instanceId: instance, concurrentActiveChats: 100)]
             + SampleFlows.setup(instanceId: instance) + [
@@ -170,11 +174,14 @@ import FoundationNetworking
                 ),
             ]
         for command in setUp { _ = try await engine.submit(command).get() }
+        var configuration = ServerConfiguration(dataDirectory: directory.path)
+        configure(&configuration)
         let state = ServerState(
             engine: engine,
-            configuration: ServerConfiguration(dataDirectory: directory.path),
-            clock: SystemClock(),
-            logger: testLogger
+            configuration: configuration,
+            clock: clock,
+            logger: testLogger,
+            logins: LoginGuard(allowed: configuration.maxFailedLogins)
         )
         let router = Router(context: ParleyRequestContext.self)
         router.add(middleware: APIErrorMiddleware())
@@ -275,6 +282,74 @@ import FoundationNetworking
             let forged = try await desk.call("GET", "/agent/v1/me", token: "not-a-session")
             #expect(forged.status == 401)
         }
+    }
+
+    @Test func sessionsExpireAfterTheirLifetime() async throws {
+        let clock = ManualClock(SystemClock().now())
+        try await Self.withDesk(clock: clock, configure: { $0.agentSessionSeconds = 3600 }) { desk in
+            let token = try await desk.login()
+            #expect(try await desk.call("GET", "/agent/v1/me", token: token).status == 200)
+            clock.advance(byMilliseconds: 3_599_000)
+            #expect(try await desk.call("GET", "/agent/v1/me", token: token).status == 200)
+            clock.advance(byMilliseconds: 2_000)
+            for (method, path) in [("GET", "/agent/v1/me"), ("PUT", "/agent/v1/status"), ("GET", "/agent/v1/events")] {
+                let expired = try await desk.call(method, path, token: token, body: method == "PUT" ? "{}" : nil)
+                #expect(expired.status == 401, "\(path): \(expired.json)")
+                #expect((expired.json["message"] as? String)?.contains("expired") == true, "\(expired.json)")
+            }
+            // A new login opens a new session for another hour.
+            let renewed = try await desk.login()
+            #expect(try await desk.call("GET", "/agent/v1/me", token: renewed).status == 200)
+        }
+    }
+
+    @Test func repeatedFailedLoginsLockTheNameForAWhile() async throws {
+        try await Self.withDesk(configure: { $0.maxFailedLogins = 3 }) { desk in
+            for _ in 1...3 {
+                let wrong = try await desk.call(
+                    "POST",
+                    "/agent/v1/login",
+                    body: #"{"Username":"Sam","Password":"guess-Password-1"}"#
+                )
+                #expect(wrong.status == 401)
+            }
+            // The right password is refused too while the name is locked: a guesser learns nothing more.
+            let locked = try await desk.call(
+                "POST",
+                "/agent/v1/login",
+                body: #"{"Username":"Sam","Password":"Sam-Secret-1"}"#
+            )
+            #expect(locked.status == 429, "\(locked.json)")
+            #expect(locked.headers["x-amzn-errortype"] == "ThrottlingException")
+            #expect((locked.json["message"] as? String)?.contains("too many failed logins") == true)
+            // Other names are not affected, and a name that does not exist is counted the same way.
+            _ = try await desk.login("Bea", "Bea-Secret-1")
+            for _ in 1...3 {
+                let unknown = try await desk.call(
+                    "POST",
+                    "/agent/v1/login",
+                    body: #"{"Username":"Nobody","Password":"guess-Password-1"}"#
+                )
+                #expect(unknown.status == 401)
+            }
+            let unknownLocked = try await desk.call(
+                "POST",
+                "/agent/v1/login",
+                body: #"{"Username":"Nobody","Password":"guess-Password-1"}"#
+            )
+            #expect(unknownLocked.status == 429)
+        }
+    }
+
+    @Test func aSuccessfulLoginClearsEarlierFailures() {
+        let guardian = LoginGuard(allowed: 2)
+        guardian.failed(instance: "i", username: "sam")
+        guardian.succeeded(instance: "i", username: "sam")
+        guardian.failed(instance: "i", username: "sam")
+        #expect(throws: Never.self) { try guardian.check(instance: "i", username: "sam") }
+        guardian.failed(instance: "i", username: "sam")
+        #expect(throws: APIError.self) { try guardian.check(instance: "i", username: "sam") }
+        #expect(throws: Never.self) { try guardian.check(instance: "other", username: "sam") }
     }
 
     @Test func anAgentTakesAChatFromOfferToAfterContactWork() async throws {

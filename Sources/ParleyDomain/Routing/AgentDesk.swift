@@ -413,7 +413,12 @@ extension Transaction {
 extension ChatQueries {
     /// The user a session token belongs to, if the session is open.
     public static func agentUser(sessionToken: String, in state: ChatState) -> String? {
-        state.agentDesk.sessions[AgentDesk.digest(ofToken: sessionToken)]?.userId
+        agentLogin(sessionToken: sessionToken, in: state)?.userId
+    }
+
+    /// The open session of a token: its user and when it began.
+    public static func agentLogin(sessionToken: String, in state: ChatState) -> AgentLogin? {
+        state.agentDesk.sessions[AgentDesk.digest(ofToken: sessionToken)]
     }
 
     /// The user with `username`.

@@ -121,10 +121,16 @@ struct AgentAPI: Sendable {
     func login(_ body: LoginBody) async throws -> Response {
         let state = server.snapshot.state
         let refused = APIError(ChatError(.unauthorized, "wrong username or password"))
+        let guardKey = state.instance?.instanceId ?? ""
+        try server.logins.check(instance: guardKey, username: body.Username)
         guard let instanceId = state.instance?.instanceId, let user = ChatQueries.user(named: body.Username, in: state),
-            let credential = state.agentDesk.credentials[user.userId]
-        else { throw refused }
-        guard await Self.verify(body.Password, against: credential) else { throw refused }
+            let credential = state.agentDesk.credentials[user.userId],
+            await Self.verify(body.Password, against: credential)
+        else {
+            server.logins.failed(instance: guardKey, username: body.Username)
+            throw refused
+        }
+        server.logins.succeeded(instance: guardKey, username: body.Username)
         var token = ""
         var response = await server.submit(
             .agentLogin(instanceId: instanceId, userId: user.userId, verified: credential)
@@ -182,10 +188,21 @@ struct AgentAPI: Sendable {
         guard let token = Self.sessionToken(request), !token.isEmpty else {
             throw APIError(ChatError(.unauthorized, "log in first: send Authorization: Bearer <SessionToken>"))
         }
-        guard let userId = ChatQueries.agentUser(sessionToken: token, in: server.snapshot.state) else {
+        guard let login = ChatQueries.agentLogin(sessionToken: token, in: server.snapshot.state) else {
             throw APIError(ChatError(.unauthorized, "the session is not valid (logged out or never opened)"))
         }
-        return (userId, token)
+        // Admission control on the server's clock, not domain state: the log and replay do not depend on it.
+        let lifetime = Int64(server.configuration.agentSessionSeconds) * 1_000_000
+        guard server.clock.now() - login.since < lifetime else {
+            throw APIError(
+                ChatError(
+                    .unauthorized,
+                    "the session expired: sessions last \(server.configuration.agentSessionSeconds) seconds from their login; "
+                        + "log in again"
+                )
+            )
+        }
+        return (login.userId, token)
     }
 
     // MARK: The agent
