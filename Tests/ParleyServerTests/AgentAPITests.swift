@@ -286,7 +286,8 @@ import FoundationNetworking
 
     @Test func sessionsExpireAfterTheirLifetime() async throws {
         let clock = ManualClock(SystemClock().now())
-        try await Self.withDesk(clock: clock, configure: { $0.agentSessionSeconds = 3600 }) { desk in
+        let hourLong: (inout ServerConfiguration) -> Void = { $0.agentSessionSeconds = 3600 }
+        try await Self.withDesk(clock: clock, configure: hourLong) { desk in
             let token = try await desk.login()
             #expect(try await desk.call("GET", "/agent/v1/me", token: token).status == 200)
             clock.advance(byMilliseconds: 3_599_000)
@@ -304,7 +305,8 @@ import FoundationNetworking
     }
 
     @Test func repeatedFailedLoginsLockTheNameForAWhile() async throws {
-        try await Self.withDesk(configure: { $0.maxFailedLogins = 3 }) { desk in
+        let threeTries: (inout ServerConfiguration) -> Void = { $0.maxFailedLogins = 3 }
+        try await Self.withDesk(configure: threeTries) { desk in
             for _ in 1...3 {
                 let wrong = try await desk.call(
                     "POST",
