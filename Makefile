@@ -5,7 +5,7 @@ DATA ?= .data/demo
 STRICT := -Xswiftc -warnings-as-errors
 FORMAT_PATHS := Package.swift Sources Tests Tools Benchmarks/Package.swift Benchmarks/Sources
 
-.PHONY: deps conformance-deps build run seed serve test torture faults lint format bench clean
+.PHONY: deps conformance-deps build run seed serve test torture faults fuzz fuzz-smoke lint format bench clean
 
 ## Install the system libraries the build needs (liblz4-dev), if missing.
 deps:
@@ -47,10 +47,21 @@ serve: build
 	@mkdir -p $(DATA)
 	.build/debug/parley serve --data $(DATA)
 
-## Every check CI runs: formatting, a warnings-as-errors build, and all tests.
+## Every check CI runs: formatting, a warnings-as-errors build, all tests, and each fuzz target for 30 s.
 test: deps conformance-deps lint
 	$(SWIFT) build --build-tests $(STRICT)
 	$(SWIFT) test --skip-build
+	$(MAKE) --no-print-directory fuzz-smoke
+
+## The libFuzzer targets (docs/reliability.md), built with -sanitize=fuzzer into .build-fuzz: each runs
+## FUZZ_SMOKE_TIME seconds (default 30). A finding fails with the reproducer's path.
+fuzz-smoke: deps
+	Tools/fuzz.sh smoke
+
+## The same, FUZZ_TIME seconds per target (default 600); the corpus grows in .build-fuzz/corpus across runs.
+FUZZ_TIME ?= 600
+fuzz: deps
+	FUZZ_TIME=$(FUZZ_TIME) Tools/fuzz.sh long
 
 ## The kill -9 torture harness (docs/reliability.md): 1000 cycles of load over the real API, kill -9, restart and
 ## checks on a fresh $(DATA)-torture. `make test` runs 20 of them (TortureTests).
@@ -78,4 +89,4 @@ bench: deps
 	$(SWIFT) run -c release --package-path Benchmarks log-bench
 
 clean:
-	rm -rf .build Benchmarks/.build .data
+	rm -rf .build .build-fuzz .build-fuzz-* Benchmarks/.build .data

@@ -10,6 +10,8 @@ let package = Package(
         .library(name: "ParleyDomain", targets: ["ParleyDomain"]),
         .library(name: "ParleyEngine", targets: ["ParleyEngine"]),
         .library(name: "ParleyServer", targets: ["ParleyServer"]),
+        // The fuzz targets' entry points, for the libFuzzer executables in Tools/Fuzz (a package of its own).
+        .library(name: "ParleyFuzzing", targets: ["ParleyFuzzing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -87,6 +89,23 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
+        // The fuzz targets (docs/reliability.md): frame decoder, event codec, flow loader, HTTP request handling. Plain
+        // Swift, so the regression tests run them without the fuzzer; Tools/Fuzz wraps each in a libFuzzer executable.
+        .target(
+            name: "ParleyFuzzing",
+            dependencies: [
+                "EventLog",
+                "ParleyDomain",
+                "ParleyEngine",
+                "ParleyServer",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(name: "parley", dependencies: ["ParleyCLI"]),
         .testTarget(name: "EventLogTests", dependencies: ["EventLog", "CParleyCRC32C"]),
         .testTarget(name: "ParleyCLITests", dependencies: ["EventLog", "parley"]),
@@ -97,6 +116,7 @@ let package = Package(
         ),
         .testTarget(name: "ParleyEffectsTests", dependencies: ["ParleyEffects", "ParleyEngine", "ParleyDomain"]),
         .testTarget(name: "ParleyEngineTests", dependencies: ["ParleyEngine", "ParleyDomain", "EventLog"]),
+        .testTarget(name: "ParleyFuzzingTests", dependencies: ["ParleyFuzzing", "ParleyDomain", "EventLog"]),
         .testTarget(
             name: "ParleyServerTests",
             dependencies: [

@@ -41,8 +41,19 @@ struct RecoveredLog {
 
 /// Opening a log: find segments, scan only the tail of the last one, cut a torn tail, refuse mid-log damage.
 enum Recovery {
+    /// The base sequences of the segment files in `directory`, in order; a segment named with base 0 is damage
+    /// (sequences start at 1), refused here so that no caller computes the sequence before it.
     static func segmentBases(in directory: String) throws(EventLogError) -> [UInt64] {
-        try Directory.list(directory).compactMap(SegmentFile.base(fromName:)).sorted()
+        let bases = try Directory.list(directory).compactMap(SegmentFile.base(fromName:)).sorted()
+        if bases.first == 0 {
+            throw EventLogError(
+                .corruptFrame,
+                "segment file \(SegmentFile.name(base: 0)) names base sequence 0, but sequences start at 1",
+                segment: SegmentFile.name(base: 0),
+                offset: 0
+            )
+        }
+        return bases
     }
 
     /// Scans the tail of the log in `directory`; with `repair`, truncates a torn tail and fixes a torn segment header.

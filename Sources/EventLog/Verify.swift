@@ -97,12 +97,16 @@ public enum LogInspector {
             guard let verdict else { continue }
             let name = SegmentFile.name(base: bases[position])
             report.segments += 1
+            // The link from the previous segment's end: the base, also of a segment without a good frame (recovery
+            // refuses a gap before a torn last segment, so it must not pass as a mere torn tail here), then the
+            // hash chain and the time of the first frame.
+            if bases[position] != nextSequence {
+                report.problem = Recovery.missingSegment(expected: nextSequence, found: bases[position])
+                return report
+            }
             if let first = verdict.first {
-                // The link from the previous segment's last frame to this segment's first frame.
                 var problem: EventLogError?
-                if bases[position] != nextSequence {
-                    problem = Recovery.missingSegment(expected: nextSequence, found: bases[position])
-                } else if let previousHash, previousHash != first.previousHash {
+                if let previousHash, previousHash != first.previousHash {
                     problem = EventLogError(
                         .chainMismatch,
                         "previous-frame hash \(first.previousHash) does not match the previous frame's hash "

@@ -150,6 +150,20 @@ final class WriterCore: @unchecked Sendable {
                 if frame.count > 0 && raw.count + size > options.frameTargetBytes {
                     if try sealFrame(&frame, writeStart: &writeStart) { rolled = true }
                 }
+                // A frame's last sequence + 1 must fit 64 bits (readers check it); only a log whose segment names
+                // were tampered with gets near that.
+                guard UInt64(append.records.count) <= UInt64.max - nextSequence else {
+                    results.append(
+                        .failure(
+                            EventLogError(
+                                .invalidArgument,
+                                "the log's sequence numbers are used up: the next one is \(nextSequence)",
+                                sequence: nextSequence
+                            )
+                        )
+                    )
+                    continue
+                }
                 switch stamp(append) {
                 case .failure(let error):
                     results.append(.failure(error))
