@@ -77,6 +77,11 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
     var closed = false
     private var closing: Task<Void, Never>?
     private var positionWaiters: [PositionWaiter] = []
+    /// Called after every committed batch (see `observeCommits`).
+    private nonisolated let commitObservers = Mutex<[CommitObserver]>([])
+
+    /// Told of every committed batch: the snapshot it published and the batch's events, in order.
+    public typealias CommitObserver = @Sendable (Snapshot<Machine.State>, [Machine.Event]) -> Void
 
     /// The scheduler task started by `startScheduler()`.
     var scheduler: Task<Void, Never>?
@@ -260,6 +265,13 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
         }
     }
 
+    /// Registers `observer`, called on the writer after every committed batch with the snapshot it published and the
+    /// batch's events, before the batch's callers are answered. It must return quickly and must not wait for the
+    /// engine: it is how readers learn what a commit changed without re-reading the whole state.
+    public nonisolated func observeCommits(_ observer: @escaping CommitObserver) {
+        commitObservers.withLock { $0.append(observer) }
+    }
+
     /// Stops the scheduler, commits the commands already submitted, and closes the log.
     public func close() async {
         if let closing {
@@ -394,6 +406,11 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
         for key in rebuildTails.keys { rebuildTails[key]?.append(contentsOf: batch.events) }
         if !parked.isEmpty { installParked() }
         let snapshot = publish()
+        let observers = commitObservers.withLock { $0 }
+        if !observers.isEmpty {
+            let events = batch.events.map(\.event)
+            for observer in observers { observer(snapshot, events) }
+        }
         // Published before anyone is answered: a caller that reads `snapshot` after its reply sees its own write.
         for answer in batch.answers { answer.continuation.resume(returning: answer.outcome) }
         if !positionWaiters.isEmpty {

@@ -25,6 +25,8 @@ public final class ServerState: Sendable {
     public let throttles: Throttles
     /// Failed agent logins, shared by the instances (each user name counted per instance).
     public let logins: LoginGuard
+    /// Wakes websockets and agent event streams when their chat or feed changes.
+    let changes = ChangeWatch()
 
     /// Creates the shared state of a running server.
     public init(
@@ -44,6 +46,7 @@ public final class ServerState: Sendable {
         self.throttles = throttles
         self.logins = logins
         startedAt = clock.now()
+        engine.observeCommits { [changes] snapshot, events in changes.committed(snapshot, events) }
     }
 
     /// The latest committed state and its log position; never waits.

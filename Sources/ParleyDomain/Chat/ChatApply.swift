@@ -539,3 +539,35 @@ public enum CivilTime {
         value >= 0 ? value / divisor : (value - divisor + 1) / divisor
     }
 }
+
+extension ChatEvent {
+    /// The chat whose session `ChatMachine.apply` changes with this event (its transcript, participants, connections,
+    /// sockets or status), or nil when the event changes no chat. The server wakes a chat's websockets only for
+    /// these; keep the list in step with `apply`, the only code that writes `state.chats`.
+    public var changedChatId: Identifier? {
+        switch self {
+        case .contactStarted(let event): event.chatId
+        case .participantJoined(let event): event.chatId
+        case .participantLeft(let event): event.chatId
+        case .connectionCreated(let event): event.chatId
+        case .websocketOpened(let event): event.chatId
+        case .websocketClosed(let event): event.chatId
+        case .messageSent(let event): event.chatId
+        case .eventSent(let event): event.chatId
+        case .chatEnded(let event): event.chatId
+        case .roleConfigUpdated(let event): event.chatId
+        case .eventHooksUpdated(let event): event.chatId
+        case .participantActivityChanged(let event): event.chatId
+        case .chatTransferred(let event): event.chatId
+        case .instanceConfigured, .attributesUpdated, .contactDisconnected, .timerArmed, .timerCancelled, .timerFired,
+            .flowPublished, .queueCreated, .flowStarted, .flowStepped, .flowWaitStarted, .targetQueueSet,
+            .contactQueued, .contactAssigned, .botPublished, .botSessionStarted, .hoursOfOperationCreated,
+            .queueHoursOfOperationUpdated, .lambdaFunctionRegistered, .lambdaInvocationRequested,
+            .customerQueueFlowSet, .queueStatusUpdated, .routingProfileCreated, .userCreated, .agentStatusCreated,
+            .agentStatusChanged, .contactOffered, .offerEnded, .afterContactWorkChanged, .userUpdated, .userDeleted,
+            .routingProfileUpdated, .queueUpdated, .resourceDeleted, .agentStatusUpdated, .hoursOfOperationUpdated,
+            .userCredentialSet, .agentLoggedIn, .agentLoggedOut, .resourceDescriptionSet:
+            nil
+        }
+    }
+}

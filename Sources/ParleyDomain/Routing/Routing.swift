@@ -452,6 +452,9 @@ extension Transaction {
 
     /// The next routing decision: the agent idle longest with a free slot takes the best contact of its queues.
     func nextOffer() -> (String, Identifier, String)? {
+        // The waiting contacts first: usually there are none, and then the agents need not be looked at.
+        let waiting = routableContacts()
+        guard !waiting.isEmpty else { return nil }
         let available = state.agents.values
             .filter { session in
                 guard session.statusType == .routable, session.errorSince == nil,
@@ -461,8 +464,6 @@ extension Transaction {
             }
             .sorted { ($0.lastActivity, $0.userId) < ($1.lastActivity, $1.userId) }
         guard !available.isEmpty else { return nil }
-        let waiting = routableContacts()
-        guard !waiting.isEmpty else { return nil }
         // Events of this command are stamped after `now`, so compare waiting times against the next event's time.
         let current = nextTimestamp
         for session in available {

@@ -383,6 +383,9 @@ struct AgentAPI: Sendable {
         let until = try Self.untilParameter(request, after: start)
         let server = self.server
         let body = ResponseBody { writer in
+            // Wakes when this agent's feed changes, or after 15 s for the keep-alive (see ChangeWatch).
+            let changes = server.changes.subscribe(.feed(userId), in: server.snapshot.state)
+            defer { server.changes.unsubscribe(changes) }
             var after = start
             var snapshot = server.snapshot
             var lastWrite = ContinuousClock.now
@@ -402,15 +405,8 @@ struct AgentAPI: Sendable {
                 guard ChatQueries.agentUser(sessionToken: token, in: snapshot.state) != nil, !Task.isCancelled else {
                     break
                 }
-                if let next = await ServerState.waitForSnapshot(
-                    of: server.engine,
-                    atLeast: snapshot.position + 1,
-                    timeout: .seconds(15)
-                ) {
-                    snapshot = next
-                } else {
-                    snapshot = server.snapshot
-                }
+                await changes.wait(after: snapshot.position, timeout: .seconds(15))
+                snapshot = server.snapshot
             }
             try await writer.finish(nil)
         }

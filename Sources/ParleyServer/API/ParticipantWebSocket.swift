@@ -113,11 +113,15 @@ enum ParticipantWebSocket {
         }
     }
 
-    /// Pushes every item created after the socket opened, as commits publish them; closes after `chat.ended`.
+    /// Pushes every item created after the socket opened, as commits publish them; closes after `chat.ended`. It
+    /// wakes only when its chat changes (or the socket closes), not on every commit.
     ///
     /// A delivered or read receipt changes a message already sent: it goes out as a `MESSAGEMETADATA` item carrying
     /// the message's receipts, as Amazon pushes it.
     static func push(_ opened: Opened, _ outbound: WebSocketOutboundWriter, server: ServerState) async throws {
+        // Subscribed before the first read, so no change after that read is missed (see ChangeWatch).
+        let changes = server.changes.subscribe(.chat(opened.chatId), in: server.snapshot.state)
+        defer { server.changes.unsubscribe(changes) }
         var sent = opened.itemsAtOpen
         var receipts = server.snapshot.state.chats[opened.chatId].map(receiptsByMessage) ?? [:]
         while !Task.isCancelled {
@@ -141,23 +145,48 @@ enum ParticipantWebSocket {
                 try await outbound.close(.normalClosure, reason: "the chat ended")
                 return
             }
-            _ = await ServerState.waitForSnapshot(
-                of: server.engine,
-                atLeast: snapshot.position + 1,
-                timeout: .seconds(1)
-            )
+            await changes.wait(after: snapshot.position)
         }
     }
 
     /// The `aws/chat` frame of `item`: its content is the item (the participant API's `Item`, plus
     /// `InitialContactId` and `ContactId`) as a JSON string.
     static func frame(_ item: TranscriptItem, chat: ChatSession) throws -> String {
-        let view = try JSONEncoder().encode(TranscriptItemView(item, past: false))
-        var fields = (try JSONSerialization.jsonObject(with: view) as? [String: Any]) ?? [:]
-        fields["InitialContactId"] = chat.chatId.description
-        fields["ContactId"] = item.contactId.description
-        let content = String(decoding: try JSONSerialization.data(withJSONObject: fields), as: UTF8.self)
-        return try text(["topic": "aws/chat", "contentType": "application/json", "content": content])
+        // Two encodings, no JSONSerialization round trip: every item goes to every socket of its chat.
+        let pushed = PushedItem(
+            view: TranscriptItemView(item, past: false),
+            initialContactId: chat.chatId.description,
+            contactId: item.contactId.description
+        )
+        let content = String(decoding: try JSONEncoder().encode(pushed), as: UTF8.self)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(ChatFrame(content: content)), as: UTF8.self)
+    }
+
+    /// A pushed item: the participant API's `Item` with `InitialContactId` and `ContactId` beside its fields.
+    struct PushedItem: Encodable {
+        var view: TranscriptItemView
+        var initialContactId: String
+        var contactId: String
+
+        enum Keys: String, CodingKey {
+            case InitialContactId, ContactId
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            try view.encode(to: encoder)
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(initialContactId, forKey: .InitialContactId)
+            try container.encode(contactId, forKey: .ContactId)
+        }
+    }
+
+    /// The `aws/chat` envelope.
+    struct ChatFrame: Encodable {
+        var content: String
+        var contentType = "application/json"
+        var topic = "aws/chat"
     }
 
     /// The receipts of every message that has any.
