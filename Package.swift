@@ -20,6 +20,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        // The load generator's (Tools/LoadGen) HTTP client and latency histograms; nothing the server links.
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
@@ -107,8 +110,25 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "parley", dependencies: ["ParleyCLI"]),
+        // `parley-load`: simulated customers and agents over the real HTTP API and websockets (docs/reliability.md).
+        .executableTarget(
+            name: "parley-load",
+            dependencies: [
+                // For `SigV4Signer` only (the control plane's requests are signed as the AWS SDKs sign them).
+                "ParleyServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            path: "Tools/LoadGen"
+        ),
         .testTarget(name: "EventLogTests", dependencies: ["EventLog", "CParleyCRC32C"]),
-        .testTarget(name: "ParleyCLITests", dependencies: ["EventLog", "parley"]),
+        .testTarget(name: "ParleyCLITests", dependencies: ["EventLog", "parley", "parley-load"]),
         .testTarget(
             name: "ParleyDomainTests",
             dependencies: ["ParleyDomain", "ParleyEngine", "EventLog"],

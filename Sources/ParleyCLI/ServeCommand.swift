@@ -70,9 +70,22 @@ struct ServeCommand: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
+        let logger = Logger(label: "parley")
+        // Every websocket and keep-alive connection holds a descriptor; the usual soft limit (1024) is far below the
+        // hard one, so it is raised to the hard limit, and a low hard limit is reported rather than hit unexplained.
+        if let files = ProcessLimits.raiseOpenFiles() {
+            let level: Logger.Level = files.now < 16_384 ? .warning : .info
+            logger.log(
+                level: level,
+                "open files limit",
+                metadata: [
+                    "limit.before": "\(files.before)", "limit.now": "\(files.now)", "limit.hard": "\(files.hard)",
+                ]
+            )
+        }
         let server = ParleyServer(
             configuration: configuration,
-            logger: Logger(label: "parley"),
+            logger: logger,
             onListening: { addresses in
                 // Unbuffered: scripts and tests wait for this line while the process keeps running.
                 FileHandle.standardOutput.write(Data((addresses.jsonLine + "\n").utf8))

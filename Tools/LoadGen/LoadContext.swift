@@ -1,0 +1,97 @@
+import Foundation
+import Synchronization
+
+/// An instance the load runs against: its inbound flow, the queue it routes to, and the load agents' routing
+/// profile.
+struct Target: Sendable {
+    var instanceId: String
+    var flowId: String
+    var queueId: String
+    var routingProfileId: String
+}
+
+/// What every simulated customer and agent shares: the API, the scenario, the figures, the chats, and the signals
+/// that move the run from one phase to the next.
+final class LoadContext: Sendable {
+    let api: ParleyAPI
+    let scenario: LoadScenario
+    /// The instances; chat `i` and agent `i` belong to `targets[i % targets.count]`.
+    let targets: [Target]
+    let stats = Stats()
+    let directory = ChatDirectory()
+    let outstanding = Outstanding()
+    /// Opens when the plateau begins (leave-and-return and device switches happen after it).
+    let holdStarted = Gate()
+    /// Opens when sending stops (wind-down).
+    let stopSending = Gate()
+    /// Opens when the customers may leave (after the deliveries drained).
+    let leave = Gate()
+    /// Chats whose customer is subscribed and whose agent is connected, and not yet over.
+    private let established = Atomic<Int>(0)
+    /// The most chats established at once.
+    private let peak = Atomic<Int>(0)
+    /// Sends (SendMessage, SendEvent) not yet answered.
+    private let inFlight = Atomic<Int>(0)
+    private let holdStart = Mutex<UInt64?>(nil)
+
+    init(api: ParleyAPI, scenario: LoadScenario, targets: [Target]) {
+        self.api = api
+        self.scenario = scenario
+        self.targets = targets
+    }
+
+    /// The instance of chat or agent `index`.
+    func target(_ index: Int) -> Target { targets[index % targets.count] }
+
+    var establishedChats: Int { established.load(ordering: .relaxed) }
+    var peakChats: Int { peak.load(ordering: .relaxed) }
+    var sendsInFlight: Int { inFlight.load(ordering: .relaxed) }
+
+    /// A chat became established (+1) or ended (-1).
+    func chatEstablished(_ delta: Int) {
+        let now = established.add(delta, ordering: .relaxed).newValue
+        if delta > 0 { _ = peak.max(now, ordering: .relaxed) }
+    }
+
+    /// Marks the start of the plateau.
+    func startHold() {
+        holdStart.withLock { $0 = Clock.now() }
+        stats.enter(.hold)
+        holdStarted.open()
+    }
+
+    /// When the plateau began (monotonic ns), once it has.
+    var holdStartedAt: UInt64? { holdStart.withLock { $0 } }
+
+    /// Runs one send, counting it as in flight meanwhile and its outcome in the figures.
+    func sending<Value: Sendable>(
+        _ metric: Metric,
+        _ work: () async throws(LoadError) -> Value
+    ) async -> Value? {
+        inFlight.add(1, ordering: .relaxed)
+        defer { inFlight.subtract(1, ordering: .relaxed) }
+        return await timed(metric, work)
+    }
+
+    /// Runs one operation, recording its latency on success and its failure otherwise.
+    func timed<Value: Sendable>(_ metric: Metric, _ work: () async throws(LoadError) -> Value) async -> Value? {
+        let start = Clock.now()
+        do {
+            let value = try await work()
+            stats.record(metric, since: start)
+            stats.count(metric.rawValue)
+            return value
+        } catch {
+            stats.count(metric.rawValue + " failed")
+            stats.error(error)
+            return nil
+        }
+    }
+
+    /// A message's content: its key, the chat's number, then padding to the scenario's size.
+    func content(_ key: String, chat: Int) -> String {
+        let head = "\(key) \(chat) "
+        let padding = max(0, scenario.messageBytes - head.utf8.count)
+        return head + String(repeating: "x", count: padding)
+    }
+}
