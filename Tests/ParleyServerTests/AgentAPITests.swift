@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import NIOCore
+import NIOPosix
 import ParleyDomain
 import ParleyEngine
 import ParleyServer
@@ -301,6 +303,55 @@ import FoundationNetworking
             // A new login opens a new session for another hour.
             let renewed = try await desk.login()
             #expect(try await desk.call("GET", "/agent/v1/me", token: renewed).status == 200)
+        }
+    }
+
+    /// An event stream opened before the session expired ends once it has: the agent hears nothing after the expiry.
+    @Test(.timeLimit(.minutes(1))) func anOpenEventStreamEndsWhenItsSessionExpires() async throws {
+        let clock = ManualClock(SystemClock().now())
+        let hourLong: (inout ServerConfiguration) -> Void = { $0.agentSessionSeconds = 3600 }
+        try await Self.withDesk(clock: clock, configure: hourLong) { desk in
+            let token = try await desk.login()
+            _ = try await desk.call("PUT", "/agent/v1/status", token: token, body: #"{"AgentStatusId":"available"}"#)
+            let port = try #require(URL(string: desk.base)?.port)
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
+                }
+            let text = try await channel.executeThenClose { inbound, outbound in
+                let request =
+                    "GET /agent/v1/events/stream?after=0 HTTP/1.1\r\nHost: desk\r\n"
+                    + "Authorization: Bearer \(token)\r\n\r\n"
+                try await outbound.write(ByteBuffer(string: request))
+                var text = ""
+                var chunks = inbound.makeAsyncIterator()
+                // The stream is open once the status set above has arrived on it.
+                while !text.contains("event: STATUS") {
+                    text += String(buffer: try #require(try await chunks.next()))
+                }
+                // Past the hour (event times are kept strictly increasing, so the login's is a little after the
+                // clock's reading then).
+                clock.advance(byMilliseconds: 3_601_000)
+                // A change in the agent's feed (a new session sets another status) wakes the stream.
+                let renewed = try await desk.login()
+                let status = try await desk.call(
+                    "PUT",
+                    "/agent/v1/status",
+                    token: renewed,
+                    body: #"{"AgentStatusId":"break"}"#
+                )
+                #expect(status.status == 200)
+                // The last chunk of a chunked body ends the stream.
+                while !text.hasSuffix("0\r\n\r\n"), let chunk = try await chunks.next() {
+                    text += String(buffer: chunk)
+                }
+                return text
+            }
+            #expect(text.contains("event: session-expired"), "\(text)")
+            #expect(text.hasSuffix("0\r\n\r\n"), "the stream did not end: \(text)")
+            #expect(!text.contains("CUSTOM"), "an expired session heard a later change: \(text)")
         }
     }
 

@@ -185,6 +185,12 @@ struct AgentAPI: Sendable {
 
     /// The user and token of the request's session; 401 without a valid one.
     func session(_ request: Request) throws(APIError) -> (userId: String, token: String) {
+        let session = try liveSession(request)
+        return (session.userId, session.token)
+    }
+
+    /// The request's session with the moment (server clock, µs) it expires; 401 without a valid one.
+    func liveSession(_ request: Request) throws(APIError) -> (userId: String, token: String, expiresAt: Int64) {
         guard let token = Self.sessionToken(request), !token.isEmpty else {
             throw APIError(ChatError(.unauthorized, "log in first: send Authorization: Bearer <SessionToken>"))
         }
@@ -192,17 +198,14 @@ struct AgentAPI: Sendable {
             throw APIError(ChatError(.unauthorized, "the session is not valid (logged out or never opened)"))
         }
         // Admission control on the server's clock, not domain state: the log and replay do not depend on it.
-        let lifetime = Int64(server.configuration.agentSessionSeconds) * 1_000_000
-        guard server.clock.now() - login.since < lifetime else {
-            throw APIError(
-                ChatError(
-                    .unauthorized,
-                    "the session expired: sessions last \(server.configuration.agentSessionSeconds) seconds from their login; "
-                        + "log in again"
-                )
-            )
-        }
-        return (login.userId, token)
+        let expiresAt = login.since + Int64(server.configuration.agentSessionSeconds) * 1_000_000
+        guard server.clock.now() < expiresAt else { throw APIError(ChatError(.unauthorized, expiredMessage)) }
+        return (login.userId, token, expiresAt)
+    }
+
+    private var expiredMessage: String {
+        "the session expired: sessions last \(server.configuration.agentSessionSeconds) seconds from their login; "
+            + "log in again"
     }
 
     // MARK: The agent
@@ -376,9 +379,11 @@ struct AgentAPI: Sendable {
     }
 
     /// Server-Sent Events: one `event: <KIND>` per entry with its sequence as `id`, a comment every 15 s, and the end
-    /// of the stream when the session ends (or after entry `until`).
+    /// of the stream when the session ends: logged out, or expired (then a last `event: session-expired`), or after
+    /// entry `until`.
     func stream(_ request: Request) throws -> Response {
-        let (userId, token) = try session(request)
+        let (userId, token, expiresAt) = try liveSession(request)
+        let expired = "event: session-expired\ndata: \(Self.json(["message": expiredMessage]))\n\n"
         let start = try Self.afterParameter(request)
         let until = try Self.untilParameter(request, after: start)
         let server = self.server
@@ -390,6 +395,11 @@ struct AgentAPI: Sendable {
             var snapshot = server.snapshot
             var lastWrite = ContinuousClock.now
             while true {
+                // An expired session hears nothing more, not even what happened while it waited.
+                if server.clock.now() >= expiresAt {
+                    try await writer.write(ByteBuffer(string: expired))
+                    break
+                }
                 let (entries, _) = Self.entries(snapshot.state, userId, after: after)
                 var text = ""
                 for entry in entries {
