@@ -96,11 +96,16 @@ lint:
 format:
 	$(SWIFT) format format --in-place --recursive $(wildcard $(FORMAT_PATHS))
 
-## Log append/replay/recovery/verify figures next to SQLite (see docs/performance.md).
+## Log append/replay/recovery/verify figures next to SQLite and PostgreSQL (see docs/performance.md). The benchmark
+## starts its own PostgreSQL server (initdb into its scratch directory, 127.0.0.1 on a free port) and stops it.
 bench: deps
 	@pkg-config --exists sqlite3 2>/dev/null || { \
 	  echo "installing libsqlite3-dev"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libsqlite3-dev; }
+	@{ pkg-config --exists libpq 2>/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || { \
+	  echo "installing libpq-dev and postgresql"; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpq-dev postgresql; }
 	$(SWIFT) run -c release --package-path Benchmarks log-bench
 
 clean:

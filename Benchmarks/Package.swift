@@ -1,7 +1,7 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// The log benchmarks: a package of their own so that neither SQLite nor the benchmark code is part of the main
+// The log benchmarks: a package of their own so that neither SQLite, libpq nor the benchmark code is part of the main
 // package's graph. Run with `make bench` (`swift run -c release --package-path Benchmarks log-bench`).
 let package = Package(
     name: "ParleyBenchmarks",
@@ -17,12 +17,20 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]
         ),
-        // Prints one table: append, replay, size, recovery and verify figures of the log next to SQLite, and the chat
-        // domain's figures (commands through the engine, domain replay and decode).
+        // libpq from the system (Debian: libpq-dev), the client of the PostgreSQL peer.
+        .systemLibrary(
+            name: "CPostgres",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
+        ),
+        // Prints one table: append, replay, size, recovery and verify figures of the log next to SQLite (and to
+        // PostgreSQL for append and replay), and the chat domain's figures (commands through the engine, domain replay
+        // and decode).
         .executableTarget(
             name: "log-bench",
             dependencies: [
                 "CSQLite",
+                "CPostgres",
                 .product(name: "EventLog", package: "Parley"),
                 .product(name: "ParleyDomain", package: "Parley"),
                 .product(name: "ParleyEngine", package: "Parley"),

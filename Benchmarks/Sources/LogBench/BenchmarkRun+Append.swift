@@ -21,8 +21,9 @@ extension BenchmarkRun {
     }
 
     /// Durable appends at each writer count, one record per call; then one writer handing over 256 records per
-    /// call (how a single-writer engine batches); then appends without fsync. The log and SQLite alternate so
-    /// that both see the same machine.
+    /// call (how a single-writer engine batches); then appends without fsync. The log and its peers (SQLite, and
+    /// PostgreSQL with `synchronous_commit` on, or off for the runs without fsync) alternate so that all see the
+    /// same machine.
     mutating func appends() async throws {
         var shapes = plan.writers.map { AppendShape(writers: $0, durable: true) }
         shapes.append(AppendShape(writers: 1, recordsPerCall: 256, durable: true))
@@ -31,7 +32,8 @@ extension BenchmarkRun {
     }
 
     private mutating func appendPair(_ shape: AppendShape) async throws {
-        Self.progress(shape.label + ", \(Numbers.fixed(plan.appendSeconds, 1)) s each")
+        let duration = plan.appendSeconds
+        Self.progress(shape.label + ", \(Numbers.fixed(duration, 1)) s each")
         let logDirectory = try scratch.freshDirectory("append-parley")
         defer { scratch.remove(logDirectory) }
         let ours = try await parley.append(
@@ -39,60 +41,89 @@ extension BenchmarkRun {
             durability: shape.durable ? .always : .none,
             writers: shape.writers,
             recordsPerCall: shape.recordsPerCall,
-            duration: plan.appendSeconds
+            duration: duration
         )
-        let databaseDirectory = try scratch.freshDirectory("append-sqlite")
-        defer { scratch.remove(databaseDirectory) }
-        let theirs = try await sqlite.append(
-            path: databaseDirectory + "/events.sqlite",
-            synchronous: shape.durable ? .full : .off,
-            writers: shape.writers,
-            recordsPerCall: shape.recordsPerCall,
-            duration: plan.appendSeconds
-        )
-        var row = ReportRow(
-            figure: shape.label,
-            parley: Numbers.rate(ours.eventsPerSecond),
-            sqlite: Numbers.rate(theirs.eventsPerSecond),
-            ratio: Numbers.ratio(ours.eventsPerSecond / theirs.eventsPerSecond)
-        )
+        var theirs: PeerAppendRun?
+        if measuresSQLite {
+            let databaseDirectory = try scratch.freshDirectory("append-sqlite")
+            defer { scratch.remove(databaseDirectory) }
+            theirs = try await sqlite.append(
+                path: databaseDirectory + "/events.sqlite",
+                synchronous: shape.durable ? .full : .off,
+                writers: shape.writers,
+                recordsPerCall: shape.recordsPerCall,
+                duration: duration
+            )
+        }
+        let postgres = await measurePostgres("append (\(shape.label))") { postgres in
+            try await postgres.append(
+                synchronousCommit: shape.durable,
+                writers: shape.writers,
+                recordsPerCall: shape.recordsPerCall,
+                duration: duration
+            )
+        }
+        var row = ReportRow(figure: shape.label, parley: Numbers.rate(ours.eventsPerSecond))
+        if let theirs {
+            row.sqlite = Numbers.rate(theirs.eventsPerSecond)
+            row.ratio = Numbers.ratio(ours.eventsPerSecond / theirs.eventsPerSecond)
+        }
+        if let postgres {
+            row.postgres = Numbers.rate(postgres.eventsPerSecond)
+            row.postgresRatio = Numbers.ratio(ours.eventsPerSecond / postgres.eventsPerSecond)
+        }
         if shape.durable && shape.writers == 256 && shape.recordsPerCall == 1 {
             row.target = "≥ 500 K/s"
             row.verdict = Target.atLeast(500_000).verdict(ours.eventsPerSecond)
         }
         report.rows.append(row)
         if shape.durable && shape.writers == 1 && shape.recordsPerCall == 1 {
-            report.rows.append(
-                ReportRow(
-                    figure: "stored bytes/event, durable 1 writer (a frame per event)",
-                    parley: Numbers.bytes(ours.storedBytesPerEvent),
-                    sqlite: Numbers.bytes(theirs.bytesPerEvent),
-                    ratio: Numbers.ratio(theirs.bytesPerEvent / ours.storedBytesPerEvent)
-                )
+            var sizes = ReportRow(
+                figure: "stored bytes/event, durable 1 writer (a frame per event)",
+                parley: Numbers.bytes(ours.storedBytesPerEvent)
             )
+            if let theirs {
+                sizes.sqlite = Numbers.bytes(theirs.bytesPerEvent)
+                sizes.ratio = Numbers.ratio(theirs.bytesPerEvent / ours.storedBytesPerEvent)
+            }
+            if let postgres {
+                sizes.postgres = Numbers.bytes(postgres.bytesPerEvent)
+                sizes.postgresRatio = Numbers.ratio(postgres.bytesPerEvent / ours.storedBytesPerEvent)
+            }
+            report.rows.append(sizes)
         }
-        report.details.append(describe(shape, ours, theirs))
+        report.details.append(describe(shape, ours, sqlite: theirs, postgres: postgres))
     }
 
     /// Frames, fsyncs and batch sizes behind an append figure, and the latency of the calls.
     private func describe(
         _ shape: AppendShape,
         _ ours: ParleyWorkloads.AppendRun,
-        _ theirs: SQLiteWorkloads.AppendRun
+        sqlite: PeerAppendRun?,
+        postgres: PeerAppendRun?
     ) -> String {
         let statistics = ours.statistics
         let events = Double(max(statistics.records, 1))
         let calls = shape.recordsPerCall == 1 ? "" : " × \(shape.recordsPerCall)"
+        func peer(_ name: String, _ run: PeerAppendRun?, unit: String) -> String {
+            guard let run else { return "" }
+            return "; \(name) \(run.transactions) transactions "
+                + "(\(Numbers.fixed(Double(run.events) / Double(max(run.transactions, 1)), 1)) events each), "
+                + "p50 \(Numbers.seconds(run.latency.median)) p99 \(Numbers.seconds(run.latency.percentile(0.99))), "
+                + "\(Numbers.fixed(run.bytesPerEvent, 1)) B/event\(unit)"
+        }
         return "\(shape.durable ? "always" : "none") × \(shape.writers)\(calls): Parley \(statistics.batches) batches, "
             + "\(Numbers.fixed(Double(statistics.syncs) / events, 4)) fsyncs and "
             + "\(Numbers.fixed(Double(statistics.frames) / events, 4)) frames per event "
             + "(\(Numbers.fixed(events / Double(max(statistics.batches, 1)), 1)) events per batch), "
             + "call latency p50 \(Numbers.seconds(ours.latency.median)) p99 "
             + "\(Numbers.seconds(ours.latency.percentile(0.99))), "
-            + "\(Numbers.fixed(ours.storedBytesPerEvent, 1)) stored B/event; "
-            + "SQLite \(theirs.transactions) transactions "
-            + "(\(Numbers.fixed(Double(theirs.events) / Double(max(theirs.transactions, 1)), 1)) events each), "
-            + "p50 \(Numbers.seconds(theirs.latency.median)) p99 \(Numbers.seconds(theirs.latency.percentile(0.99))), "
-            + "\(Numbers.fixed(theirs.bytesPerEvent, 1)) B/event"
+            + "\(Numbers.fixed(ours.storedBytesPerEvent, 1)) stored B/event"
+            + peer("SQLite", sqlite, unit: "")
+            + peer(
+                "PostgreSQL (synchronous_commit=\(shape.durable ? "on" : "off"))",
+                postgres,
+                unit: " (table + indexes)"
+            )
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 
-/// Runs every workload of the plan, Parley and SQLite side by side, and collects one report.
+/// Runs every workload of the plan, Parley and its database peers (SQLite; PostgreSQL for append and replay) side
+/// by side, and collects one report.
 struct BenchmarkRun {
     /// Sizes and repetitions.
     let plan: RunPlan
@@ -14,6 +15,8 @@ struct BenchmarkRun {
     let pool: EventPool
     /// The chat domain's workloads (engine commands, domain replay and decode).
     let domain = DomainWorkloads(messages: ChatMessages())
+    /// The PostgreSQL peer's server while it runs (nil when it is not a peer or could not start).
+    var postgresServer: PostgresServer?
     private let started = ContinuousClock.now
 
     /// A run of `plan` with its files in `scratch`; generates the events.
@@ -28,6 +31,10 @@ struct BenchmarkRun {
     var parley: ParleyWorkloads { ParleyWorkloads(pool: pool) }
     /// SQLite's workloads.
     var sqlite: SQLiteWorkloads { SQLiteWorkloads(pool: pool) }
+    /// Whether SQLite is a peer of the append and replay phases.
+    var measuresSQLite: Bool { plan.peers.contains("sqlite") }
+    /// PostgreSQL's workloads, when its server runs.
+    var postgres: PostgresWorkloads? { postgresServer.map { PostgresWorkloads(pool: pool, server: $0) } }
 
     /// Runs everything and returns the report.
     mutating func run() async throws -> Report {
@@ -37,6 +44,10 @@ struct BenchmarkRun {
                 + "SQLite \(machine.sqliteVersion); load average \(Numbers.fixed(machine.loadAverage, 2)) at start"
         )
         report.header.append(describeEvents())
+        if plan.peers.contains("postgres") && !plan.phases.isDisjoint(with: ["append", "replay"]) {
+            startPostgres()
+        }
+        defer { stopPostgres() }
         if plan.phases.contains("append") {
             try probeDisk(when: "before")
             try await appends()
@@ -52,6 +63,42 @@ struct BenchmarkRun {
                 + Numbers.seconds(started.duration(to: .now).seconds)
         )
         return report
+    }
+
+    /// Starts the PostgreSQL peer's server in the scratch directory; if it cannot start, says so once and leaves
+    /// the peer's column at "—".
+    private mutating func startPostgres() {
+        report.showsPostgres = true
+        Self.progress("starting PostgreSQL (initdb, pg_ctl start on 127.0.0.1)")
+        do {
+            postgresServer = try PostgresServer(directory: try scratch.freshDirectory("postgres"))
+            if let postgres { report.header.append(try postgres.describeServer()) }
+        } catch {
+            Self.progress("PostgreSQL peer unavailable, its column shows —: \(error)")
+            report.header.append("PostgreSQL peer unavailable, its column shows —: \(error)")
+        }
+    }
+
+    /// Stops the PostgreSQL peer's server and deletes its files.
+    private mutating func stopPostgres() {
+        guard let server = postgresServer else { return }
+        Self.progress("stopping PostgreSQL")
+        server.stop()
+        scratch.remove(server.directory)
+        postgresServer = nil
+    }
+
+    /// Runs one PostgreSQL workload; a failure is reported (progress line and details) and gives nil, so that the
+    /// peer's cell shows "—" and the run goes on.
+    mutating func measurePostgres<T>(_ what: String, _ body: (PostgresWorkloads) async throws -> T) async -> T? {
+        guard let postgres else { return nil }
+        do {
+            return try await body(postgres)
+        } catch {
+            Self.progress("PostgreSQL \(what) failed: \(error)")
+            report.details.append("PostgreSQL \(what) failed: \(error)")
+            return nil
+        }
     }
 
     /// The record sizes and the mix of the generated events.

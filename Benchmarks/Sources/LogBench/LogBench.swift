@@ -7,7 +7,8 @@ struct LogBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log-bench",
         abstract: """
-            Append, replay, size, recovery and verify figures of Parley's event log next to SQLite, and the chat \
+            Append, replay, size, recovery and verify figures of Parley's event log next to SQLite (and PostgreSQL \
+            for append and replay), and the chat \
             domain's command, replay and decode figures, in one run.
             """
     )
@@ -55,6 +56,14 @@ struct LogBench: AsyncParsableCommand {
     )
     var only = RunPlan.allPhases.joined(separator: ",")
 
+    @Option(
+        help: """
+            Database peers of the append and replay phases, comma-separated: sqlite, postgres (a PostgreSQL server \
+            the benchmark starts on loopback and stops).
+            """
+    )
+    var peers = RunPlan.allPeers.joined(separator: ",")
+
     @Option(help: "Directory for the benchmark's files (default: a new directory in the temporary directory).")
     var scratch: String?
 
@@ -77,7 +86,11 @@ struct LogBench: AsyncParsableCommand {
         guard !phases.isEmpty, phases.isSubset(of: RunPlan.allPhases) else {
             throw ValidationError("--only takes \(RunPlan.allPhases.joined(separator: ", ")), separated by commas")
         }
-        let plan = RunPlan(
+        let peerNames = Set(peers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        guard peerNames.isSubset(of: RunPlan.allPeers) else {
+            throw ValidationError("--peers takes \(RunPlan.allPeers.joined(separator: ", ")), separated by commas")
+        }
+        var plan = RunPlan(
             phases: phases,
             appendSeconds: seconds ?? (quick ? 0.5 : 3),
             writers: writerCounts,
@@ -91,6 +104,7 @@ struct LogBench: AsyncParsableCommand {
             domainEvents: max(1, domainEvents ?? (quick ? 100_000 : 1_000_000)),
             startupChats: max(1, startupChats ?? (quick ? 500 : 2_500))
         )
+        plan.peers = peerNames
         let root = scratch ?? FileManager.default.temporaryDirectory.path + "/parley-log-bench-\(getpid())"
         let directory = try Scratch(root: root, keep: keep)
         defer { directory.remove(root) }

@@ -31,6 +31,10 @@ struct ReportRow {
     var ratio = ""
     /// Whether the target is met.
     var verdict = ""
+    /// PostgreSQL's figure for the same workload ("—" when it was not measured).
+    var postgres = "—"
+    /// How many times better the log is than PostgreSQL.
+    var postgresRatio = ""
 }
 
 /// The table the benchmark prints, plus the facts and details around it.
@@ -41,11 +45,19 @@ struct Report {
     var rows: [ReportRow] = []
     /// Lines printed below the table (frames and fsyncs per event, latencies, checks).
     var details: [String] = []
+    /// Whether the table has the PostgreSQL columns.
+    var showsPostgres = false
 
     /// The report as aligned plain text, or as Markdown for docs/performance.md.
     func render(markdown: Bool) -> String {
-        let titles = ["figure", "target", "Parley", "peer (SQLite unless named)", "ratio", "verdict"]
-        let cells = rows.map { [$0.figure, $0.target, $0.parley, $0.sqlite, $0.ratio, $0.verdict] }
+        var titles = ["figure", "target", "Parley", "peer (SQLite unless named)", "ratio", "verdict"]
+        var cells = rows.map { [$0.figure, $0.target, $0.parley, $0.sqlite, $0.ratio, $0.verdict] }
+        if showsPostgres {
+            titles.insert(contentsOf: ["PostgreSQL", "ratio to PostgreSQL"], at: 5)
+            for (index, row) in rows.enumerated() {
+                cells[index].insert(contentsOf: [row.postgres, row.postgresRatio], at: 5)
+            }
+        }
         var lines: [String] = []
         lines += header.map { markdown ? "- " + $0 : $0 }
         lines.append("")

@@ -5,10 +5,15 @@ struct RunPlan: Sendable {
         "append", "replay", "recovery", "engine-commands", "domain-replay", "domain-decode", "startup",
     ]
 
+    /// Every database peer of the append and replay phases.
+    static let allPeers = ["sqlite", "postgres"]
+
     /// The phases to run: `append`, `replay` (with sizes), `recovery` (with verify), and the chat domain's
     /// `engine-commands`, `domain-replay` (decode + apply) and `domain-decode` (decode only, and JSON lines), and
     /// `startup` (opening from checkpoints against a full replay).
     var phases: Set<String>
+    /// The database peers the append and replay phases measure the log against: `sqlite`, `postgres`.
+    var peers: Set<String> = Set(allPeers)
     /// Seconds each append configuration runs.
     var appendSeconds: Double
     /// Concurrent writers of the durable append runs.

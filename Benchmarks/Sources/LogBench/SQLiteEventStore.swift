@@ -1,7 +1,7 @@
 import EventLog
 
 /// The SQLite peer: the same records in `events(seq INTEGER PRIMARY KEY, ts, type, payload BLOB)`, WAL journal.
-final class SQLiteEventStore {
+final class SQLiteEventStore: GroupCommitStore {
     /// How SQLite syncs: `FULL` is the durable setting (one fsync of the WAL per commit), `NORMAL` the peer of the
     /// log's `interval` (in WAL mode it syncs only at checkpoints), `OFF` the peer of the log's `none`.
     enum Synchronous: String, Sendable {
@@ -13,12 +13,14 @@ final class SQLiteEventStore {
         case off = "OFF"
     }
 
+    private let path: String
     private let connection: SQLiteConnection
     private let insert: SQLiteStatement
     private var lastTimestamp: Int64 = 0
 
     /// Opens (creating if needed) the database file at `path` with the WAL journal and `synchronous`.
     init(path: String, synchronous: Synchronous) throws {
+        self.path = path
         connection = try SQLiteConnection(path: path)
         _ = try connection.scalar("PRAGMA journal_mode=WAL")
         try connection.execute(
@@ -65,6 +67,12 @@ final class SQLiteEventStore {
     /// Moves everything from the WAL into the database file and empties the WAL.
     func checkpoint() throws {
         _ = try connection.scalar("PRAGMA wal_checkpoint(TRUNCATE)")
+    }
+
+    /// Checkpoints, then the size of the database file and its WAL.
+    func storedBytes() throws -> Int64 {
+        try checkpoint()
+        return FileTree.size(path) + FileTree.size(path + "-wal")
     }
 
     /// Reads every row in sequence order on the calling thread: `SELECT … ORDER BY seq`, every payload.

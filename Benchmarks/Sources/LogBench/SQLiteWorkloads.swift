@@ -5,24 +5,7 @@ struct SQLiteWorkloads {
     /// The events to write.
     let pool: EventPool
 
-    /// What a timed append run produced.
-    struct AppendRun {
-        /// Records acknowledged.
-        var events: Int
-        /// Wall-clock seconds from the first append to the last acknowledgement.
-        var seconds: Double
-        /// Transactions (one commit, one WAL fsync under `FULL`, each).
-        var transactions: Int
-        /// Latencies of the append calls, in seconds.
-        var latency: Sample
-        /// Bytes of the database file per event, after a checkpoint.
-        var bytesPerEvent: Double
-
-        /// Acknowledged records per second.
-        var eventsPerSecond: Double { Double(events) / seconds }
-    }
-
-    /// `writers` tasks append `recordsPerCall` records per call through `SQLiteGroupCommit`, each waiting for its
+    /// `writers` tasks append `recordsPerCall` records per call through a `GroupCommit`, each waiting for its
     /// commit before the next call, until `duration` seconds have passed.
     func append(
         path: String,
@@ -30,40 +13,14 @@ struct SQLiteWorkloads {
         writers: Int,
         recordsPerCall: Int,
         duration: Double
-    ) async throws -> AppendRun {
-        let database = try SQLiteGroupCommit(path: path, synchronous: synchronous)
-        let pool = pool
-        let start = ContinuousClock.now
-        let deadline = start + .milliseconds(Int(duration * 1000))
-        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
-            for writer in 0..<writers {
-                group.addTask {
-                    var latencies: [Double] = []
-                    latencies.reserveCapacity(4096)
-                    var index = writer * 7919
-                    while ContinuousClock.now < deadline {
-                        let records = (index..<index + recordsPerCall).map { pool.record($0) }
-                        let before = ContinuousClock.now
-                        _ = try await database.append(records)
-                        latencies.append(before.duration(to: .now).seconds)
-                        index += recordsPerCall
-                    }
-                    return latencies
-                }
-            }
-            var all: [Double] = []
-            for try await part in group { all += part }
-            return all
-        }
-        let seconds = start.duration(to: .now).seconds
-        try database.checkpoint()
-        let events = latencies.count * recordsPerCall
-        return AppendRun(
-            events: events,
-            seconds: seconds,
-            transactions: database.transactions,
-            latency: Sample(latencies),
-            bytesPerEvent: Double(FileTree.size(path) + FileTree.size(path + "-wal")) / Double(max(events, 1))
+    ) async throws -> PeerAppendRun {
+        let database = GroupCommit(store: try SQLiteEventStore(path: path, synchronous: synchronous), label: "sqlite")
+        return try await PeerAppendRun.measure(
+            database,
+            pool: pool,
+            writers: writers,
+            recordsPerCall: recordsPerCall,
+            duration: duration
         )
     }
 
@@ -78,8 +35,7 @@ struct SQLiteWorkloads {
             _ = try store.insert(records, stampNow: false)
             written += count
         }
-        try store.checkpoint()
-        return FileTree.size(path) + FileTree.size(path + "-wal")
+        return try store.storedBytes()
     }
 
     /// Reads every row in order; see `SQLiteEventStore.replay`.
