@@ -91,8 +91,11 @@ struct Transaction {
             _ = fireDueTimers()
         }
         let reply = try dispatch(command)
-        // Whatever changed, waiting contacts may now have an agent (or an offer may be stale).
-        route()
+        // Whatever changed, waiting contacts may now have an agent (or an offer may be stale). A command whose events
+        // cannot change that (messages, typing, receipts, connections) skips the pass: its cost grows with the
+        // waiting contacts, and such commands are most of the traffic. Time alone never makes an offer possible:
+        // queue delays and offer expiries are timers, and their firing routes.
+        if events.contains(where: { !$0.leavesRoutingAlone }) { route() }
         return reply
     }
 

@@ -491,3 +491,17 @@ extension Transaction {
         return nil
     }
 }
+
+extension ChatEvent {
+    /// True for events that change nothing routing looks at: who waits, which agents are free, their queues and
+    /// profiles, offers and queue-delay deadlines. A command with only such events needs no routing pass.
+    var leavesRoutingAlone: Bool {
+        switch self {
+        case .messageSent, .eventSent, .connectionCreated, .websocketOpened, .websocketClosed,
+            .participantActivityChanged, .resourceDescriptionSet:
+            true
+        default:
+            false
+        }
+    }
+}
