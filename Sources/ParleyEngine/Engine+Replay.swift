@@ -22,11 +22,13 @@ extension Engine {
     ///   - until: The last instant (µs since the Unix epoch) to include; nil for the whole log.
     ///   - projections: Projections to fold beside the state (published in the snapshot).
     ///   - useCheckpoints: Whether a checkpoint may shorten the replay.
+    ///   - threads: Whether records are decoded on a second thread while this one applies them.
     public static func replay(
         dataDirectory: String,
         until: Int64? = nil,
         projections: [any Projection<Machine>.Type],
-        useCheckpoints: Bool = true
+        useCheckpoints: Bool = true,
+        threads: ReplayThreads = .one
     ) throws(EngineError) -> (snapshot: Snapshot<Machine.State>, report: OpenReport) {
         let reader: LogReader
         do {
@@ -43,16 +45,20 @@ extension Engine {
             requireAll: true
         )
         let from = opened.snapshot.position
-        try fold(reader, into: &opened.snapshot, projections: &opened.projections, until: until)
+        try fold(reader, into: &opened.snapshot, projections: &opened.projections, until: until, threads: threads)
         opened.report.replayedRecords = opened.snapshot.position - from
         opened.snapshot.projections = PublishedProjections(opened.projections.members)
         return (opened.snapshot, opened.report)
     }
 
     /// Replays the whole log (or up to `until`) into the machine's state alone, without checkpoints.
-    public static func replay(dataDirectory: String, until: Int64? = nil) throws(EngineError) -> Snapshot<Machine.State>
-    {
-        try replay(dataDirectory: dataDirectory, until: until, projections: [], useCheckpoints: false).snapshot
+    public static func replay(
+        dataDirectory: String,
+        until: Int64? = nil,
+        threads: ReplayThreads = .one
+    ) throws(EngineError) -> Snapshot<Machine.State> {
+        try replay(dataDirectory: dataDirectory, until: until, projections: [], useCheckpoints: false, threads: threads)
+            .snapshot
     }
 
     /// The newest usable checkpoint's states, or empty ones. With `requireAll`, a checkpoint lacking one of the
@@ -110,14 +116,20 @@ extension Engine {
     }
 
     /// Decodes and applies every record of `reader` after `snapshot.position` stamped `until` or earlier (and at or
-    /// before sequence `through`), to the state and then to the projections.
+    /// before sequence `through`), to the state and then to the projections; with `threads` `.two`, decoding runs on a
+    /// second thread (`foldPipelined`).
     static func fold(
         _ reader: LogReader,
         into snapshot: inout Snapshot<Machine.State>,
         projections: inout ProjectionSet<Machine>,
         until: Int64?,
-        through: UInt64 = .max
+        through: UInt64 = .max,
+        threads: ReplayThreads = .one
     ) throws(EngineError) {
+        if threads.pipelines {
+            try foldPipelined(reader, into: &snapshot, projections: &projections, until: until, through: through)
+            return
+        }
         var decodeFailure: EngineError?
         do {
             try reader.forEach(fromSequence: snapshot.position + 1) { record in
@@ -191,7 +203,7 @@ extension Engine {
             snapshot: Snapshot(state: Machine.initialState(), position: 0, timestamp: 0),
             projections: ProjectionSet(empty: chosen)
         )
-        try fold(reader, into: &rebuilt.snapshot, projections: &rebuilt.projections, until: nil)
+        try fold(reader, into: &rebuilt.snapshot, projections: &rebuilt.projections, until: nil, threads: .one)
         let seconds = Self.seconds(since: started)
         let events = rebuilt.snapshot.position
         var reports: [RebuildReport] = []
@@ -221,7 +233,7 @@ extension Engine {
             requireAll: true
         )
         let fromCheckpoint = others.report.checkpoint != nil
-        try fold(reader, into: &others.snapshot, projections: &others.projections, until: nil)
+        try fold(reader, into: &others.snapshot, projections: &others.projections, until: nil, threads: .one)
         if fromCheckpoint, codec.encode(others.snapshot.state) != codec.encode(rebuilt.snapshot.state) {
             throw EngineError(
                 .checkpoint,

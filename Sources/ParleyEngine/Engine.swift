@@ -161,7 +161,13 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
                     until: nil
                 )
                 let from = opened.snapshot.position
-                try fold(reader, into: &opened.snapshot, projections: &opened.projections, until: nil)
+                try fold(
+                    reader,
+                    into: &opened.snapshot,
+                    projections: &opened.projections,
+                    until: nil,
+                    threads: .one
+                )
                 opened.report.replayedRecords = reader.extent.headSequence - from
                 opened.snapshot.position = reader.extent.headSequence
                 opened.snapshot.timestamp = reader.extent.headTimestamp

@@ -73,6 +73,21 @@ import Testing
         #expect(replayed.state == live.state)
         #expect(replayed.state.stateHash() == live.state.stateHash())
 
+        // Decoding on a second thread applies the same events in the same order: the same state and projections.
+        var projectionHashes: [[String]] = []
+        for threads in [ReplayThreads.one, .two] {
+            let (snapshot, _) = try Engine<ChatMachine>.replay(
+                dataDirectory: directory.path,
+                projections: ChatMachine.projections,
+                useCheckpoints: false,
+                threads: threads
+            )
+            #expect(snapshot.position == live.position)
+            #expect(snapshot.state.stateHash() == live.state.stateHash())
+            projectionHashes.append(snapshot.projections.members.map { $0.stateHash() })
+        }
+        #expect(projectionHashes[0] == projectionHashes[1])
+
         let reopened = try await Engine<ChatMachine>.open(dataDirectory: directory.path, options: options, clock: clock)
         #expect(reopened.snapshot.state.stateHash() == live.state.stateHash())
         await reopened.close()

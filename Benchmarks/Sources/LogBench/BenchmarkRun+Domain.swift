@@ -1,4 +1,6 @@
 import EventLog
+import Foundation
+import ParleyEngine
 
 extension BenchmarkRun {
     /// One durability setting of the engine-commands runs and its SQLite peer.
@@ -129,14 +131,28 @@ extension BenchmarkRun {
     /// `JSONSerialization`.
     mutating func domainReplayAndDecode() async throws {
         let target = plan.domainEvents
-        Self.progress("building a log of \(target) chat events through the engine (durability none)")
-        let logDirectory = try scratch.freshDirectory("domain-parley")
+        let logDirectory: String
+        let build: DomainWorkloads.Build
+        if let kept = plan.domainLog, FileManager.default.fileExists(atPath: kept + "/log") {
+            Self.progress("reusing the chat log in \(kept)")
+            logDirectory = kept
+            let records = try LogInspector.statistics(dataDirectory: kept).events
+            build = DomainWorkloads.Build(events: records, commands: 0, chats: 0, seconds: 0)
+        } else {
+            Self.progress("building a log of \(target) chat events through the engine (durability none)")
+            if let kept = plan.domainLog {
+                try FileManager.default.createDirectory(atPath: kept, withIntermediateDirectories: true)
+                logDirectory = kept
+            } else {
+                logDirectory = try scratch.freshDirectory("domain-parley")
+            }
+            build = try await domain.buildLog(directory: logDirectory, events: target)
+        }
         let jsonDirectory = try scratch.freshDirectory("domain-json")
         defer {
-            scratch.remove(logDirectory)
+            if plan.domainLog == nil { scratch.remove(logDirectory) }
             scratch.remove(jsonDirectory)
         }
-        let build = try await domain.buildLog(directory: logDirectory, events: target)
         let events = build.events
         let statistics = try LogInspector.statistics(dataDirectory: logDirectory)
 
@@ -158,6 +174,10 @@ extension BenchmarkRun {
         var decodeRates: [Double] = []
         var jsonRates: [Double] = []
         var replayRatios: [Double] = []
+        var replayAllRates: [Double] = []
+        var replayAllRatios: [Double] = []
+        var replayPipelinedRates: [Double] = []
+        var replayPipelinedRatios: [Double] = []
         var decodeRatios: [Double] = []
         for _ in 0..<plan.runs {
             let (jsonTally, jsonSeconds) = try timed { try domain.decodeJSONLines(path: jsonPath) }
@@ -172,6 +192,21 @@ extension BenchmarkRun {
                 }
                 replayRates.append(Double(events) / seconds)
                 replayRatios.append(Double(events) / seconds / jsonRate)
+                for threads in [ReplayThreads.one, .two] {
+                    let (all, allSeconds) = try timed {
+                        try domain.replayAll(directory: logDirectory, threads: threads)
+                    }
+                    guard all.position == UInt64(events), all.applied == Int64(events) else {
+                        throw BenchError("replay with projections reached \(all.position) of \(events) events")
+                    }
+                    if case .one = threads {
+                        replayAllRates.append(Double(events) / allSeconds)
+                        replayAllRatios.append(Double(events) / allSeconds / jsonRate)
+                    } else {
+                        replayPipelinedRates.append(Double(events) / allSeconds)
+                        replayPipelinedRatios.append(Double(events) / allSeconds / jsonRate)
+                    }
+                }
             }
             if decoding {
                 let (tally, seconds) = try timed { try domain.decode(directory: logDirectory) }
@@ -191,6 +226,23 @@ extension BenchmarkRun {
                     parley: Numbers.rate(Sample(replayRates).median),
                     sqlite: jsonPeer,
                     ratio: Numbers.ratio(Sample(replayRatios).median)
+                )
+            )
+            report.rows.append(
+                ReportRow(
+                    figure: "chat replay into the state and every projection (contact records, metrics v1 + v2), "
+                        + "one thread, warm",
+                    parley: Numbers.rate(Sample(replayAllRates).median),
+                    sqlite: jsonPeer,
+                    ratio: Numbers.ratio(Sample(replayAllRatios).median)
+                )
+            )
+            report.rows.append(
+                ReportRow(
+                    figure: "chat replay into the state and every projection, decode on a second thread, warm",
+                    parley: Numbers.rate(Sample(replayPipelinedRates).median),
+                    sqlite: jsonPeer,
+                    ratio: Numbers.ratio(Sample(replayPipelinedRatios).median)
                 )
             )
         }
@@ -214,7 +266,12 @@ extension BenchmarkRun {
             + "\(Numbers.bytes(Double(json.bytes) / Double(events)))/event, rendered at "
             + "\(Numbers.rate(Double(events) / renderSeconds)) (JSONEncoder); "
             + "runs: JSON " + jsonRates.map { Numbers.count($0) }.joined(separator: ", ")
-        if replaying { detail += "; replay " + replayRates.map { Numbers.count($0) }.joined(separator: ", ") }
+        if replaying {
+            detail += "; replay " + replayRates.map { Numbers.count($0) }.joined(separator: ", ")
+            detail += "; replay with projections " + replayAllRates.map { Numbers.count($0) }.joined(separator: ", ")
+            detail +=
+                "; the same on two threads " + replayPipelinedRates.map { Numbers.count($0) }.joined(separator: ", ")
+        }
         if decoding { detail += "; decode " + decodeRates.map { Numbers.count($0) }.joined(separator: ", ") }
         if replaying && decoding {
             let replaySeconds = 1 / Sample(replayRates).median

@@ -164,7 +164,20 @@ struct DomainWorkloads {
 
     /// Replays the log in `directory` the way a server starts: `Engine<ChatMachine>.replay` (read, decode, apply).
     func replay(directory: String) throws -> (position: UInt64, applied: Int64) {
-        let snapshot = try Engine<ChatMachine>.replay(dataDirectory: directory)
+        let snapshot = try Engine<ChatMachine>.replay(dataDirectory: directory, threads: .one)
+        return (snapshot.position, snapshot.state.eventCount)
+    }
+
+    /// Replays the log in `directory` into the state and every projection (`ChatMachine.projections`: contact
+    /// records, metrics v1 and v2), without checkpoints, as `parley replay --no-checkpoints` does; with `threads`
+    /// `.two`, decoding runs on a second thread.
+    func replayAll(directory: String, threads: ReplayThreads) throws -> (position: UInt64, applied: Int64) {
+        let (snapshot, _) = try Engine<ChatMachine>.replay(
+            dataDirectory: directory,
+            projections: ChatMachine.projections,
+            useCheckpoints: false,
+            threads: threads
+        )
         return (snapshot.position, snapshot.state.eventCount)
     }
 

@@ -476,9 +476,9 @@ extension ChatMachine {
         in state: inout ChatState,
         _ body: (inout ChatSession) -> Void
     ) {
-        // In place: the chat (and its transcript buffer) is not copied when the tree node is not shared.
-        guard state.chats[chatId] != nil else { return }
-        body(&state.chats[chatId]!)
+        // In place: the chat (and its transcript buffer) is not copied when the tree node is not shared, and one
+        // lookup both finds and updates it.
+        state.chats[chatId]?.update(body)
     }
 
     private static func eventItem(
@@ -513,13 +513,32 @@ extension ChatMachine {
     }
 }
 
+extension ChatSession {
+    /// Runs `body` on the chat in place (through an optional chain, so a missing chat is one lookup).
+    fileprivate mutating func update(_ body: (inout ChatSession) -> Void) { body(&self) }
+}
+
 /// Calendar arithmetic on µs timestamps (UTC, proleptic Gregorian), without Foundation.
 public enum CivilTime {
     /// "YYYY-MM" of `timestamp`.
     public static func month(of timestamp: Int64) -> String {
         let (year, month, _) = civil(fromDays: floorDivide(timestamp, Duration.day))
-        let monthText = month < 10 ? "0\(month)" : "\(month)"
-        return "\(year)-\(monthText)"
+        guard (1000...9999).contains(year) else {
+            let monthText = month < 10 ? "0\(month)" : "\(month)"
+            return "\(year)-\(monthText)"
+        }
+        // Every message is counted by month: seven ASCII bytes, a small string, no interpolation.
+        return String(unsafeUninitializedCapacity: 7) { out in
+            func digit(_ value: Int64) -> UInt8 { UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value % 10) }
+            out[0] = digit(year / 1000)
+            out[1] = digit(year / 100)
+            out[2] = digit(year / 10)
+            out[3] = digit(year)
+            out[4] = UInt8(ascii: "-")
+            out[5] = digit(month / 10)
+            out[6] = digit(month)
+            return 7
+        }
     }
 
     /// Year, month, day of a day count since 1970-01-01 (Howard Hinnant's algorithm).

@@ -84,11 +84,29 @@ public struct BinaryReader: ~Copyable {
     /// A length-prefixed UTF-8 string; invalid UTF-8 is an error, not repaired.
     public mutating func readString() throws(DecodeError) -> String {
         let start = offset
-        let view = try readBytesView()
-        guard let text = String(validating: view.bindMemory(to: UInt8.self), as: UTF8.self) else {
+        let bytes = try readBytesView().bindMemory(to: UInt8.self)
+        // Nearly every string is ASCII, which is valid UTF-8: skip the generic (unspecialised) validation.
+        if Self.isASCII(bytes) { return String(decoding: bytes, as: UTF8.self) }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
             throw DecodeError(.invalidUTF8, "string is not valid UTF-8", offset: start)
         }
         return text
+    }
+
+    /// Whether every byte is below 0x80, eight at a time.
+    private static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let raw = UnsafeRawBufferPointer(bytes)
+        var index = 0
+        var high: UInt64 = 0
+        while index + 8 <= raw.count {
+            high |= raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            index += 8
+        }
+        while index < raw.count {
+            high |= UInt64(raw[index])
+            index += 1
+        }
+        return high & 0x8080_8080_8080_8080 == 0
     }
 
     /// A 16-byte identifier.

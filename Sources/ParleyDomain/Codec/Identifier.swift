@@ -44,17 +44,23 @@ public struct Identifier: Hashable, Sendable, Comparable, CustomStringConvertibl
 
     /// Lower-case `8-4-4-4-12` hex, as Amazon Connect shows ids.
     public var description: String {
-        let hex = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(36)
-        for (half, word) in [high, low].enumerated() {
-            for nibble in 0..<16 {
-                let position = half * 16 + nibble
-                if position == 8 || position == 12 || position == 16 || position == 20 { out.append(UInt8(ascii: "-")) }
-                out.append(hex[Int((word >> UInt64(60 - nibble * 4)) & 0xF)])
+        // One allocation: the 36 bytes are written straight into the string's storage.
+        String(unsafeUninitializedCapacity: 36) { out in
+            var position = 0
+            for (half, word) in [(0, high), (1, low)] {
+                for nibble in 0..<16 {
+                    let index = half * 16 + nibble
+                    if index == 8 || index == 12 || index == 16 || index == 20 {
+                        out[position] = UInt8(ascii: "-")
+                        position += 1
+                    }
+                    let digit = UInt8(truncatingIfNeeded: (word >> UInt64(60 - nibble * 4)) & 0xF)
+                    out[position] = digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10
+                    position += 1
+                }
             }
+            return position
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Orders by the 128-bit value.

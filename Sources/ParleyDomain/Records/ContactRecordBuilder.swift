@@ -316,6 +316,23 @@ public struct ContactRecordBuilder: Sendable, Equatable {
         }
     }
 
+    /// `text.count` (Characters), without grapheme breaking for ASCII text: there every byte is a Character except
+    /// the LF of a CR LF pair.
+    static func characterCount(_ text: String) -> Int {
+        let fast: Int?? = text.utf8.withContiguousStorageIfAvailable { bytes in
+            var count = bytes.count
+            var previous: UInt8 = 0
+            for byte in bytes {
+                if byte >= 0x80 { return nil }
+                if byte == 0x0A, previous == 0x0D { count -= 1 }
+                previous = byte
+            }
+            return count
+        }
+        if let fast = fast ?? nil { return fast }
+        return text.count
+    }
+
     private static func count(
         _ message: MessageSent,
         from sender: Sender,
@@ -323,7 +340,7 @@ public struct ContactRecordBuilder: Sendable, Equatable {
         record: inout ContactTraceRecord,
         progress: inout SegmentProgress
     ) {
-        let length = Int64(message.content.count)
+        let length = Int64(characterCount(message.content))
         var metrics = record.chatMetrics
         metrics.totalMessages += 1
         guard sender != .customer else {

@@ -1,0 +1,147 @@
+import Dispatch
+import EventLog
+import ParleyDomain
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// How a replay spreads its work over threads.
+public enum ReplayThreads: Sendable {
+    /// Read, decode and apply on the calling thread.
+    case one
+    /// Read and decode on a second thread, apply on the calling thread; batches of decoded events pass between them
+    /// through a bounded queue. The events are applied in log order, so the state is the same as with `.one`.
+    case two
+    /// `.two` on a machine with more than one processor, else `.one`.
+    case automatic
+
+    /// Whether decoding runs on a thread of its own.
+    var pipelines: Bool {
+        switch self {
+        case .one: false
+        case .two: true
+        case .automatic: sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1
+        }
+    }
+}
+
+/// Decoded records on their way from the decoding thread to the applying one: a bounded queue of batches.
+final class DecodedBatches<Event: Sendable>: Sendable {
+    /// One decoded record; `event` is nil for a record of a tag the machine does not know (replay skips it).
+    struct Record: Sendable {
+        var event: Event?
+        var sequence: UInt64
+        var timestamp: Int64
+    }
+
+    /// Records in log order; the last batch has `finished` set, and `failure` when decoding stopped on an error.
+    struct Batch: Sendable {
+        var records: [Record] = []
+        var finished = false
+        var failure: EngineError?
+    }
+
+    /// Records per batch: large enough that handing over costs nothing per event, small enough to stay in cache.
+    static var batchSize: Int { 1024 }
+
+    private let queue = Mutex<[Batch]>([])
+    private let free: DispatchSemaphore
+    private let filled = DispatchSemaphore(value: 0)
+
+    /// A queue holding at most `capacity` batches.
+    init(capacity: Int) { free = DispatchSemaphore(value: capacity) }
+
+    /// Adds a batch, waiting while the queue is full.
+    func put(_ batch: Batch) {
+        free.wait()
+        queue.withLock { $0.append(batch) }
+        filled.signal()
+    }
+
+    /// The oldest batch, waiting while the queue is empty.
+    func take() -> Batch {
+        filled.wait()
+        let batch = queue.withLock { $0.removeFirst() }
+        free.signal()
+        return batch
+    }
+}
+
+extension Engine {
+    /// `fold` with decoding on a second thread: that thread reads and decodes the records into batches, this one
+    /// applies them in order. The state and projections come out exactly as `fold` makes them.
+    static func foldPipelined(
+        _ reader: LogReader,
+        into snapshot: inout Snapshot<Machine.State>,
+        projections: inout ProjectionSet<Machine>,
+        until: Int64?,
+        through: UInt64 = .max
+    ) throws(EngineError) {
+        let batches = DecodedBatches<Machine.Event>(capacity: 4)
+        let from = snapshot.position + 1
+        DispatchQueue(label: "parley.replay.decode").async {
+            batches.put(decodeBatches(reader, from: from, until: until, through: through, into: batches))
+        }
+        while true {
+            let batch = batches.take()
+            for record in batch.records {
+                if let event = record.event {
+                    Machine.apply(event, at: record.timestamp, to: &snapshot.state)
+                    projections.apply(event, at: record.timestamp, state: snapshot.state)
+                }
+                snapshot.position = record.sequence
+                snapshot.timestamp = record.timestamp
+            }
+            if batch.finished {
+                if let failure = batch.failure { throw failure }
+                return
+            }
+        }
+    }
+
+    /// Decodes the records from `from` into full batches put into `batches`; returns the last, finished batch.
+    private static func decodeBatches(
+        _ reader: LogReader,
+        from: UInt64,
+        until: Int64?,
+        through: UInt64,
+        into batches: DecodedBatches<Machine.Event>
+    ) -> DecodedBatches<Machine.Event>.Batch {
+        var batch = DecodedBatches<Machine.Event>.Batch()
+        batch.records.reserveCapacity(DecodedBatches<Machine.Event>.batchSize)
+        do {
+            try reader.forEach(fromSequence: from) { record in
+                if let until, record.timestamp > until { return false }
+                if record.sequence > through { return false }
+                do throws(DecodeError) {
+                    let event = try Machine.decode(tag: record.type, payload: record.payload)
+                    batch.records.append(.init(event: event, sequence: record.sequence, timestamp: record.timestamp))
+                } catch {
+                    batch.failure = EngineError(
+                        .decode,
+                        "record of type \(record.type) does not decode: \(error)",
+                        sequence: record.sequence,
+                        decodeError: error
+                    )
+                    return false
+                }
+                if batch.records.count == DecodedBatches<Machine.Event>.batchSize {
+                    batches.put(batch)
+                    batch = DecodedBatches<Machine.Event>.Batch()
+                    batch.records.reserveCapacity(DecodedBatches<Machine.Event>.batchSize)
+                }
+                return true
+            }
+        } catch let error as EventLogError {
+            batch.failure = batch.failure ?? EngineError(log: error)
+        } catch {
+            batch.failure = batch.failure ?? EngineError(.log, "reading the log failed: \(error)")
+        }
+        batch.finished = true
+        return batch
+    }
+}
