@@ -9,6 +9,10 @@ let package = Package(
     dependencies: [
         .package(name: "Parley", path: "../"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        // The api phase: its own HTTP/1.1 load client on NIO, and websocket subscribers.
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
     ],
     targets: [
         // SQLite from the system (Debian: libsqlite3-dev), the peer the log is measured against.
@@ -35,8 +39,25 @@ let package = Package(
                 .product(name: "ParleyDomain", package: "Parley"),
                 .product(name: "ParleyEngine", package: "Parley"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // The api phase: the server it runs as a child process, its load client and websocket subscribers.
+                .product(name: "ParleyServer", package: "Parley"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Sources/LogBench"
+        ),
+        // Replays a kept chat log and nothing else, for callgrind and perf.
+        .executableTarget(
+            name: "replay-profile",
+            dependencies: [
+                .product(name: "ParleyDomain", package: "Parley"),
+                .product(name: "ParleyEngine", package: "Parley"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/ReplayProfile"
         ),
     ],
     swiftLanguageModes: [.v6]

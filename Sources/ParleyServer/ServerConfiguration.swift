@@ -61,6 +61,9 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     /// SendEvent), `GetTranscript`, `DisconnectParticipant`, and every control-plane operation (`StartChatContact`,
     /// `CreateUser`, `GetMetricData`, …).
     public var throttles: [String: Throttles.Rate]
+    /// Add `GET /bench/hello`, a fixed 13-byte answer on the same listener and middleware as the API: the baseline the
+    /// benchmark (`log-bench --only api`) sets SendMessage against. Off by default.
+    public var benchHello: Bool
 
     /// The TCP port used when none is configured.
     public static let defaultPort = 8321
@@ -106,7 +109,8 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         maxFailedLogins: Int = ServerConfiguration.defaultMaxFailedLogins,
         demo: Bool = false,
         throttling: Bool = true,
-        throttles: [String: Throttles.Rate] = [:]
+        throttles: [String: Throttles.Rate] = [:],
+        benchHello: Bool = false
     ) {
         self.dataDirectory = dataDirectory
         self.host = host
@@ -126,12 +130,13 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         self.demo = demo
         self.throttling = throttling
         self.throttles = throttles
+        self.benchHello = benchHello
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case dataDirectory, host, port, socketPath, durability, logLevel, maxBodyBytes, maxReadWaitMilliseconds
         case checkpointEveryEvents, concurrentActiveChats, segmentBytes, preallocationBytes, accessKeys, demo
-        case throttling, throttles, agentSessionSeconds, maxFailedLogins
+        case throttling, throttles, agentSessionSeconds, maxFailedLogins, benchHello
     }
 
     /// Decodes the fields present; absent ones keep their defaults (`dataDirectory` may come from a flag later).
@@ -160,6 +165,7 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         demo = try container.decodeIfPresent(Bool.self, forKey: .demo) ?? demo
         throttling = try container.decodeIfPresent(Bool.self, forKey: .throttling) ?? throttling
         throttles = try container.decodeIfPresent([String: Throttles.Rate].self, forKey: .throttles) ?? throttles
+        benchHello = try container.decodeIfPresent(Bool.self, forKey: .benchHello) ?? benchHello
     }
 
     /// Values given on the command line; each one that is set replaces the file's.

@@ -27,6 +27,20 @@ import Glibc
         try await running.stop()
     }
 
+    @Test func benchHelloIsOffByDefaultAndAFixedAnswerWhenOn() async throws {
+        let plain = TemporaryDirectory()
+        let running = try await RunningServer.start(in: plain)
+        #expect(try await running.http("/bench/hello").status == 404)
+        try await running.stop()
+        let benched = TemporaryDirectory()
+        let hello = try await RunningServer.start(in: benched) { $0.benchHello = true }
+        let answer = try await hello.http("/bench/hello")
+        #expect(answer.status == 200)
+        #expect(answer.headers["content-type"] == "text/plain; charset=utf-8")
+        #expect(String(decoding: answer.body, as: UTF8.self) == "hello, world\n")
+        try await hello.stop()
+    }
+
     @Test func statusQueuesAgentsContactsAndTimersOverTheSocket() async throws {
         let directory = TemporaryDirectory()
         let contacts = try await seed(directory, chats: 2)

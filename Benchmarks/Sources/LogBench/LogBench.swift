@@ -45,13 +45,33 @@ struct LogBench: AsyncParsableCommand {
     @Option(help: "Events in the chat-domain log for domain-replay and domain-decode (default 1000000; quick 100000).")
     var domainEvents: Int?
 
+    @Option(
+        help: """
+            Keep the chat-domain log of domain-replay and domain-decode in this directory and reuse it when it already \
+            holds one (repeated runs then skip the build).
+            """
+    )
+    var domainLog: String?
+
     @Option(help: "Whole chats in the smaller startup log; the larger holds 4 times as many (default 2500; quick 500).")
     var startupChats: Int?
+
+    @Option(help: "api: chats with a connected customer started before the SendMessage runs (default 1000; quick 256).")
+    var apiChats: Int?
+
+    @Option(help: "api: concurrent HTTP clients of the SendMessage and hello-world runs, comma-separated.")
+    var apiClients = "64,256"
+
+    @Option(help: "api: seconds of each SendMessage and hello-world run (default 3; quick 1).")
+    var apiSeconds: Double?
+
+    @Option(help: .hidden)
+    var apiServer: String?
 
     @Option(
         help: """
             Run only these phases, comma-separated: append, replay, recovery, engine-commands, domain-replay, \
-            domain-decode, startup.
+            domain-decode, startup, api.
             """
     )
     var only = RunPlan.allPhases.joined(separator: ",")
@@ -74,6 +94,8 @@ struct LogBench: AsyncParsableCommand {
     var keep = false
 
     mutating func run() async throws {
+        // The api phase's server: this executable started again in a process of its own.
+        if let apiServer { return try await APIServerProcess.serve(configurationFile: apiServer) }
         let writerCounts = writers.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !writerCounts.isEmpty, writerCounts.allSatisfy({ $0 > 0 }) else {
             throw ValidationError("--writers takes positive counts separated by commas, e.g. 1,16,256")
@@ -81,6 +103,12 @@ struct LogBench: AsyncParsableCommand {
         let clientCounts = clients.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !clientCounts.isEmpty, clientCounts.allSatisfy({ $0 > 0 }) else {
             throw ValidationError("--clients takes positive counts separated by commas, e.g. 1,16,256")
+        }
+        let apiClientCounts = apiClients.split(separator: ",").compactMap {
+            Int($0.trimmingCharacters(in: .whitespaces))
+        }
+        guard !apiClientCounts.isEmpty, apiClientCounts.allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("--api-clients takes positive counts separated by commas, e.g. 64,256")
         }
         let phases = Set(only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
         guard !phases.isEmpty, phases.isSubset(of: RunPlan.allPhases) else {
@@ -102,9 +130,18 @@ struct LogBench: AsyncParsableCommand {
             commandSeconds: commandSeconds ?? (quick ? 0.5 : 2),
             clients: clientCounts,
             domainEvents: max(1, domainEvents ?? (quick ? 100_000 : 1_000_000)),
-            startupChats: max(1, startupChats ?? (quick ? 500 : 2_500))
+            startupChats: max(1, startupChats ?? (quick ? 500 : 2_500)),
+            domainLog: domainLog
         )
         plan.peers = peerNames
+        plan.apiChats = max(1, apiChats ?? (quick ? 256 : 1_000))
+        plan.apiClients = apiClientCounts
+        plan.apiSeconds = apiSeconds ?? (quick ? 1 : 3)
+        if quick {
+            plan.apiRuns = 1
+            plan.apiMemoryChats = 200
+            plan.fanoutMessages = 100
+        }
         let root = scratch ?? FileManager.default.temporaryDirectory.path + "/parley-log-bench-\(getpid())"
         let directory = try Scratch(root: root, keep: keep)
         defer { directory.remove(root) }

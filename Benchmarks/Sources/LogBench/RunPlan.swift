@@ -2,7 +2,7 @@
 struct RunPlan: Sendable {
     /// Every phase, in the order they run.
     static let allPhases = [
-        "append", "replay", "recovery", "engine-commands", "domain-replay", "domain-decode", "startup",
+        "append", "replay", "recovery", "engine-commands", "domain-replay", "domain-decode", "startup", "api",
     ]
 
     /// Every database peer of the append and replay phases.
@@ -38,8 +38,22 @@ struct RunPlan: Sendable {
     var domainEvents: Int
     /// Chats in the smaller startup log (S; the larger holds 4·S).
     var startupChats: Int
+    /// Where the chat-domain log is kept and reused, if anywhere (else a scratch directory, removed afterwards).
+    var domainLog: String?
     /// Events appended after the checkpoint for the open from a checkpoint plus a tail.
     var startupTail = 1_000
+    /// api: chats started (each with a connected customer) before the SendMessage runs.
+    var apiChats = 1_000
+    /// api: concurrent HTTP clients of the SendMessage and hello-world runs.
+    var apiClients = [64, 256]
+    /// api: seconds of each SendMessage or hello-world run.
+    var apiSeconds = 3.0
+    /// api: repetitions of each run (the order of SendMessage and hello-world alternates).
+    var apiRuns = 3
+    /// api: chats started (and then ended) for the memory readings, twice.
+    var apiMemoryChats = 2_000
+    /// api: messages timed one at a time for the idle fan-out figure.
+    var fanoutMessages = 1_000
 }
 
 extension Array where Element: Hashable {

@@ -1,5 +1,6 @@
 import EventLog
 import Hummingbird
+import NIOCore
 import ParleyDomain
 import ParleyEngine
 
@@ -35,5 +36,17 @@ private struct Ping: Encodable {
         var instanceId: String
         var code: String
         var message: String
+    }
+}
+
+/// `GET /bench/hello`: `hello, world\n` as `text/plain`, nothing else. Only with `benchHello` in the configuration:
+/// the benchmark's baseline for a request through the same listener and middleware as the API.
+func addBenchHelloRoute(to router: Router<some RequestContext>) {
+    router.get("/bench/hello") { _, _ in
+        Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: "hello, world\n"))
+        )
     }
 }
