@@ -89,7 +89,7 @@ enum Recovery {
             }
             segments.append(SegmentRef(base: base, length: size))
         }
-        try checkSealedSegments(directory: directory, sealed: segments, lastBase: lastBase)
+        let sealedEnd = try checkSealedSegments(directory: directory, sealed: segments, lastBase: lastBase)
 
         let name = SegmentFile.name(base: lastBase)
         let path = directory + "/" + name
@@ -139,7 +139,7 @@ enum Recovery {
             index = loaded
             indexStale = !clean
         }
-        var scan = try scanTail(fd: fd, name: name, base: lastBase, limit: fileLength, index: index)
+        let scan = try scanTail(fd: fd, name: name, base: lastBase, limit: fileLength, index: index)
         if !scan.startedAtEntry {
             // `scanTail` fell back to a full scan: the loaded index did not agree with the segment.
             indexStale = true
@@ -179,58 +179,12 @@ enum Recovery {
             extent.headSequence = last.header.lastSequence
             extent.headTimestamp = last.header.lastTimestamp
             extent.headHash = last.hash
-        } else if bases.count > 1 {
-            // The last segment has no frames (a crash right after a roll): the head is the previous segment's end.
-            let previous = segments[segments.count - 2]
-            let previousFD = try FileDescriptor.open(directory + "/" + previous.name, O_RDONLY)
-            defer { previousFD.close() }
-            let previousInterval = try SegmentFile.readHeader(previousFD, name: previous.name, base: previous.base)
-            let previousIndex: SegmentIndex
-            if case .loaded(let loaded, _) = SegmentIndex.load(
-                path: directory + "/" + SegmentFile.indexName(base: previous.base),
-                base: previous.base,
-                segmentLength: previous.length
-            ) {
-                previousIndex = loaded
-            } else {
-                previousIndex = SegmentIndex(base: previous.base, interval: previousInterval)
-            }
-            scan = try scanTail(
-                fd: previousFD,
-                name: previous.name,
-                base: previous.base,
-                limit: previous.length,
-                index: previousIndex
-            )
-            if let bad = scan.tornAt {
-                throw EventLogError(
-                    bad.problem.midLogCode,
-                    bad.problem.explanation + " at the end of a sealed segment",
-                    segment: previous.name,
-                    offset: bad.offset,
-                    sequence: scan.nextSequence
-                )
-            }
-            guard let last = scan.lastFrame else {
-                throw EventLogError(
-                    .corruptFrame,
-                    "sealed segment holds no frames",
-                    segment: previous.name,
-                    offset: Int64(SegmentFile.headerSize)
-                )
-            }
-            guard last.header.lastSequence + 1 == lastBase else {
-                throw EventLogError(
-                    .sequenceGap,
-                    "segment \(name) starts at \(lastBase) but the previous segment ends at \(last.header.lastSequence)",
-                    segment: name,
-                    offset: 0,
-                    sequence: lastBase
-                )
-            }
-            extent.headSequence = last.header.lastSequence
-            extent.headTimestamp = last.header.lastTimestamp
-            extent.headHash = last.hash
+        } else if let sealedEnd {
+            // The last segment has no frames (a crash right after a roll): the head is the previous segment's end,
+            // which `checkSealedSegments` has just read and checked to end right before `lastBase`.
+            extent.headSequence = sealedEnd.header.lastSequence
+            extent.headTimestamp = sealedEnd.header.lastTimestamp
+            extent.headHash = sealedEnd.hash
         } else {
             extent.headSequence = lastBase - 1
         }
@@ -261,12 +215,14 @@ enum Recovery {
     ///
     /// Reads a header and a few KiB at the end of each sealed segment, not the segments themselves (that is
     /// `parley log verify`): a missing, unreadable or foreign segment is refused at open, with its name.
+    /// Returns the last sealed segment's last frame (nil without sealed segments).
     static func checkSealedSegments(
         directory: String,
         sealed: [SegmentRef],
         lastBase: UInt64
-    ) throws(EventLogError) {
+    ) throws(EventLogError) -> (header: FrameHeader, offset: Int64, hash: FrameHash)? {
         var expected: UInt64 = 1
+        var sealedEnd: (header: FrameHeader, offset: Int64, hash: FrameHash)?
         var previousHash = FrameHash.zero
         for (position, segment) in sealed.enumerated() {
             guard segment.base == expected else { throw missingSegment(expected: expected, found: segment.base) }
@@ -303,6 +259,7 @@ enum Recovery {
             }
             expected = last.header.lastSequence + 1
             previousHash = last.hash
+            sealedEnd = last
             let next = position + 1 < sealed.count ? sealed[position + 1].base : lastBase
             guard next == expected else { throw missingSegment(expected: expected, found: next) }
         }
@@ -314,6 +271,7 @@ enum Recovery {
         } else if lastBase != 1 {
             throw missingSegment(expected: 1, found: lastBase)
         }
+        return sealedEnd
     }
 
     /// Opens a segment for reading; a failure names the segment.

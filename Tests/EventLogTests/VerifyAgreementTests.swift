@@ -47,4 +47,28 @@ struct VerifyAgreementTests {
         #expect(refusal?.code == .sequenceGap, "\(String(describing: refusal))")
         #expect(try segmentNames(directory).last == SegmentFile.name(base: base + 1))
     }
+
+    /// A crash right after a roll leaves a last segment with a header and no frame: the log opens with its head at
+    /// the end of the sealed segment before it, and the next append links to that segment's last frame.
+    @Test func anEmptyLastSegmentOpensAtThePreviousSegmentsEnd() async throws {
+        let directory = TemporaryDirectory()
+        let log = try EventLog.open(dataDirectory: directory.path, options: smallOptions(segmentSize: 8 * 1024))
+        for sequence in UInt64(1)...300 {
+            _ = try await log.append([LogRecord(timestamp: Int64(sequence), payload: payload(for: sequence))])
+        }
+        let before = log.extent
+        await log.close()
+        #expect(before.headSequence == 300)
+        try writeFile(directory.logFile(SegmentFile.name(base: 301)), Self.segmentHeader(base: 301))
+
+        let reopened = try EventLog.open(dataDirectory: directory.path, options: smallOptions(segmentSize: 8 * 1024))
+        #expect(reopened.extent.headSequence == before.headSequence)
+        #expect(reopened.extent.headTimestamp == before.headTimestamp)
+        #expect(reopened.extent.headHash == before.headHash)
+        _ = try await reopened.append([LogRecord(timestamp: 301, payload: payload(for: 301))])
+        await reopened.close()
+        let report = try LogInspector.verify(dataDirectory: directory.path)
+        #expect(report.problem == nil, "\(String(describing: report.problem))")
+        #expect(report.headSequence == 301)
+    }
 }
