@@ -89,32 +89,40 @@ public struct ContactRecordBuilder: Sendable, Equatable {
             }
         case .participantLeft(let left):
             update(left.contactId, at: timestamp, &changes) { record, progress in
-                guard left.participantId == progress.agentParticipantId, var agent = record.agent,
-                    agent.agentInteractionDuration == nil, let connected = agent.connectedToAgentTimestamp
-                else { return }
-                agent.agentInteractionDuration = Self.roundedSeconds(from: connected, to: left.effectiveAt ?? timestamp)
-                record.agent = agent
+                guard left.participantId == progress.agentParticipantId, record.agent?.agentInteractionDuration == nil,
+                    let connected = record.agent?.connectedToAgentTimestamp
+                else { return false }
+                record.agent?.agentInteractionDuration = Self.roundedSeconds(
+                    from: connected,
+                    to: left.effectiveAt ?? timestamp
+                )
                 progress.agentLeftUnanswered = progress.customerUnanswered != nil
+                return true
             }
         case .connectionCreated(let created):
             // The customer's first connection: ConnectedToSystemTimestamp of the chat's initial (API) segment.
             guard state.chats[created.chatId]?.customerParticipantId == created.participantId else { break }
             update(created.chatId, at: timestamp, &changes) { record, _ in
-                if record.connectedToSystemTimestamp == nil, record.disconnectTimestamp == nil {
-                    record.connectedToSystemTimestamp = timestamp
-                }
+                guard record.connectedToSystemTimestamp == nil, record.disconnectTimestamp == nil else { return false }
+                record.connectedToSystemTimestamp = timestamp
+                return true
             }
         case .messageSent(let message):
             guard Self.countedContentTypes.contains(message.contentType) else { break }
             let sender = Self.sender(of: message, in: state)
             update(message.contactId, at: timestamp, &changes) { record, progress in
-                guard record.disconnectTimestamp == nil else { return }
-                Self.count(message, from: sender, at: timestamp, record: &record, progress: &progress)
+                guard record.disconnectTimestamp == nil else { return false }
+                let connected = record.agent?.connectedToAgentTimestamp
+                Self.count(message, from: sender, at: timestamp, connected, &record.chatMetrics, &progress)
+                return true
             }
         case .attributesUpdated(let updated):
             let merged = state.contacts[updated.contactId]?.attributes
             update(updated.contactId, at: timestamp, &changes) { record, _ in
-                record.attributes = merged ?? record.attributes.merging(updated.attributes) { _, new in new }
+                Self.assign(
+                    &record.attributes,
+                    merged ?? record.attributes.merging(updated.attributes) { _, new in new }
+                )
             }
         case .contactDisconnected(let disconnected):
             update(disconnected.contactId, at: timestamp, &changes) { record, progress in
@@ -122,37 +130,50 @@ public struct ContactRecordBuilder: Sendable, Equatable {
             }
         case .chatEnded(let ended):
             for contactId in chains[ended.chatId] ?? [] where progress[contactId] != nil {
-                update(contactId, at: timestamp, &changes) { _, progress in progress.closed = true }
+                update(contactId, at: timestamp, &changes) { _, progress in
+                    progress.closed = true
+                    return false
+                }
             }
         case .contactQueued(let queued):
             let contact = state.contacts[queued.contactId]
             let name = state.queues[queued.queueId]?.name ?? ""
             update(queued.contactId, at: timestamp, &changes) { record, _ in
-                record.queue = CTRQueue(queueId: queued.queueId, name: name, enqueueTimestamp: timestamp)
-                record.queuePriority = contact?.queuePriority
-                record.queueTimeAdjustmentSeconds = contact?.queueTimeAdjustmentSeconds
+                let queue = Self.assign(
+                    &record.queue,
+                    CTRQueue(queueId: queued.queueId, name: name, enqueueTimestamp: timestamp)
+                )
+                let priority = Self.assign(&record.queuePriority, contact?.queuePriority)
+                let adjustment = Self.assign(&record.queueTimeAdjustmentSeconds, contact?.queueTimeAdjustmentSeconds)
+                return queue || priority || adjustment
             }
         case .flowStepped(let step):
             guard step.recorded.keys.contains(where: { $0.hasPrefix("routing.") }),
                 let contact = state.contacts[step.contactId]
             else { break }
             update(step.contactId, at: timestamp, &changes) { record, _ in
-                guard record.queue != nil else { return }
-                record.queuePriority = contact.queuePriority
-                record.queueTimeAdjustmentSeconds = contact.queueTimeAdjustmentSeconds
+                guard record.queue != nil else { return false }
+                let priority = Self.assign(&record.queuePriority, contact.queuePriority)
+                let adjustment = Self.assign(&record.queueTimeAdjustmentSeconds, contact.queueTimeAdjustmentSeconds)
+                return priority || adjustment
             }
         case .contactOffered(let offered):
-            update(offered.contactId, at: timestamp, &changes) { record, _ in record.agentConnectionAttempts += 1 }
+            update(offered.contactId, at: timestamp, &changes) { record, _ in
+                record.agentConnectionAttempts += 1
+                return true
+            }
         case .contactAssigned(let assigned):
             let user = state.users[assigned.agentId]
             let profile = user.flatMap { state.routingProfiles[$0.routingProfileId] }
             update(assigned.contactId, at: timestamp, &changes) { record, progress in
-                guard assigned.participantId == progress.agentParticipantId, var agent = record.agent else { return }
+                guard assigned.participantId == progress.agentParticipantId, var agent = record.agent else {
+                    return false
+                }
                 agent.userId = assigned.agentId
                 agent.username = user?.username ?? assigned.agentId
                 agent.routingProfileId = user?.routingProfileId ?? ""
                 agent.routingProfileName = profile?.name ?? ""
-                record.agent = agent
+                return Self.assign(&record.agent, agent)
             }
         case .afterContactWorkChanged(let changed):
             update(changed.contactId, at: timestamp, &changes) { record, progress in
@@ -162,9 +183,9 @@ public struct ContactRecordBuilder: Sendable, Equatable {
             // Parley's agent transfers are cold (the agent leaves at once): the transferring segment records when.
             guard transferred.succeeded else { break }
             update(transferred.fromContactId, at: timestamp, &changes) { record, _ in
-                if record.agent != nil, record.transferCompletedTimestamp == nil {
-                    record.transferCompletedTimestamp = timestamp
-                }
+                guard record.agent != nil, record.transferCompletedTimestamp == nil else { return false }
+                record.transferCompletedTimestamp = timestamp
+                return true
             }
         default:
             break
@@ -204,55 +225,59 @@ public struct ContactRecordBuilder: Sendable, Equatable {
         chains[started.chatId, default: []].append(started.contactId)
         if let previous = started.previousContactId {
             update(previous, at: timestamp, &changes) { record, progress in
-                record.nextContactId = started.contactId
                 progress.closed = true
+                return Self.assign(&record.nextContactId, started.contactId)
             }
         }
     }
 
+    /// Returns whether it changed the record.
     private static func join(
         _ joined: ParticipantJoined,
         at timestamp: Int64,
         record: inout ContactTraceRecord,
         progress: inout SegmentProgress
-    ) {
+    ) -> Bool {
         switch joined.role {
         case .customer:
-            if record.chatMetrics.customerMetrics == nil {
-                record.chatMetrics.customerMetrics = CTRParticipantMetrics(
-                    participantId: joined.participantId,
-                    participantType: .customer
-                )
-            }
+            guard record.chatMetrics.customerMetrics == nil else { return false }
+            record.chatMetrics.customerMetrics = CTRParticipantMetrics(
+                participantId: joined.participantId,
+                participantType: .customer
+            )
+            return true
         case .agent, .supervisor:
             progress.agentParticipants.append(joined.participantId)
-            if progress.agentParticipants.count > 1 { record.chatMetrics.multiParty = true }
-            guard joined.role == .agent, progress.agentParticipantId == nil else { return }
+            var changed = false
+            if progress.agentParticipants.count > 1 { changed = assign(&record.chatMetrics.multiParty, true) }
+            guard joined.role == .agent, progress.agentParticipantId == nil else { return changed }
             progress.agentParticipantId = joined.participantId
             // Without a routing assignment (ContactAssigned fills the user in) the section names the participant.
             var agent = CTRAgent(userId: "", username: joined.displayName, routingProfileId: "", routingProfileName: "")
             agent.connectedToAgentTimestamp = timestamp
-            record.agent = agent
-            record.chatMetrics.agentMetrics = CTRParticipantMetrics(
-                participantId: joined.participantId,
-                participantType: .agent
+            let agentChanged = assign(&record.agent, agent)
+            let metricsChanged = assign(
+                &record.chatMetrics.agentMetrics,
+                CTRParticipantMetrics(participantId: joined.participantId, participantType: .agent)
             )
-            if record.queue?.dequeueTimestamp == nil { dequeue(&record, at: timestamp) }
+            let dequeued = record.queue?.dequeueTimestamp == nil && dequeue(&record, at: timestamp)
+            return changed || agentChanged || metricsChanged || dequeued
         case .system, .customBot:
-            break
+            return false
         }
     }
 
+    /// Returns whether it changed the record (whether the segment was still going).
     private static func end(
         _ disconnected: ContactDisconnected,
         record: inout ContactTraceRecord,
         progress: SegmentProgress
-    ) {
-        guard record.disconnectTimestamp == nil else { return }
+    ) -> Bool {
+        guard record.disconnectTimestamp == nil else { return false }
         let end = disconnected.effectiveAt
         record.disconnectTimestamp = end
         record.disconnectReason = disconnected.reason
-        if record.queue?.dequeueTimestamp == nil { dequeue(&record, at: end) }
+        if record.queue?.dequeueTimestamp == nil { _ = dequeue(&record, at: end) }
         if var agent = record.agent, agent.agentInteractionDuration == nil,
             let connected = agent.connectedToAgentTimestamp
         {
@@ -266,36 +291,45 @@ public struct ContactRecordBuilder: Sendable, Equatable {
             disconnected.reason == .customerDisconnect && !progress.agentSpoke
         record.chatMetrics.agentMetrics?.conversationAbandon =
             disconnected.reason == .agentDisconnect && progress.agentLeftUnanswered
+        return true
     }
 
-    private static func dequeue(_ record: inout ContactTraceRecord, at timestamp: Int64) {
-        guard var queue = record.queue else { return }
+    /// Returns whether it changed the record.
+    private static func dequeue(_ record: inout ContactTraceRecord, at timestamp: Int64) -> Bool {
+        guard var queue = record.queue else { return false }
         queue.dequeueTimestamp = timestamp
         queue.duration = roundedSeconds(from: queue.enqueueTimestamp, to: timestamp)
-        record.queue = queue
+        return assign(&record.queue, queue)
     }
 
+    /// Sets `field` to `value`; returns whether that changed it.
+    private static func assign<Value: Equatable>(_ field: inout Value, _ value: Value) -> Bool {
+        guard field != value else { return false }
+        field = value
+        return true
+    }
+
+    /// Returns whether it changed the record.
     private static func afterContactWork(
         _ changed: AfterContactWorkChanged,
         at timestamp: Int64,
         record: inout ContactTraceRecord,
         progress: inout SegmentProgress
-    ) {
+    ) -> Bool {
         let isSectionAgent = record.agent?.userId == changed.userId
         if changed.started {
             if !progress.afterContactWork.contains(changed.userId) { progress.afterContactWork.append(changed.userId) }
-            if isSectionAgent, record.agent?.afterContactWorkStartTimestamp == nil {
-                record.agent?.afterContactWorkStartTimestamp = timestamp
-            }
-        } else {
-            progress.afterContactWork.removeAll { $0 == changed.userId }
-            guard isSectionAgent, var agent = record.agent, agent.afterContactWorkEndTimestamp == nil,
-                let start = agent.afterContactWorkStartTimestamp
-            else { return }
-            agent.afterContactWorkEndTimestamp = timestamp
-            agent.afterContactWorkDuration = roundedSeconds(from: start, to: timestamp)
-            record.agent = agent
+            guard isSectionAgent, record.agent?.afterContactWorkStartTimestamp == nil else { return false }
+            record.agent?.afterContactWorkStartTimestamp = timestamp
+            return true
         }
+        progress.afterContactWork.removeAll { $0 == changed.userId }
+        guard isSectionAgent, record.agent?.afterContactWorkEndTimestamp == nil,
+            let start = record.agent?.afterContactWorkStartTimestamp
+        else { return false }
+        record.agent?.afterContactWorkEndTimestamp = timestamp
+        record.agent?.afterContactWorkDuration = roundedSeconds(from: start, to: timestamp)
+        return true
     }
 
     /// Who sent a message, for the chat metrics.
@@ -337,11 +371,11 @@ public struct ContactRecordBuilder: Sendable, Equatable {
         _ message: MessageSent,
         from sender: Sender,
         at timestamp: Int64,
-        record: inout ContactTraceRecord,
-        progress: inout SegmentProgress
+        _ connectedToAgent: Int64?,
+        _ metrics: inout CTRChatMetrics,
+        _ progress: inout SegmentProgress
     ) {
         let length = Int64(characterCount(message.content))
-        var metrics = record.chatMetrics
         metrics.totalMessages += 1
         guard sender != .customer else {
             var customer =
@@ -359,7 +393,6 @@ public struct ContactRecordBuilder: Sendable, Equatable {
             if progress.lastSide == .others { metrics.conversationTurnCount += 1 }
             progress.lastSide = .customer
             metrics.customerMetrics = customer
-            record.chatMetrics = metrics
             return
         }
         if progress.othersUnanswered == nil { progress.othersUnanswered = timestamp }
@@ -371,7 +404,7 @@ public struct ContactRecordBuilder: Sendable, Equatable {
             let waiting = progress.customerUnanswered
             progress.customerUnanswered = nil
             guard participantId == progress.agentParticipantId, var agent = metrics.agentMetrics,
-                let connected = record.agent?.connectedToAgentTimestamp
+                let connected = connectedToAgent
             else { break }
             agent.countMessage(length: length, at: timestamp)
             if let waiting {
@@ -388,46 +421,84 @@ public struct ContactRecordBuilder: Sendable, Equatable {
         case .customer, .other:
             break
         }
-        record.chatMetrics = metrics
     }
 
     // MARK: - Bookkeeping
 
-    /// Runs `body` on an existing record (and its progress), stamps `LastUpdateTimestamp` when the record changed,
-    /// and completes it or reports the update.
+    /// Runs `body` on an existing record (and its progress) in place, stamps `LastUpdateTimestamp` when `body`
+    /// reports that it changed the record, and completes it or reports the update.
+    ///
+    /// `body` returns whether it changed the record: exactly when the record after it differs from the record before
+    /// (what a comparison of the whole record would say, without copying the record to compare).
     private mutating func update(
         _ contactId: Identifier,
         at timestamp: Int64,
         _ changes: inout [ContactRecordChange],
-        _ body: (inout ContactTraceRecord, inout SegmentProgress) -> Void
+        _ body: (inout ContactTraceRecord, inout SegmentProgress) -> Bool
     ) {
-        guard var record = records[contactId] else { return }
-        let before = record
-        var segment = progress[contactId] ?? SegmentProgress()
-        body(&record, &segment)
-        if record != before { record.lastUpdateTimestamp = max(record.lastUpdateTimestamp, timestamp) }
-        if before.completed {
-            guard record != before else { return }
-            records[contactId] = record
-            changes.append(.updated(record))
-            return
-        }
-        guard record.disconnectTimestamp != nil, segment.closed, segment.afterContactWork.isEmpty else {
-            records[contactId] = record
-            progress[contactId] = segment
-            return
-        }
-        record.completed = true
-        record.lastUpdateTimestamp = max(record.lastUpdateTimestamp, timestamp)
-        progress[contactId] = nil
-        changes.append(.completed(record))
-        if keepCompleted {
-            records[contactId] = record
+        let outcome: UpdateOutcome
+        if records.modifiesInPlace(contactId) {
+            outcome = Self.update(
+                &records[contactId],
+                &progress[contactId],
+                at: timestamp,
+                keepCompleted,
+                &changes,
+                body
+            )
         } else {
-            records[contactId] = nil
-            chains[record.initialContactId]?.removeAll { $0 == contactId }
-            if chains[record.initialContactId]?.isEmpty == true { chains[record.initialContactId] = nil }
+            // A record in the cold tier (a checkpoint's completed records) is copied up only when it changed.
+            var record = records[contactId]
+            var segment = progress[contactId]
+            outcome = Self.update(&record, &segment, at: timestamp, keepCompleted, &changes, body)
+            if outcome.wrote { records[contactId] = record }
+            progress[contactId] = segment
         }
+        guard let dropped = outcome.droppedFromChat else { return }
+        chains[dropped]?.removeAll { $0 == contactId }
+        if chains[dropped]?.isEmpty == true { chains[dropped] = nil }
+    }
+
+    /// What `update` did to a record's slot.
+    private struct UpdateOutcome {
+        /// Whether it changed the slot.
+        var wrote = false
+        /// The chat of a completed record it dropped (builders that do not keep completed records).
+        var droppedFromChat: Identifier?
+    }
+
+    /// `update` on the record's and the progress's slots.
+    private static func update(
+        _ slot: inout ContactTraceRecord?,
+        _ progressSlot: inout SegmentProgress?,
+        at timestamp: Int64,
+        _ keepCompleted: Bool,
+        _ changes: inout [ContactRecordChange],
+        _ body: (inout ContactTraceRecord, inout SegmentProgress) -> Bool
+    ) -> UpdateOutcome {
+        guard slot != nil else { return UpdateOutcome() }
+        if slot!.completed {
+            // A completed record has no progress left; what `body` does to a fresh one is dropped.
+            var segment = SegmentProgress()
+            guard body(&slot!, &segment) else { return UpdateOutcome() }
+            slot!.lastUpdateTimestamp = max(slot!.lastUpdateTimestamp, timestamp)
+            changes.append(.updated(slot!))
+            return UpdateOutcome(wrote: true)
+        }
+        if progressSlot == nil { progressSlot = SegmentProgress() }
+        let changed = body(&slot!, &progressSlot!)
+        if changed { slot!.lastUpdateTimestamp = max(slot!.lastUpdateTimestamp, timestamp) }
+        guard slot!.disconnectTimestamp != nil, progressSlot!.closed, progressSlot!.afterContactWork.isEmpty else {
+            return UpdateOutcome(wrote: changed)
+        }
+        slot!.completed = true
+        slot!.lastUpdateTimestamp = max(slot!.lastUpdateTimestamp, timestamp)
+        progressSlot = nil
+        changes.append(.completed(slot!))
+        guard !keepCompleted else { return UpdateOutcome(wrote: true) }
+        let chat = slot!.initialContactId
+        slot = nil
+        return UpdateOutcome(wrote: true, droppedFromChat: chat)
     }
 }
 

@@ -226,6 +226,10 @@ public struct TieredMap<Key: ColdKey, Value: SnapshotCodable & Sendable & Equata
         }
     }
 
+    /// Whether changing `key` through the subscript happens in place: the key is in the hot tier, or there is no cold
+    /// tier (an entry of the cold tier is copied up to the hot tier, changed or not).
+    public func modifiesInPlace(_ key: Key) -> Bool { cold == nil || hot.index(forKey: key) != nil }
+
     /// The value of `key`, or `defaultValue` (written back when changed).
     public subscript(key: Key, default defaultValue: @autoclosure () -> Value) -> Value {
         get { self[key] ?? defaultValue() }
