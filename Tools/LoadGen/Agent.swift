@@ -149,21 +149,8 @@ struct AgentChat {
         stats.record(.offer, from: record.requestedAt, to: offerSeenAt)
         let listens = rng.chance(scenario.agentWebsocketFraction)
         guard
-            let connection = await context.timed(
-                .connection,
-                { () async throws(LoadError) in
-                    try await api.participant(
-                        "CreateParticipantConnection",
-                        "connection",
-                        bearer: accepted.ParticipantToken,
-                        ConnectionBody(
-                            Type: listens ? ["WEBSOCKET", "CONNECTION_CREDENTIALS"] : ["CONNECTION_CREDENTIALS"],
-                            ConnectParticipant: true
-                        ),
-                        answer: ConnectionAnswer.self
-                    )
-                }
-            ), let token = connection.ConnectionCredentials?.ConnectionToken
+            let connection = await context.connection(accepted.ParticipantToken, websocket: listens, connect: true),
+            let token = connection.ConnectionCredentials?.ConnectionToken
         else { return }
         if listens, let url = connection.Websocket?.Url {
             await converseOverSocket(url: url, token: token, record)
@@ -288,35 +275,9 @@ struct AgentChat {
         } while nextToken != nil
     }
 
+    /// A typing event (sometimes), then a message.
     private mutating func send(_ token: String, _ record: ChatRecord) async {
-        if rng.chance(scenario.typingFraction) {
-            _ = await context.sending(
-                .sendEvent,
-                { () async throws(LoadError) in
-                    try await api.participant(
-                        "SendEvent",
-                        "event",
-                        bearer: token,
-                        SendBody(ContentType: ContentType.typing, Content: nil),
-                        answer: SentAnswer.self
-                    )
-                }
-            )
-        }
-        let key = record.beginSend(.agent)
-        let content = context.content(key, chat: record.index)
-        let sent = await context.sending(
-            .sendMessage,
-            { () async throws(LoadError) in
-                try await api.participant(
-                    "SendMessage",
-                    "message",
-                    bearer: token,
-                    SendBody(ContentType: ContentType.text, Content: content),
-                    answer: SentAnswer.self
-                )
-            }
-        )
-        if sent != nil { record.acknowledged(key) } else { record.failed(key) }
+        if rng.chance(scenario.typingFraction) { await context.sendTyping(token) }
+        await context.sendMessage(record.beginSend(.agent), token, record)
     }
 }

@@ -115,18 +115,8 @@ struct Customer {
     /// Ends a chat whose websocket never opened: a connection for its token, then DisconnectParticipant.
     private func abandon(_ participantToken: String) async {
         guard
-            let answer = await context.timed(
-                .connection,
-                { () async throws(LoadError) in
-                    try await api.participant(
-                        "CreateParticipantConnection",
-                        "connection",
-                        bearer: participantToken,
-                        ConnectionBody(Type: ["CONNECTION_CREDENTIALS"], ConnectParticipant: true),
-                        answer: ConnectionAnswer.self
-                    )
-                }
-            ), let token = answer.ConnectionCredentials?.ConnectionToken
+            let answer = await context.connection(participantToken, websocket: false, connect: true),
+            let token = answer.ConnectionCredentials?.ConnectionToken
         else { return }
         _ = await context.timed(
             .disconnect,
@@ -151,18 +141,7 @@ struct Customer {
         since lastItemId: String? = nil
     ) async -> Connection? {
         guard
-            let answer = await context.timed(
-                .connection,
-                { () async throws(LoadError) in
-                    try await api.participant(
-                        "CreateParticipantConnection",
-                        "connection",
-                        bearer: participantToken,
-                        ConnectionBody(Type: ["WEBSOCKET", "CONNECTION_CREDENTIALS"], ConnectParticipant: first),
-                        answer: ConnectionAnswer.self
-                    )
-                }
-            )
+            let answer = await context.connection(participantToken, websocket: true, connect: first)
         else { return nil }
         guard let url = answer.Websocket?.Url, let token = answer.ConnectionCredentials?.ConnectionToken else {
             stats.error(LoadError(.protocolViolation, "CreateParticipantConnection without a websocket or a token"))
@@ -279,39 +258,8 @@ struct Customer {
 
     /// A typing event (sometimes), then a message.
     private mutating func send(_ token: String, _ record: ChatRecord) async {
-        if rng.chance(scenario.typingFraction) {
-            _ = await context.sending(
-                .sendEvent,
-                { () async throws(LoadError) in
-                    try await api.participant(
-                        "SendEvent",
-                        "event",
-                        bearer: token,
-                        SendBody(ContentType: ContentType.typing, Content: nil),
-                        answer: SentAnswer.self
-                    )
-                }
-            )
-        }
-        let key = record.beginSend(.customer)
-        await sendMessage(key, token, record)
-    }
-
-    private func sendMessage(_ key: String, _ token: String, _ record: ChatRecord) async {
-        let content = context.content(key, chat: index)
-        let sent = await context.sending(
-            .sendMessage,
-            { () async throws(LoadError) in
-                try await api.participant(
-                    "SendMessage",
-                    "message",
-                    bearer: token,
-                    SendBody(ContentType: ContentType.text, Content: content),
-                    answer: SentAnswer.self
-                )
-            }
-        )
-        if sent != nil { record.acknowledged(key) } else { record.failed(key) }
+        if rng.chance(scenario.typingFraction) { await context.sendTyping(token) }
+        await context.sendMessage(record.beginSend(.customer), token, record)
     }
 
     /// A second device connects; a message it sends must reach both sockets; then the first device closes.
@@ -329,7 +277,7 @@ struct Customer {
         old.watch.expect(probe: probe)
         new.watch.expect(probe: probe)
         let started = Clock.now()
-        await sendMessage(probe, new.token, record)
+        await context.sendMessage(probe, new.token, record)
         let onOld = await old.watch.probeSeen.wait(atMost: 30)
         let onNew = await new.watch.probeSeen.wait(atMost: 30)
         let both = onOld && onNew

@@ -95,3 +95,59 @@ final class LoadContext: Sendable {
         return head + String(repeating: "x", count: padding)
     }
 }
+
+/// The participant calls customers and agents both make, timed and counted.
+extension LoadContext {
+    /// CreateParticipantConnection for `participantToken`: a websocket URL too when `websocket`.
+    func connection(_ participantToken: String, websocket: Bool, connect: Bool) async -> ConnectionAnswer? {
+        await timed(
+            .connection,
+            { () async throws(LoadError) in
+                try await api.participant(
+                    "CreateParticipantConnection",
+                    "connection",
+                    bearer: participantToken,
+                    ConnectionBody(
+                        Type: websocket ? ["WEBSOCKET", "CONNECTION_CREDENTIALS"] : ["CONNECTION_CREDENTIALS"],
+                        ConnectParticipant: connect
+                    ),
+                    answer: ConnectionAnswer.self
+                )
+            }
+        )
+    }
+
+    /// A typing event on the connection `token`.
+    func sendTyping(_ token: String) async {
+        _ = await sending(
+            .sendEvent,
+            { () async throws(LoadError) in
+                try await api.participant(
+                    "SendEvent",
+                    "event",
+                    bearer: token,
+                    SendBody(ContentType: ContentType.typing, Content: nil),
+                    answer: SentAnswer.self
+                )
+            }
+        )
+    }
+
+    /// The message `key` of `record`'s chat on the connection `token`; its outcome is marked on the record.
+    func sendMessage(_ key: String, _ token: String, _ record: ChatRecord) async {
+        let content = content(key, chat: record.index)
+        let sent = await sending(
+            .sendMessage,
+            { () async throws(LoadError) in
+                try await api.participant(
+                    "SendMessage",
+                    "message",
+                    bearer: token,
+                    SendBody(ContentType: ContentType.text, Content: content),
+                    answer: SentAnswer.self
+                )
+            }
+        )
+        if sent != nil { record.acknowledged(key) } else { record.failed(key) }
+    }
+}
