@@ -3,12 +3,6 @@ import EventLog
 import ParleyDomain
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// How a replay spreads its work over threads.
 public enum ReplayThreads: Sendable {
     /// Read, decode and apply on the calling thread.
@@ -16,17 +10,9 @@ public enum ReplayThreads: Sendable {
     /// Read and decode on a second thread, apply on the calling thread; batches of decoded events pass between them
     /// through a bounded queue. The events are applied in log order, so the state is the same as with `.one`.
     case two
-    /// `.two` on a machine with more than one processor, else `.one`.
-    case automatic
 
     /// Whether decoding runs on a thread of its own.
-    var pipelines: Bool {
-        switch self {
-        case .one: false
-        case .two: true
-        case .automatic: sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1
-        }
-    }
+    var pipelines: Bool { self == .two }
 }
 
 /// Decoded records on their way from the decoding thread to the applying one: a bounded queue of batches.

@@ -203,7 +203,7 @@ extension Engine {
             snapshot: Snapshot(state: Machine.initialState(), position: 0, timestamp: 0),
             projections: ProjectionSet(empty: chosen)
         )
-        try fold(reader, into: &rebuilt.snapshot, projections: &rebuilt.projections, until: nil, threads: .one)
+        try fold(reader, into: &rebuilt.snapshot, projections: &rebuilt.projections, until: nil)
         let seconds = Self.seconds(since: started)
         let events = rebuilt.snapshot.position
         var reports: [RebuildReport] = []
@@ -233,7 +233,7 @@ extension Engine {
             requireAll: true
         )
         let fromCheckpoint = others.report.checkpoint != nil
-        try fold(reader, into: &others.snapshot, projections: &others.projections, until: nil, threads: .one)
+        try fold(reader, into: &others.snapshot, projections: &others.projections, until: nil)
         if fromCheckpoint, codec.encode(others.snapshot.state) != codec.encode(rebuilt.snapshot.state) {
             throw EngineError(
                 .checkpoint,

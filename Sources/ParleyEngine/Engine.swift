@@ -161,13 +161,7 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
                     until: nil
                 )
                 let from = opened.snapshot.position
-                try fold(
-                    reader,
-                    into: &opened.snapshot,
-                    projections: &opened.projections,
-                    until: nil,
-                    threads: .one
-                )
+                try fold(reader, into: &opened.snapshot, projections: &opened.projections, until: nil)
                 opened.report.replayedRecords = reader.extent.headSequence - from
                 opened.snapshot.position = reader.extent.headSequence
                 opened.snapshot.timestamp = reader.extent.headTimestamp
