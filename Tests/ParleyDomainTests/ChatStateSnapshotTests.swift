@@ -579,6 +579,8 @@ struct FieldCensus {
         "AgentStatus": ["statusId", "name", "type", "enabled"],
         "AgentDesk": ["credentials", "sessions", "feeds"],
         "TieredMap": ["hot", "cold", "removed", "shadowed"],
+        // Storage only: a heap cell holding one hot value (the encoding writes the value).
+        "TieredSlot": ["cell"],
         "PasswordCredential": ["salt", "rounds", "digest"],
         "AgentLogin": ["userId", "since"],
         "AgentFeed": ["lastSequence", "entries"],

@@ -204,7 +204,7 @@ import Testing
         let loaded = second.snapshot
         #expect(loaded.state.chats.coldCount > 0)
         #expect(loaded.state.contacts.coldCount > 0)
-        #expect(loaded.state.chats.hot.values.allSatisfy { $0.status == .active })
+        #expect(loaded.state.chats.hotValues.allSatisfy { $0.status == .active })
         #expect(try #require(loaded.projections[ContactRecordsProjection.self]).records.coldCount > 0)
         await Self.run(commands[split...], second, clock)
         let live = second.snapshot

@@ -42,13 +42,13 @@ import Testing
         for index in 0..<200 { model["key-\(index)"] = [Int64(index), Int64(index % 7)] }
         let whole = Self.plain(model)
         let split = try Self.reload(whole) { _, value in value[1] != 0 }
-        #expect(split.hot.count == model.values.filter { $0[1] == 0 }.count)
-        #expect(split.coldCount == model.count - split.hot.count)
+        #expect(split.hotCount == model.values.filter { $0[1] == 0 }.count)
+        #expect(split.coldCount == model.count - split.hotCount)
         Self.check(split, model, "after the split")
         #expect(split.snapshotBytes() == whole.snapshotBytes())
         // Splitting again keeps the old table's entries (now `kept`) and adds newly settled ones.
         let again = try Self.reload(split) { _, _ in true }
-        #expect(again.hot.isEmpty)
+        #expect(again.hotCount == 0)
         Self.check(again, model, "after a second split")
     }
 

@@ -31,7 +31,7 @@ extension ChatState: SnapshotCodable {
     /// Writes the state; a split encoding moves what has settled into cold tables: ended contact segments, ended
     /// chats, and the connection and start tokens of ended chats (an ended chat never becomes active again).
     public func snapshotEncode(to writer: inout BinaryWriter, cold: inout ColdSplit) {
-        let chatEnded: (Identifier) -> Bool = { chatId in chats.hot[chatId].map { $0.status == .ended } ?? true }
+        let chatEnded: (Identifier) -> Bool = { chatId in chats.hotValue(chatId).map { $0.status == .ended } ?? true }
         writer.write(varUInt: UInt64(Self.snapshotSchema))
         writer.writeSnapshot(instance)
         contacts.snapshotEncode(to: &writer, cold: &cold) { _, contact in contact.status == .ended }

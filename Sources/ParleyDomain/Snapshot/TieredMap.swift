@@ -167,10 +167,78 @@ public struct ColdTables: Sendable {
     }
 }
 
+/// One value of a `TieredMap`'s hot tier, kept on the heap and shared until written (copy on write).
+///
+/// A tree node then holds and moves an 8-byte reference, not the value: a change in place no longer moves a whole
+/// chat or record out of its node and back, and copying a shared node (the engine's batch copy) retains references
+/// instead of copying every value in it.
+public struct TieredSlot<Value: Sendable & Equatable>: Sendable, Equatable, TieredSlotProtocol {
+    /// The heap cell; `value` is nil only while a change through `optional` removes the entry.
+    private final class Cell: @unchecked Sendable {
+        // Mutated only through `optional`/`value`'s `_modify`, after making the cell unique: a shared cell is never
+        // written, so the unchecked Sendable holds.
+        @exclusivity(unchecked) var value: Value?
+        init(_ value: Value?) { self.value = value }
+    }
+
+    private var cell: Cell
+
+    /// A slot holding `value`.
+    public init(_ value: Value) { cell = Cell(value) }
+
+    /// The value.
+    var value: Value {
+        _read { yield cell.value! }
+        _modify {
+            if !isKnownUniquelyReferenced(&cell) { cell = Cell(cell.value) }
+            yield &cell.value!
+        }
+    }
+
+    /// The value, writable as an optional: nil after a change means the entry is removed.
+    public var optional: Value? {
+        _read { yield cell.value }
+        _modify {
+            if !isKnownUniquelyReferenced(&cell) { cell = Cell(cell.value) }
+            yield &cell.value
+        }
+    }
+
+    /// Equal when they hold equal values (the same cell, at once).
+    public static func == (lhs: TieredSlot, rhs: TieredSlot) -> Bool {
+        lhs.cell === rhs.cell || lhs.cell.value == rhs.cell.value
+    }
+}
+
+/// What `Optional.slotValue` needs of a slot.
+protocol TieredSlotProtocol {
+    associatedtype Value
+    init(_ value: Value)
+    var optional: Value? { get set }
+}
+
+extension Optional where Wrapped: TieredSlotProtocol {
+    /// The value of an optional slot as an optional value: setting nil removes the slot, setting a value to a missing
+    /// slot makes one. Through a tree's `_modify`, one lookup reads, changes, inserts or removes in place.
+    fileprivate var slotValue: Wrapped.Value? {
+        get { self?.optional }
+        _modify {
+            if self != nil {
+                yield &self!.optional
+                if self!.optional == nil { self = nil }
+            } else {
+                var value: Wrapped.Value? = nil
+                yield &value
+                if let value { self = Wrapped(value) }
+            }
+        }
+    }
+}
+
 /// A map with a hot tier (a persistent `TreeDictionary`) over an optional immutable cold tier.
 public struct TieredMap<Key: ColdKey, Value: SnapshotCodable & Sendable & Equatable>: Sendable {
-    /// Entries written since the cold tier was loaded (and all entries of a map without one).
-    public private(set) var hot: TreeDictionary<Key, Value> = [:]
+    /// Entries written since the cold tier was loaded (and all entries of a map without one), each in a heap slot.
+    private var hot: TreeDictionary<Key, TieredSlot<Value>> = [:]
     /// The cold tier.
     private var cold: (any ColdTable)?
     /// Cold keys removed.
@@ -190,16 +258,28 @@ public struct TieredMap<Key: ColdKey, Value: SnapshotCodable & Sendable & Equata
     /// Entries in the cold tier that the hot tier neither replaces nor removed.
     public var coldCount: Int { count - hot.count }
 
+    /// Entries in the hot tier.
+    public var hotCount: Int { hot.count }
+
+    /// The value of `key` if it is in the hot tier (no cold lookup).
+    public func hotValue(_ key: Key) -> Value? { hot[key]?.value }
+
     /// The value of `key`, from the hot tier or else the cold one.
     public subscript(key: Key) -> Value? {
-        get {
-            if let value = hot[key] { return value }
-            guard let cold, !removed.contains(key), let index = cold.index(of: key.coldFingerprint) else { return nil }
-            return Self.decode(cold, index, expecting: key).value
+        // Read in place: a hot value is lent from its slot, not copied (a chain like `chats[id]?.participants[p]`
+        // copies only what it ends on).
+        _read {
+            if let slot = hot[key] {
+                yield slot.optional
+            } else if let cold, !removed.contains(key), let index = cold.index(of: key.coldFingerprint) {
+                yield Self.decode(cold, index, expecting: key).value
+            } else {
+                yield nil
+            }
         }
         set {
             if let newValue {
-                if hot.updateValue(newValue, forKey: key) == nil { noteInserted(key) }
+                if hot.updateValue(TieredSlot(newValue), forKey: key) == nil { noteInserted(key) }
             } else if hot.removeValue(forKey: key) != nil {
                 if inCold(key) {
                     shadowed -= 1
@@ -211,9 +291,9 @@ public struct TieredMap<Key: ColdKey, Value: SnapshotCodable & Sendable & Equata
         }
         _modify {
             if cold == nil {
-                yield &hot[key]
+                yield &hot[key].slotValue
             } else if hot.index(forKey: key) != nil {
-                yield &hot[key]
+                yield &hot[key].slotValue
                 if hot.index(forKey: key) == nil, inCold(key) {
                     shadowed -= 1
                     removed.insert(key)
@@ -235,7 +315,7 @@ public struct TieredMap<Key: ColdKey, Value: SnapshotCodable & Sendable & Equata
         get { self[key] ?? defaultValue() }
         _modify {
             if cold == nil || hot.index(forKey: key) != nil {
-                yield &hot[key, default: defaultValue()]
+                yield &hot[key, default: TieredSlot(defaultValue())].value
             } else {
                 var value = self[key] ?? defaultValue()
                 defer { self[key] = value }
@@ -252,7 +332,7 @@ public struct TieredMap<Key: ColdKey, Value: SnapshotCodable & Sendable & Equata
 
     /// Every entry (cold ones decoded), in no particular order.
     public var entries: [(key: Key, value: Value)] {
-        var all = hot.map { (key: $0.key, value: $0.value) }
+        var all = hot.map { (key: $0.key, value: $0.value.value) }
         guard let cold else { return all }
         all.reserveCapacity(count)
         for index in 0..<cold.count {
@@ -265,7 +345,9 @@ public struct TieredMap<Key: ColdKey, Value: SnapshotCodable & Sendable & Equata
 
     /// The hot tier's values, without decoding the cold tier: every value a split left hot (e.g. every active
     /// chat) and every value written since the cold tier was loaded.
-    public var hotValues: TreeDictionary<Key, Value>.Values { hot.values }
+    public var hotValues: LazyMapSequence<TreeDictionary<Key, TieredSlot<Value>>.Values, Value> {
+        hot.values.lazy.map(\.value)
+    }
 
     private func inCold(_ key: Key) -> Bool { cold?.index(of: key.coldFingerprint) != nil }
 
@@ -398,7 +480,7 @@ extension TieredMap: SnapshotCodable {
         for _ in 0..<count {
             let key = try Key(snapshotFrom: &reader)
             let value = try Value(snapshotFrom: &reader)
-            guard hot.updateValue(value, forKey: key) == nil else {
+            guard hot.updateValue(TieredSlot(value), forKey: key) == nil else {
                 throw DecodeError(.invalidValue, "a repeated key in a snapshot map", offset: reader.offset)
             }
         }
@@ -410,7 +492,7 @@ extension TieredMap: SnapshotCodable {
     private func sortedHotEntries(
         _ include: (Key, Value) -> Bool
     ) -> [(fingerprint: ColdFingerprint, key: Key, value: Value)] {
-        hot.compactMap { include($0.key, $0.value) ? ($0.key.coldFingerprint, $0.key, $0.value) : nil }
+        hot.compactMap { include($0.key, $0.value.value) ? ($0.key.coldFingerprint, $0.key, $0.value.value) : nil }
             .sorted { $0.fingerprint < $1.fingerprint }
     }
 }
