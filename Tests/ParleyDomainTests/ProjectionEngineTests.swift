@@ -1,9 +1,9 @@
 import EventLog
 import Foundation
-import ParleyEngine
 import Testing
 
 @testable import ParleyDomain
+@testable import ParleyEngine
 
 /// The chat projections (contact trace records, metrics v1 and v2) maintained live by the real engine must equal
 /// the same projections rebuilt from the log — and a restart from a checkpoint — for every version (ARCHITECTURE.md
@@ -236,6 +236,29 @@ import Testing
         await third.close()
     }
 
+    /// metrics@1 and metrics@2 keep equal contact record builders, so a set folds the builder once for both; a member
+    /// whose builder differs folds its own, and a member installed later is planned again.
+    @Test func theMetricVersionsShareOneContactRecordFold() throws {
+        let all = ProjectionSet<ChatMachine>(empty: ChatMachine.projections)
+        #expect(all.sharedFolds == [HistoricalMetricsV2.key: HistoricalMetricsV1.key])
+        #expect(ProjectionSet<ChatMachine>(empty: [ContactRecordsProjection.self]).sharedFolds.isEmpty)
+
+        // A v2 whose builder has folded a chat the v1 has not seen shares nothing.
+        let harness = try Self.traffic(seed: 3)
+        var v2 = HistoricalMetricsV2()
+        var state = ChatState()
+        for event in harness.log.prefix(200) {
+            ChatMachine.apply(event.event, at: event.timestamp, to: &state)
+            v2.apply(event.event, at: event.timestamp, state: state)
+        }
+        #expect(v2.sharedFold != HistoricalMetricsV1().sharedFold)
+        var set = ProjectionSet<ChatMachine>([HistoricalMetricsV1(), v2])
+        #expect(set.sharedFolds.isEmpty)
+        #expect(set.members.map { $0.stateHash() } == [HistoricalMetricsV1().stateHash(), v2.stateHash()])
+        set.install(HistoricalMetricsV2())
+        #expect(set.sharedFolds == [HistoricalMetricsV2.key: HistoricalMetricsV1.key])
+    }
+
     @Test(arguments: [3, 17, 42] as [UInt64])
     func liveProjectionsEqualRebuiltOnesAndTheMetricVersionsAgree(seed: UInt64) async throws {
         let harness = try Self.traffic(seed: seed)
@@ -279,6 +302,13 @@ import Testing
             let liveHash = live.projections.member(forKey: type.key)?.stateHash()
             #expect(liveHash != nil)
             #expect(rebuilt.projections.member(forKey: type.key)?.stateHash() == liveHash, "\(type.key) differs")
+            // Folded alone, a projection folds its own contact records: the shared fold of the set changes nothing.
+            let alone = try Engine<ChatMachine>.replay(
+                dataDirectory: directory.path,
+                projections: [type],
+                useCheckpoints: false
+            ).snapshot
+            #expect(alone.projections.member(forKey: type.key)?.stateHash() == liveHash, "\(type.key) alone differs")
         }
 
         // A restart loads the checkpoint written at close and publishes the same projections.

@@ -20,6 +20,126 @@ public protocol Projection<Machine>: Sendable, SnapshotCodable {
 
     /// Folds one event, stamped `timestamp` (µs), given the machine state after it.
     mutating func apply(_ event: Machine.Event, at timestamp: Int64, state: Machine.State)
+
+    /// Folds one event like `apply`, providing or taking a shared fold's output (see `FoldSharing`; default `apply`).
+    mutating func apply(_ event: Machine.Event, at timestamp: Int64, state: Machine.State, share: inout FoldShare)
+
+    /// The part of the projection it can share with other members of a set, if any (see `FoldSharing`).
+    var shareableFold: (any Sendable)? { get }
+
+    /// Whether `fold` (another member's `shareableFold`) equals this projection's shared part.
+    func sharesFold(with fold: any Sendable) -> Bool
+
+    /// Replaces the shared part with `fold`, an equal member's after the same events.
+    mutating func adoptFold(_ fold: any Sendable)
+}
+
+/// What a `ProjectionSet` hands between members that share a fold, within one event.
+public struct FoldShare: Sendable {
+    /// What the member does with the share.
+    public enum Role: Sendable {
+        /// Folds on its own (`apply`).
+        case none
+        /// Folds the shared part and leaves its output for the members that take it.
+        case provide
+        /// Takes the output of an equal member's fold instead of folding its shared part, which it leaves stale (the
+        /// set gives it the provider's shared part whenever the member is read).
+        case take
+    }
+
+    /// The member's role for this event.
+    public var role: Role
+    /// The shared fold's output: set by the provider, read by the takers.
+    public var output: (any Sendable)?
+
+    /// A share of `role`, carrying `output`.
+    public init(role: Role, output: (any Sendable)? = nil) {
+        self.role = role
+        self.output = output
+    }
+}
+
+extension Projection {
+    /// Folds on its own: a projection that shares nothing.
+    public mutating func apply(
+        _ event: Machine.Event,
+        at timestamp: Int64,
+        state: Machine.State,
+        share: inout FoldShare
+    ) {
+        apply(event, at: timestamp, state: state)
+    }
+
+    /// Nothing to share.
+    public var shareableFold: (any Sendable)? { nil }
+
+    /// Shares nothing.
+    public func sharesFold(with fold: any Sendable) -> Bool { false }
+
+    /// Nothing to adopt.
+    public mutating func adoptFold(_ fold: any Sendable) {}
+}
+
+/// A projection part of whose fold other projections keep identically (metrics@1 and metrics@2 each keep the same
+/// contact record builder): in a `ProjectionSet`, the first such member folds the part once per event and the others
+/// take its output, so the part is folded once, not once per member. Snapshots, hashes and a rebuild of one member
+/// alone are unchanged: each member still owns its part, and the set hands the provider's part to the others
+/// whenever its members are read.
+public protocol FoldSharing: Projection {
+    /// The shared part.
+    associatedtype SharedFold: Equatable & Sendable
+    /// What folding an event into the shared part yields for the rest of the projection.
+    associatedtype FoldOutput: Sendable
+
+    /// The shared part.
+    var sharedFold: SharedFold { get set }
+
+    /// Folds one event into the shared part only.
+    mutating func foldShared(_ event: Machine.Event, at timestamp: Int64, state: Machine.State) -> FoldOutput
+
+    /// Folds one event into the rest of the projection, given what the shared part's fold of it yielded.
+    mutating func applyRest(_ event: Machine.Event, at timestamp: Int64, state: Machine.State, output: FoldOutput)
+}
+
+extension FoldSharing {
+    /// Folds the shared part, then the rest.
+    public mutating func apply(_ event: Machine.Event, at timestamp: Int64, state: Machine.State) {
+        let output = foldShared(event, at: timestamp, state: state)
+        applyRest(event, at: timestamp, state: state, output: output)
+    }
+
+    /// Folds as `share.role` says: on its own, providing the shared output, or taking it.
+    public mutating func apply(
+        _ event: Machine.Event,
+        at timestamp: Int64,
+        state: Machine.State,
+        share: inout FoldShare
+    ) {
+        switch share.role {
+        case .none:
+            apply(event, at: timestamp, state: state)
+        case .provide:
+            let output = foldShared(event, at: timestamp, state: state)
+            share.output = output
+            applyRest(event, at: timestamp, state: state, output: output)
+        case .take:
+            guard let output = share.output as? FoldOutput else {
+                preconditionFailure("\(Self.key) was set to take a shared fold that its provider did not leave")
+            }
+            applyRest(event, at: timestamp, state: state, output: output)
+        }
+    }
+
+    /// The shared part.
+    public var shareableFold: (any Sendable)? { sharedFold }
+
+    /// Whether `fold` is a shared part of the same kind, equal to this one.
+    public func sharesFold(with fold: any Sendable) -> Bool { (fold as? SharedFold) == sharedFold }
+
+    /// Takes `fold` as its shared part when it is of the same kind.
+    public mutating func adoptFold(_ fold: any Sendable) {
+        if let fold = fold as? SharedFold { sharedFold = fold }
+    }
 }
 
 extension Projection {

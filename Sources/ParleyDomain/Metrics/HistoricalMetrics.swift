@@ -3,7 +3,11 @@
 // answers GetMetricDataV2 and GetMetricData from their published snapshots.
 
 /// A historical metrics projection: `metrics@1` or `metrics@2` over `ChatMachine`.
-public protocol HistoricalMetricsProjection: Projection where Machine == ChatMachine {
+///
+/// Both versions keep the same contact record builder (open records only), so in one `ProjectionSet` they share its
+/// fold (`FoldSharing`): the builder runs once per event for both.
+public protocol HistoricalMetricsProjection: FoldSharing
+where Machine == ChatMachine, SharedFold == ContactRecordBuilder, FoldOutput == [ContactRecordChange] {
     /// The schema this version keeps.
     static var schema: MetricsSchema { get }
     /// The aggregates.
@@ -22,9 +26,26 @@ extension HistoricalMetricsProjection {
     /// The projection of an empty log.
     public init() { self.init(aggregate: MetricsAggregate(schema: Self.schema)) }
 
-    /// Folds one event (see `MetricsAggregate`).
-    public mutating func apply(_ event: ChatEvent, at timestamp: Int64, state: ChatState) {
-        aggregate.apply(event, at: timestamp, state: state)
+    /// The contact record builder whose completed records feed the cells.
+    public var sharedFold: ContactRecordBuilder {
+        get { aggregate.builder }
+        set { aggregate.builder = newValue }
+    }
+
+    /// Folds one event into the contact record builder.
+    public mutating func foldShared(_ event: ChatEvent, at timestamp: Int64, state: ChatState) -> [ContactRecordChange]
+    {
+        aggregate.builder.apply(event, at: timestamp, state: state)
+    }
+
+    /// Folds one event into the cells and agents, given the builder's changes (see `MetricsAggregate`).
+    public mutating func applyRest(
+        _ event: ChatEvent,
+        at timestamp: Int64,
+        state: ChatState,
+        output changes: [ContactRecordChange]
+    ) {
+        aggregate.applyRest(event, at: timestamp, state: state, changes: changes)
     }
 
     /// Writes the aggregates.

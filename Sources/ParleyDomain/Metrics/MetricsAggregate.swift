@@ -44,7 +44,12 @@ public struct MetricsAggregate: Sendable, Equatable {
 
     /// Folds one event: completed contact records into cells, agent events into agent time and offers.
     mutating func apply(_ event: ChatEvent, at timestamp: Int64, state: ChatState) {
-        for change in builder.apply(event, at: timestamp, state: state) {
+        applyRest(event, at: timestamp, state: state, changes: builder.apply(event, at: timestamp, state: state))
+    }
+
+    /// Folds one event given what the builder's fold of it returned (the builder is folded, or shared, elsewhere).
+    mutating func applyRest(_ event: ChatEvent, at timestamp: Int64, state: ChatState, changes: [ContactRecordChange]) {
+        for change in changes {
             guard case .completed(let record) = change else { continue }
             complete(record, state: state)
         }
