@@ -462,13 +462,30 @@ extension ChatMachine {
             appendItem(item, to: &chat)
         }
         state.activeChats -= 1
-        // After-contact work outlives the chat; every other deadline of the chat goes with it.
-        for key in state.timers.keys where key.chatId == event.chatId && key.kind != .afterContactWork {
-            state.removeTimer(key)
-        }
+        // After-contact work outlives the chat; every other deadline of the chat goes with it. The keys are built
+        // from the chat's participants and contacts (a scan of every timer made each chat's end cost O(active
+        // chats)); debug builds check that none was missed.
+        for key in timerKeys(of: ended) { state.removeTimer(key) }
+        assert(
+            !state.timers.keys.contains { $0.chatId == event.chatId && $0.kind != .afterContactWork },
+            "a timer of an ended chat was left behind"
+        )
         for (id, pending) in state.pendingInvocations where pending.request.chatId == event.chatId {
             state.pendingInvocations[id] = nil
         }
+    }
+
+    /// Every key a deadline of `chat` other than after-contact work can have: each such kind with no participant,
+    /// with each participant of the chat, and with each of its contacts (flow Wait, offer and queue delay timers
+    /// name a contact in the participant slot).
+    private static func timerKeys(of chat: ChatSession) -> [TimerKey] {
+        let slots: [Identifier?] = [nil] + chat.participants.keys.map { $0 } + chat.contactIds.map { $0 }
+        var keys: [TimerKey] = []
+        keys.reserveCapacity(slots.count * TimerKind.allCases.count)
+        for kind in TimerKind.allCases where kind != .afterContactWork {
+            for slot in slots { keys.append(TimerKey(kind, chat: chat.chatId, participant: slot)) }
+        }
+        return keys
     }
 
     private static func updateChat(

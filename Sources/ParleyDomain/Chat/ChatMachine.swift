@@ -426,19 +426,18 @@ struct Transaction {
 
     mutating func closeWebsocket(_ token: String, _ socketId: Identifier) -> ChatReply {
         // Closing is idempotent: an unknown token or a socket already closed (e.g. by the chat's end) records nothing.
-        // Active chats are always in the hot tier.
-        for chat in state.chats.hotValues where chat.status == .active {
-            guard let connection = chat.connections.values.first(where: { $0.websocketToken == token }),
-                let participant = chat.participants[connection.participantId],
-                participant.openSockets.contains(socketId)
-            else { continue }
-            emit(
-                .websocketClosed(
-                    WebsocketClosed(chatId: chat.chatId, participantId: participant.participantId, socketId: socketId)
-                )
+        // The token index finds the connection (a scan of every chat made each close cost O(history)).
+        guard let target = state.websocketTokens[token], let connectionId = target.connectionId,
+            let chat = state.chats[target.chatId], chat.status == .active,
+            let connection = chat.connections[connectionId], connection.websocketToken == token,
+            let participant = chat.participants[connection.participantId],
+            participant.openSockets.contains(socketId)
+        else { return .done }
+        emit(
+            .websocketClosed(
+                WebsocketClosed(chatId: chat.chatId, participantId: participant.participantId, socketId: socketId)
             )
-            break
-        }
+        )
         return .done
     }
 

@@ -80,9 +80,11 @@ extension ChatState {
                 figures.slotsAvailable += max(0, Int(concurrency) - states.count)
             }
         }
-        // A contact counted here is the current segment of an active chat, so it has not ended: always hot.
-        for contact in contacts.hotValues {
-            guard let position = contact.queued, position.queueId == queueId,
+        // A contact counted here is the current segment of an active chat with a queue position, and every such
+        // contact is in the routing index (`waiting`): scanning it, not every contact ever held, keeps the figures
+        // (and a flow's CheckMetricData) O(waiting) instead of O(history).
+        for contactId in waiting.keys {
+            guard let contact = contacts[contactId], let position = contact.queued, position.queueId == queueId,
                 let chat = chats[contact.chatId], chat.isActive(at: now), chat.currentContactId == contact.contactId
             else { continue }
             figures.contactsInQueue += 1
