@@ -44,7 +44,9 @@ public enum ChatMachine: EventSourcedMachine {
         defer { context = transaction.context }
         do throws(ChatError) {
             let reply = try transaction.run(command)
-            return .success(Decision(events: transaction.events, reply: reply))
+            // The transaction applied every event as it emitted it; a one-event command hands its state on.
+            let after: ChatState? = transaction.events.count == 1 ? transaction.state : nil
+            return .success(Decision(events: transaction.events, reply: reply, stateAfter: after))
         } catch {
             return .failure(error)
         }

@@ -60,11 +60,15 @@ public struct Decision<Event, Reply> {
     public var events: [Event]
     /// The answer for the caller, sent after the events are durable.
     public var reply: Reply
+    /// The state after applying `events` in order to the state decided on, when `decide` already computed it (it must
+    /// equal what `apply` gives): the engine then takes it instead of applying a single event a second time.
+    public var stateAfter: (any Sendable)?
 
     /// Creates a decision.
-    public init(events: [Event], reply: Reply) {
+    public init(events: [Event], reply: Reply, stateAfter: (any Sendable)? = nil) {
         self.events = events
         self.reply = reply
+        self.stateAfter = stateAfter
     }
 }
 
