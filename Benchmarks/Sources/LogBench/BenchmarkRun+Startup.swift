@@ -210,4 +210,76 @@ extension BenchmarkRun {
             load,
         ]
     }
+
+    /// Startup on a log of at least `plan.startupLogMiB` MiB (1 GiB by default) of whole chats: the full replay of
+    /// the state and every projection with no checkpoint (c, which also writes the checkpoint at close), then opens
+    /// from that current checkpoint (a), `plan.runs` times. The run fails unless the states and projections loaded
+    /// from the checkpoint hash the same as the full replay's.
+    mutating func startupLarge() async throws {
+        let target = Int64(plan.startupLogMiB) << 20
+        Self.progress(
+            "startup-large: building a log of at least \(plan.startupLogMiB) MiB of whole chats (state only, durability "
+                + "none)"
+        )
+        let directory = try scratch.freshDirectory("startup-large")
+        defer { scratch.remove(directory) }
+        let build = try await domain.buildLog(directory: directory, events: 1, bytes: target)
+        let statistics = try LogInspector.statistics(dataDirectory: directory)
+        let records = statistics.events
+        let workloads = StartupWorkloads(messages: domain.messages)
+
+        Self.progress(
+            "startup-large: \(records) records, \(Numbers.bytes(Double(statistics.storedBytes))); full replay with every "
+                + "projection, which writes the checkpoint at close"
+        )
+        let replayPolicy = CheckpointPolicy(everyEvents: 0, onClose: true, loadAtOpen: false)
+        let replayStart = ContinuousClock.now
+        let replayed = try await workloads.open(directory: directory, checkpoints: replayPolicy)
+        let replayAndClose = replayStart.duration(to: .now).seconds
+        try check(replayed, records: records, replayed: records, checkpoint: false)
+        let checkpoint = try workloads.checkpointFile(directory: directory)
+
+        Self.progress("startup-large: opening it \(plan.runs) times from the current checkpoint")
+        var opens: [Double] = []
+        for _ in 0..<plan.runs {
+            let current = try await workloads.open(directory: directory, checkpoints: StartupWorkloads.loadOnly)
+            try check(current, records: records, replayed: 0, checkpoint: true)
+            opens.append(current.seconds)
+        }
+        let loaded = try await workloads.stateHashes(directory: directory, checkpoints: StartupWorkloads.loadOnly)
+        let full = try await workloads.stateHashes(directory: directory, checkpoints: .disabled)
+        guard loaded == full else {
+            throw BenchError("the states from the checkpoint differ from the full replay's: \(loaded), \(full)")
+        }
+        let open = Sample(opens).median
+        let size = Numbers.bytes(Double(statistics.storedBytes))
+        report.rows.append(
+            ReportRow(
+                figure: "startup with a \(size) log (\(Numbers.count(Double(records))) records): open from a current "
+                    + "checkpoint",
+                target: "≤ 1 s",
+                parley: Numbers.seconds(open),
+                sqlite: Numbers.seconds(replayed.seconds) + " (full replay, CheckpointPolicy.disabled)",
+                ratio: Numbers.ratio(replayed.seconds / open),
+                verdict: open <= 1 ? "met" : "MISSED"
+            )
+        )
+        report.rows.append(
+            ReportRow(
+                figure: "startup with a \(size) log and no checkpoint: full rebuild of the state and every projection",
+                parley: Numbers.rate(Double(records) / replayed.seconds) + " (\(Numbers.seconds(replayed.seconds)))",
+                sqlite: "—",
+                ratio: ""
+            )
+        )
+        report.details.append(
+            "startup-large: \(records) records in \(statistics.segments) segments, \(size) of frames, built through "
+                + "the engine (state only, \(build.chats) chats, 64 clients, durability none) in "
+                + "\(Numbers.seconds(build.seconds)); full replay with every projection \(Numbers.seconds(replayed.seconds)) "
+                + "(\(Numbers.rate(Double(records) / replayed.seconds)) events), with the checkpoint written at close "
+                + "\(Numbers.seconds(replayAndClose)); checkpoint \(Numbers.bytes(Double(checkpoint.bytes))); opens from "
+                + "it " + opens.map(Numbers.seconds).joined(separator: ", ")
+                + "; the states and projections loaded from it hash as the full replay's"
+        )
+    }
 }

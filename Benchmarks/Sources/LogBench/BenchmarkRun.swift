@@ -58,6 +58,7 @@ struct BenchmarkRun {
         if plan.phases.contains("engine-commands") { try await engineCommands() }
         if !plan.phases.isDisjoint(with: ["domain-replay", "domain-decode"]) { try await domainReplayAndDecode() }
         if plan.phases.contains("startup") { try await startup() }
+        if plan.phases.contains("startup-large") { try await startupLarge() }
         if plan.phases.contains("api") { try await api() }
         report.header.append(
             "load average \(Numbers.fixed(MachineInfo.loadAverageNow(), 2)) at the end; the run took "

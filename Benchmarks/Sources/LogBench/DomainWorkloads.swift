@@ -129,8 +129,9 @@ struct DomainWorkloads {
     }
 
     /// Fills a new log in `directory` with whole chats through `Engine<ChatMachine>` (durability `none`, `clients`
-    /// concurrent clients so that batches are large) until it holds at least `events` records.
-    func buildLog(directory: String, events: Int, clients: Int = 64) async throws -> Build {
+    /// concurrent clients so that batches are large) until it holds at least `events` records and `bytes` bytes of
+    /// frames.
+    func buildLog(directory: String, events: Int, bytes: Int64 = 0, clients: Int = 64) async throws -> Build {
         var options = EventLogOptions()
         options.durability = .none
         let engine = try await Engine<ChatMachine>.open(
@@ -145,7 +146,10 @@ struct DomainWorkloads {
             for index in 0..<clients {
                 group.addTask {
                     try await ChatClient(submit: { await engine.submit($0) }, messages: messages, index: index)
-                        .run(recordLatency: false) { engine.logStatistics.records < events }
+                        .run(recordLatency: false) {
+                            engine.logStatistics.records < events
+                                || (bytes > 0 && engine.logExtent.segments.reduce(0) { $0 + $1.length } < bytes)
+                        }
                 }
             }
             var total = ClientTally()

@@ -56,6 +56,9 @@ struct LogBench: AsyncParsableCommand {
     @Option(help: "Whole chats in the smaller startup log; the larger holds 4 times as many (default 2500; quick 500).")
     var startupChats: Int?
 
+    @Option(help: "startup-large: MiB of stored frames the large startup log holds at least (default 1024; quick 32).")
+    var startupLogMib: Int?
+
     @Option(help: "api: chats with a connected customer started before the SendMessage runs (default 1000; quick 256).")
     var apiChats: Int?
 
@@ -134,6 +137,7 @@ struct LogBench: AsyncParsableCommand {
             domainLog: domainLog
         )
         plan.peers = peerNames
+        plan.startupLogMiB = max(1, startupLogMib ?? (quick ? 32 : 1024))
         plan.apiChats = max(1, apiChats ?? (quick ? 256 : 1_000))
         plan.apiClients = apiClientCounts
         plan.apiSeconds = apiSeconds ?? (quick ? 1 : 3)

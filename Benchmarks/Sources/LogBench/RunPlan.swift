@@ -2,7 +2,8 @@
 struct RunPlan: Sendable {
     /// Every phase, in the order they run.
     static let allPhases = [
-        "append", "replay", "recovery", "engine-commands", "domain-replay", "domain-decode", "startup", "api",
+        "append", "replay", "recovery", "engine-commands", "domain-replay", "domain-decode", "startup", "startup-large",
+        "api",
     ]
 
     /// Every database peer of the append and replay phases.
@@ -42,6 +43,8 @@ struct RunPlan: Sendable {
     var domainLog: String?
     /// Events appended after the checkpoint for the open from a checkpoint plus a tail.
     var startupTail = 1_000
+    /// Size the `startup-large` log is built to, at least (MiB of stored frames).
+    var startupLogMiB = 1024
     /// api: chats started (each with a connected customer) before the SendMessage runs.
     var apiChats = 1_000
     /// api: concurrent HTTP clients of the SendMessage and hello-world runs.
