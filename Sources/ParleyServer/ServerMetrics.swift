@@ -4,6 +4,7 @@ import Hummingbird
 import ParleyDomain
 import ParleyEngine
 import Prometheus
+import Synchronization
 
 /// The Prometheus metrics of one server: request counts and durations, recorded as requests are answered, and
 /// gauges read from each instance's latest snapshot when `/metrics` is scraped.
@@ -29,6 +30,16 @@ public final class ServerMetrics: Sendable {
     /// The version `parley_build_info` reports.
     public let version: String
     private let started: ContinuousClock.Instant
+    /// The counter and histogram of each (method, route, status) seen: looked up in the registry once, not per
+    /// request (the registry's lookup builds the metric's name and label key every time). Routes are patterns and
+    /// methods and statuses few, so it stays small.
+    private let series = Mutex<[SeriesKey: (counter: Counter, histogram: DurationHistogram)]>([:])
+
+    private struct SeriesKey: Hashable {
+        var method: String
+        var route: String
+        var status: Int
+    }
 
     /// Creates the metrics of one server, with an empty registry.
     /// - Parameter version: The version `parley_build_info` reports.
@@ -51,8 +62,19 @@ public final class ServerMetrics: Sendable {
         status: HTTPResponse.Status,
         duration: Swift.Duration
     ) {
-        let method = Self.methodLabel(method)
-        let route = Self.routeLabel(endpoint)
+        let key = SeriesKey(method: Self.methodLabel(method), route: Self.routeLabel(endpoint), status: status.code)
+        let (counter, histogram) = series.withLock { known in
+            if let found = known[key] { return found }
+            let made = makeSeries(key)
+            known[key] = made
+            return made
+        }
+        counter.increment()
+        histogram.record(duration)
+    }
+
+    /// Finds or makes, in the registry, the request counter and duration histogram of `key`.
+    private func makeSeries(_ key: SeriesKey) -> (counter: Counter, histogram: DurationHistogram) {
         let counter = registry.makeCounter(
             descriptor: MetricNameDescriptor(
                 namespace: "parley",
@@ -61,9 +83,8 @@ public final class ServerMetrics: Sendable {
                 unitName: "total",
                 helpText: "HTTP requests answered, by method, matched route pattern and status."
             ),
-            labels: [("method", method), ("route", route), ("status", String(status.code))]
+            labels: [("method", key.method), ("route", key.route), ("status", String(key.status))]
         )
-        counter.increment()
         let histogram = registry.makeDurationHistogram(
             descriptor: MetricNameDescriptor(
                 namespace: "parley",
@@ -72,10 +93,10 @@ public final class ServerMetrics: Sendable {
                 unitName: "seconds",
                 helpText: "Time from a request's arrival until its response head was ready, by method and route."
             ),
-            labels: [("method", method), ("route", route)],
+            labels: [("method", key.method), ("route", key.route)],
             buckets: Self.durationBuckets
         )
-        histogram.record(duration)
+        return (counter, histogram)
     }
 
     /// The text exposition format (version 0.0.4): the request metrics, then the process and instance gauges.
