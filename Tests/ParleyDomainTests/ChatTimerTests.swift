@@ -700,3 +700,34 @@ private func participantTimers(_ harness: ChatHarness, _ chat: Identifier) -> [T
         #expect(try harness.replayMatches())
     }
 }
+
+// MARK: - A chat's end among many timers
+
+@Suite struct ChatEndTimerTests {
+    /// With many chats' timers set, a chat's end removes its own deadlines by key (not by scanning every timer):
+    /// none of its timers is left, apart from after-contact work, and every other chat keeps all of its.
+    @Test func anEndingChatRemovesExactlyItsOwnTimersAmongMany() throws {
+        var harness = ChatHarness()
+        var chats: [(chat: StartChatContactResponse, token: String)] = []
+        for _ in 0..<40 { chats.append(try harness.startConnectedChat()) }
+        let ending = chats[7].chat.contactId
+        _ = try harness.must(
+            roleConfig(ending, [timer("CUSTOMER", "IDLE", 5), timer("AGENT", "IDLE", 3)])
+        )
+        // Participant timers run once an agent joined.
+        _ = try harness.joinAgent(ending)
+        let others = harness.state.timers.filter { $0.key.chatId != ending }
+        let own = harness.state.timers.keys.filter { $0.chatId == ending }
+        // Enough timers that the end takes the keyed path, and the chat has timers of several kinds.
+        let chat = try harness.chat(ending)
+        let slots = 1 + chat.participants.count + chat.contactIds.count
+        #expect(harness.state.timers.count > slots * (TimerKind.allCases.count - 1))
+        #expect(Set(own.map(\.kind)).count >= 2)
+        #expect(own.contains { $0.participantId != nil })
+
+        _ = try harness.must(.stopContact(instanceId: ChatHarness.instanceId, contactId: ending.description))
+        #expect(!harness.state.timers.keys.contains { $0.chatId == ending && $0.kind != .afterContactWork })
+        #expect(harness.state.timers.filter { $0.key.chatId != ending } == others)
+        #expect(try harness.replayMatches())
+    }
+}

@@ -462,10 +462,17 @@ extension ChatMachine {
             appendItem(item, to: &chat)
         }
         state.activeChats -= 1
-        // After-contact work outlives the chat; every other deadline of the chat goes with it. The keys are built
-        // from the chat's participants and contacts (a scan of every timer made each chat's end cost O(active
-        // chats)); debug builds check that none was missed.
-        for key in timerKeys(of: ended) { state.removeTimer(key) }
+        // After-contact work outlives the chat; every other deadline of the chat goes with it. With many timers the
+        // keys are built from the chat's participants and contacts (a scan of every timer made each chat's end cost
+        // O(active chats)); with few, the scan is cheaper. Debug builds check that none was missed.
+        let slots = 1 + ended.participants.count + ended.contactIds.count
+        if state.timers.count <= slots * (TimerKind.allCases.count - 1) {
+            for key in state.timers.keys where key.chatId == event.chatId && key.kind != .afterContactWork {
+                state.removeTimer(key)
+            }
+        } else {
+            for key in timerKeys(of: ended) { state.removeTimer(key) }
+        }
         assert(
             !state.timers.keys.contains { $0.chatId == event.chatId && $0.kind != .afterContactWork },
             "a timer of an ended chat was left behind"
