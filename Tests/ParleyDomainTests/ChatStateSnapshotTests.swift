@@ -581,6 +581,8 @@ struct FieldCensus {
         "TieredMap": ["hot", "cold", "removed", "shadowed"],
         // Storage only: a heap cell holding one hot value (the encoding writes the value).
         "TieredSlot": ["cell"],
+        // Storage only: a transcript in chunks (the encoding writes the count and the items, as an array's).
+        "ChunkedArray": ["chunks", "count"],
         "PasswordCredential": ["salt", "rounds", "digest"],
         "AgentLogin": ["userId", "since"],
         "AgentFeed": ["lastSequence", "entries"],

@@ -264,7 +264,7 @@ public enum ChatQueries {
 
     private static func anchor(
         _ position: TranscriptRequest.StartPosition,
-        in items: [TranscriptItem],
+        in items: ChunkedArray<TranscriptItem>,
         forward: Bool
     ) throws(ChatError) -> Int? {
         let given = [position.id != nil, position.absoluteTime != nil, position.mostRecent != nil].filter { $0 }

@@ -275,10 +275,10 @@ public struct ChatSession: Sendable, Equatable, Encodable {
     public var participants: [Identifier: Participant]
     /// Connections by id.
     public var connections: [Identifier: Connection]
-    /// The transcript, in time order.
-    public var items: [TranscriptItem]
-    /// Item positions by id.
-    public var itemIndex: [Identifier: Int]
+    /// The transcript, in time order (in chunks: an append copies one chunk, not the transcript).
+    public var items: ChunkedArray<TranscriptItem>
+    /// Item positions by id (persistent: an insert copies one path, not the index).
+    public var itemIndex: TreeDictionary<Identifier, Int>
     /// Persistent-chat details.
     public var rehydration: Rehydration?
     /// Stored timer settings, "ROLE/TYPE" → minutes.

@@ -422,7 +422,6 @@ extension ChatSession: SnapshotCodable {
             startRequestDigest: try reader.readBytes(),
             billableMessages: try reader.readSnapshot()
         )
-        itemIndex.reserveCapacity(items.count)
         for (position, item) in items.enumerated() { itemIndex[item.id] = position }
     }
 }
