@@ -25,10 +25,8 @@ public struct ChunkedArray<Element> {
     /// Adds `element` at the end: copies at most the last chunk (when it is shared) and the chunk list.
     public mutating func append(_ element: Element) {
         if count & (Self.chunkCapacity - 1) == 0 {
-            var chunk: [Element] = []
-            chunk.reserveCapacity(Self.chunkCapacity)
-            chunk.append(element)
-            chunks.append(chunk)
+            // Not reserved: a short transcript stays as small as an array of its items (the chunk grows by doubling).
+            chunks.append([element])
         } else {
             chunks[chunks.count - 1].append(element)
         }
