@@ -42,12 +42,8 @@ public struct MetricsAggregate: Sendable, Equatable {
 
     // MARK: - Folding
 
-    /// Folds one event: completed contact records into cells, agent events into agent time and offers.
-    mutating func apply(_ event: ChatEvent, at timestamp: Int64, state: ChatState) {
-        applyRest(event, at: timestamp, state: state, changes: builder.apply(event, at: timestamp, state: state))
-    }
-
-    /// Folds one event given what the builder's fold of it returned (the builder is folded, or shared, elsewhere).
+    /// Folds one event given what the builder's fold of it returned (`HistoricalMetricsProjection` folds the builder,
+    /// or takes a shared fold): completed contact records into cells, agent events into agent time and offers.
     mutating func applyRest(_ event: ChatEvent, at timestamp: Int64, state: ChatState, changes: [ContactRecordChange]) {
         for change in changes {
             guard case .completed(let record) = change else { continue }
