@@ -367,19 +367,16 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
                 batch.answers.append((entry.continuation, outcome))
                 continue
             }
-            if decision.events.count == 1, let after = decision.stateAfter as? Machine.State,
-                let event = decision.events.first, let record = records.first
-            {
-                // decide already applied the one event to a copy of the batch state: take it, do not apply it again.
-                batch.state = after
+            // decide already applied a one-event command to a copy of the batch state: take it, do not apply it again.
+            let after = decision.events.count == 1 ? decision.stateAfter as? Machine.State : nil
+            for (event, record) in zip(decision.events, records) {
+                if let after {
+                    batch.state = after
+                } else {
+                    Machine.apply(event, at: record.timestamp, to: &batch.state)
+                }
                 batch.projections.apply(event, at: record.timestamp, state: batch.state)
                 batch.events.append((event, record.timestamp))
-            } else {
-                for (event, record) in zip(decision.events, records) {
-                    Machine.apply(event, at: record.timestamp, to: &batch.state)
-                    batch.projections.apply(event, at: record.timestamp, state: batch.state)
-                    batch.events.append((event, record.timestamp))
-                }
             }
             if let last = records.last { batch.lastTimestamp = last.timestamp }
             batch.records.append(contentsOf: records)
