@@ -76,8 +76,7 @@ extension Engine {
             let batch = batches.take()
             for record in batch.records {
                 if let event = record.event {
-                    Machine.apply(event, at: record.timestamp, to: &snapshot.state)
-                    projections.apply(event, at: record.timestamp, state: snapshot.state)
+                    step(event, at: record.timestamp, state: &snapshot.state, projections: &projections)
                 }
                 snapshot.position = record.sequence
                 snapshot.timestamp = record.timestamp

@@ -106,8 +106,7 @@ extension Engine {
         var opened = rebuild.opened
         let tail = rebuildTails.removeValue(forKey: rebuild.key) ?? []
         for (event, timestamp) in tail {
-            Machine.apply(event, at: timestamp, to: &opened.snapshot.state)
-            opened.projections.apply(event, at: timestamp, state: opened.snapshot.state)
+            Self.step(event, at: timestamp, state: &opened.snapshot.state, projections: &opened.projections)
         }
         let previous = projections.member(forKey: rebuild.key)
         let seconds = Self.seconds(since: rebuild.started)

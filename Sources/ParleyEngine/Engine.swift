@@ -305,6 +305,7 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
     }
 
     /// Queues `command` for the next batch and returns once it is answered.
+    @_specialize(where Machine == ChatMachine)
     func process(_ command: Machine.Command) async -> Outcome {
         if closed {
             let error = EngineError(.closed, "the engine is closed")
@@ -328,6 +329,7 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
     }
 
     /// Decides pending commands in order against the working state until the batch is full or none are left.
+    @_specialize(where Machine == ChatMachine)
     private func decideNextBatch() -> Batch {
         var batch = Batch(state: state, projections: projections, lastTimestamp: lastTimestamp)
         let maxRecordBytes = log.options.maxRecordBytes
@@ -369,13 +371,15 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
             }
             // decide already applied a one-event command to a copy of the batch state: take it, do not apply it again.
             let after = decision.events.count == 1 ? decision.stateAfter as? Machine.State : nil
+            if let after { batch.state = after }
             for (event, record) in zip(decision.events, records) {
-                if let after {
-                    batch.state = after
-                } else {
-                    Machine.apply(event, at: record.timestamp, to: &batch.state)
-                }
-                batch.projections.apply(event, at: record.timestamp, state: batch.state)
+                Self.step(
+                    event,
+                    at: record.timestamp,
+                    state: &batch.state,
+                    projections: &batch.projections,
+                    applied: after != nil
+                )
                 batch.events.append((event, record.timestamp))
             }
             if let last = records.last { batch.lastTimestamp = last.timestamp }
@@ -389,6 +393,7 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
     }
 
     /// Appends the batch as one frame; once durable commits its state, publishes it and answers the callers.
+    @_specialize(where Machine == ChatMachine)
     private func commit(_ batch: Batch) async {
         guard !batch.records.isEmpty else {
             for answer in batch.answers { answer.continuation.resume(returning: answer.outcome) }
@@ -439,6 +444,7 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
 
     /// Publishes the committed state and ready projections; returns the snapshot.
     @discardableResult
+    @_specialize(where Machine == ChatMachine)
     func publish() -> Snapshot<Machine.State> {
         let snapshot = Snapshot(
             state: state,
