@@ -33,6 +33,7 @@ let package = Package(
         .executableTarget(
             name: "log-bench",
             dependencies: [
+                "BenchChat",
                 "CSQLite",
                 "CPostgres",
                 .product(name: "EventLog", package: "Parley"),
@@ -49,10 +50,22 @@ let package = Package(
             ],
             path: "Sources/LogBench"
         ),
-        // Replays a kept chat log and nothing else, for callgrind and perf.
+        // The chat clients both executables drive the engine with: the set-up, whole chats, their texts.
+        .target(
+            name: "BenchChat",
+            dependencies: [
+                .product(name: "EventLog", package: "Parley"),
+                .product(name: "ParleyDomain", package: "Parley"),
+                .product(name: "ParleyEngine", package: "Parley"),
+            ],
+            path: "Sources/BenchChat"
+        ),
+        // Replays a kept chat log, or runs a fixed amount of chat commands through the engine, and nothing else, for
+        // callgrind and perf.
         .executableTarget(
             name: "replay-profile",
             dependencies: [
+                "BenchChat",
                 .product(name: "ParleyDomain", package: "Parley"),
                 .product(name: "ParleyEngine", package: "Parley"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -1,22 +1,22 @@
 import ParleyDomain
 
 /// Hands one command to a single writer (the engine, or its SQLite peer) and returns the answer once it is durable.
-typealias SubmitCommand = @Sendable (ChatCommand) async -> Result<ChatReply, ChatError>
+public typealias SubmitCommand = @Sendable (ChatCommand) async -> Result<ChatReply, ChatError>
 
 /// The commands that drive the chat domain in the benchmark: the instance set-up and whole chats, as a client of
 /// the Amazon Connect API would send them.
-enum ChatScript {
-    static let instanceId = "parley-bench-instance"
-    static let flowId = "bench-inbound-flow"
-    static let queueId = "bench-queue"
+public enum ChatScript {
+    public static let instanceId = "parley-bench-instance"
+    public static let flowId = "bench-inbound-flow"
+    public static let queueId = "bench-queue"
     /// Messages per chat, alternating customer and agent, the customer first.
-    static let messagesPerChat = 10
+    public static let messagesPerChat = 10
     /// Commands per chat: start, the customer's connection, the agent joining and connecting, the messages, and
     /// the customer's disconnect.
-    static let commandsPerChat = 5 + messagesPerChat
+    public static let commandsPerChat = 5 + messagesPerChat
 
     /// A silent inbound flow that only queues the chat (`queueingFlow` of Tests/ParleyDomainTests/ChatHarness.swift).
-    static let queueingFlow = """
+    public static let queueingFlow = """
         {"Version": "2019-10-30", "StartAction": "queue", "Metadata": {}, "Actions": [
           {"Identifier": "queue", "Type": "UpdateContactTargetQueue", "Parameters": {"QueueId": "bench-queue"},
            "Transitions": {"NextAction": "transfer", "Errors": [{"ErrorType": "NoMatchingError", "NextAction": "end"}]}},
@@ -28,7 +28,7 @@ enum ChatScript {
         """
 
     /// The instance, its queue and its inbound flow; run once on a new log before any chat.
-    static let setup: [ChatCommand] = [
+    public static let setup: [ChatCommand] = [
         .configureInstance(instanceId: instanceId, concurrentActiveChats: 1_000_000),
         .createQueue(instanceId: instanceId, queueId: queueId, name: "Bench", maxContacts: 0),
         .createContactFlow(
@@ -42,7 +42,7 @@ enum ChatScript {
     ]
 
     /// Runs the set-up commands; fails if one is rejected.
-    static func runSetup(_ submit: SubmitCommand) async throws {
+    public static func runSetup(_ submit: SubmitCommand) async throws {
         for command in setup {
             if case .failure(let error) = await submit(command) {
                 throw BenchError("set-up command \(command) failed: \(error)")
@@ -52,18 +52,18 @@ enum ChatScript {
 }
 
 /// Message texts and client tokens drawn once, so that clients spend no time making them during a timed run.
-struct ChatMessages: Sendable {
+public struct ChatMessages: Sendable {
     /// Customer messages, 60–120 characters, built from the same phrases as the log benchmark's events.
-    let customer: [String]
+    public let customer: [String]
     /// Agent messages.
-    let agent: [String]
+    public let agent: [String]
     /// UUID-shaped `ClientToken`s (unique per participant is enough, so they are reused across chats).
-    let clientTokens: [String]
+    public let clientTokens: [String]
     /// Customer display names.
-    let customerNames: [String]
+    public let customerNames: [String]
 
     /// `count` messages of each side, fixed by `seed`.
-    init(count: Int = 1024, seed: UInt64 = 0x5EED_C4A7) {
+    public init(count: Int = 1024, seed: UInt64 = 0x5EED_C4A7) {
         var random = SplitMix64(seed: seed)
         var customer: [String] = []
         var agent: [String] = []
@@ -84,16 +84,19 @@ struct ChatMessages: Sendable {
 }
 
 /// What one client did during a run.
-struct ClientTally: Sendable {
+public struct ClientTally: Sendable {
     /// Commands answered.
-    var commands = 0
+    public var commands = 0
     /// Chats run to their end.
-    var chats = 0
+    public var chats = 0
     /// Latency of every command, submit to answer, in seconds.
-    var latencies: [Double] = []
+    public var latencies: [Double] = []
+
+    /// An empty tally.
+    public init() {}
 
     /// Adds another client's tally.
-    mutating func merge(_ other: ClientTally) {
+    public mutating func merge(_ other: ClientTally) {
         commands += other.commands
         chats += other.chats
         latencies += other.latencies
@@ -102,14 +105,21 @@ struct ClientTally: Sendable {
 
 /// One simulated client: runs whole chats one after another through `submit`, each command waiting for the
 /// answer of the one before, until `keepGoing` says stop (checked before every command).
-struct ChatClient {
-    let submit: SubmitCommand
-    let messages: ChatMessages
+public struct ChatClient {
+    public let submit: SubmitCommand
+    public let messages: ChatMessages
     /// Which client this is: picks its names and messages.
-    let index: Int
+    public let index: Int
+
+    /// A client sending through `submit`, with the texts of `messages`, numbered `index`.
+    public init(submit: @escaping SubmitCommand, messages: ChatMessages, index: Int) {
+        self.submit = submit
+        self.messages = messages
+        self.index = index
+    }
 
     /// Runs chats until `keepGoing()` is false; a chat cut short by it is left open.
-    func run(recordLatency: Bool, keepGoing: () -> Bool) async throws -> ClientTally {
+    public func run(recordLatency: Bool, keepGoing: () -> Bool) async throws -> ClientTally {
         var tally = ClientTally()
         if recordLatency { tally.latencies.reserveCapacity(8192) }
         var chat = 0

@@ -1,3 +1,4 @@
+import BenchChat
 import Foundation
 import NIOCore
 import NIOHTTP1

@@ -1,3 +1,4 @@
+import BenchChat
 import EventLog
 import Foundation
 import ParleyEngine

@@ -1,3 +1,4 @@
+import BenchChat
 import EventLog
 
 extension BenchmarkRun {

@@ -1,3 +1,4 @@
+import BenchChat
 import Foundation
 
 /// Runs every workload of the plan, Parley and its database peers (SQLite; PostgreSQL for append and replay) side

@@ -1,19 +1,4 @@
-/// SplitMix64: a small deterministic random number generator, so that every run generates the same events.
-struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    /// A generator whose sequence is fixed by `seed`.
-    init(seed: UInt64) { state = seed }
-
-    /// The next 64 random bits.
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import BenchChat
 
 /// Simulates a busy contact center: many chats in progress at once, each going through start, bot attributes, an
 /// agent joining, turns of typing, messages and receipts, sometimes a transfer, then the end; their events

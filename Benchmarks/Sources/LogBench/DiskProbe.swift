@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import BenchChat
 import Glibc
 #endif
 

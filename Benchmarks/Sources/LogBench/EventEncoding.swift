@@ -1,3 +1,4 @@
+import BenchChat
 import EventLog
 
 /// The two encodings of a chat event that the benchmark compares: the compact binary form the log stores, and the

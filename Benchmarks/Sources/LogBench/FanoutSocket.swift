@@ -1,3 +1,4 @@
+import BenchChat
 import Foundation
 import HummingbirdWSClient
 import Logging

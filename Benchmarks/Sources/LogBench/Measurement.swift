@@ -1,10 +1,4 @@
-extension Duration {
-    /// The duration in seconds.
-    var seconds: Double {
-        let (whole, fraction) = components
-        return Double(whole) + Double(fraction) * 1e-18
-    }
-}
+import BenchChat
 
 /// Runs `body` and returns its result with the seconds it took.
 func timed<T>(_ body: () throws -> T) rethrows -> (value: T, seconds: Double) {

@@ -1,3 +1,4 @@
+import BenchChat
 import EventLog
 
 /// The log's side of every workload.

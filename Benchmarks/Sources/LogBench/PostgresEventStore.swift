@@ -1,3 +1,4 @@
+import BenchChat
 import EventLog
 
 /// The PostgreSQL peer: the same records in a table in the style of Message DB, `messages(global_position

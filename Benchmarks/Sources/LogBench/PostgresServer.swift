@@ -1,3 +1,4 @@
+import BenchChat
 import Foundation
 
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import BenchChat
 import Dispatch
 import EventLog
 import ParleyDomain

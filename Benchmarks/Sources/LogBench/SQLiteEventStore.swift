@@ -1,3 +1,4 @@
+import BenchChat
 import EventLog
 
 /// The SQLite peer: the same records in `events(seq INTEGER PRIMARY KEY, ts, type, payload BLOB)`, WAL journal.

@@ -1,3 +1,4 @@
+import BenchChat
 import CDispatch
 import Foundation
 
@@ -86,13 +87,4 @@ enum FileTree {
         try handle.seek(toOffset: UInt64(offset))
         return [UInt8](try handle.read(upToCount: count) ?? Data())
     }
-}
-
-/// A failed benchmark precondition, with a message for the person running it.
-struct BenchError: Error, CustomStringConvertible {
-    /// What went wrong.
-    let description: String
-
-    /// An error saying `description`.
-    init(_ description: String) { self.description = description }
 }

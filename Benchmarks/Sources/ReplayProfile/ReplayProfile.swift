@@ -1,21 +1,24 @@
 import ArgumentParser
+import BenchChat
+import Dispatch
 import ParleyDomain
 import ParleyEngine
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// `replay-profile`: replays a chat log kept by `log-bench --domain-log DIR`, for profilers (callgrind, perf) that
-/// should see the replay and nothing else.
+/// `replay-profile`: replays a chat log kept by `log-bench --domain-log DIR`, or runs a fixed amount of chat commands
+/// through the engine, for profilers (callgrind, perf) that should see that and nothing else.
 @main
 struct ReplayProfile: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay-profile",
-        abstract: "Replays the chat log in a data directory, for profiling."
+        abstract: "Replays the chat log in a data directory, or runs chat commands through the engine, for profiling."
     )
 
-    @Argument(help: "The data directory (its log/ holds the chat events).")
+    @Argument(help: "The data directory: its log/ holds the chat events, or (with --commands) a new log is made there.")
     var directory: String
 
     @Flag(help: "Fold every projection (contact records, metrics v1 and v2) beside the state.")
@@ -27,7 +30,30 @@ struct ReplayProfile: ParsableCommand {
     @Option(help: "Replays to run.")
     var runs = 1
 
+    @Option(
+        help: """
+            Instead of replaying: 64 chat clients (log-bench's engine-commands clients) each ask this many times \
+            whether to send another command (once before each), through an engine with durability none over a new \
+            log in the directory, which must not hold one yet.
+            """
+    )
+    var commands: Int?
+
     mutating func run() throws {
+        if let commands {
+            guard access(directory + "/log", F_OK) != 0 else {
+                throw ValidationError("\(directory) already holds a log; --commands makes a new one")
+            }
+            let start = ContinuousClock.now
+            let result = try Self.blocking { [directory] in
+                try await EngineLoad.run(directory: directory, clients: 64, budget: commands)
+            }
+            print(
+                "\(result.commands) commands, \(result.chats) chats, \(result.events) events, \(result.frames) frames"
+                    + " in \(start.duration(to: .now).seconds) s"
+            )
+            return
+        }
         for _ in 0..<runs {
             let start = ContinuousClock.now
             let (snapshot, _) = try Engine<ChatMachine>.replay(
@@ -36,10 +62,24 @@ struct ReplayProfile: ParsableCommand {
                 useCheckpoints: false,
                 threads: twoThreads ? .two : .one
             )
-            let elapsed = start.duration(to: .now)
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            let seconds = start.duration(to: .now).seconds
             let rate = Double(snapshot.position) / seconds
             print("\(snapshot.position) events in \(seconds) s: \(Int(rate)) events/s")
         }
+    }
+
+    /// Runs `body` on the cooperative pool and blocks this thread until it is done. Not an async `run`: valgrind
+    /// 3.19 stops with an internal error when the main thread parks in an async main.
+    static func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Mutex<Result<T, any Error>?>(nil)
+        Task {
+            let result: Result<T, any Error>
+            do { result = .success(try await body()) } catch { result = .failure(error) }
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
+        done.wait()
+        return try outcome.withLock { $0! }.get()
     }
 }
