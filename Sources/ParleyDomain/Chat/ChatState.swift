@@ -289,8 +289,9 @@ public struct ChatSession: Sendable, Equatable, Encodable {
     public var disconnectFlowId: String?
     /// Whether the customer ever created a connection.
     public var customerConnected: Bool
-    /// Messages and events by "participant/ClientToken", for idempotent retries.
-    public var sentByClientToken: [String: SentRecord]
+    /// Messages and events by "participant/ClientToken", for idempotent retries. A persistent map: a chat's copy in
+    /// a new snapshot shares it, and adding one entry copies a path, not every entry the chat ever recorded.
+    public var sentByClientToken: TreeDictionary<String, SentRecord>
     /// The `ClientToken` and request digest of StartChatContact.
     public var startClientToken: String?
     /// Digest of the StartChatContact request.
