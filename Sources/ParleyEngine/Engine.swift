@@ -339,15 +339,22 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
             taken += 1
             let now = max(clock.now(), batch.lastTimestamp + 1)
             var context = DecisionContext(now: now, generator: generator)
-            let result = Machine.decide(batch.state, entry.command, context: &context)
+            // Decided on the batch's working state itself: on success it is the state after the command's events.
+            let result = Machine.decideInPlace(&batch.state, entry.command, context: &context)
             generator = context.randomSource
             let decision: Decision<Machine.Event, Machine.Reply>
+            let intermediate: [Machine.State]
             switch result {
-            case .failure(let failure):
+            case .rejected(let failure):
                 batch.answers.append((entry.continuation, Outcome(result: .failure(failure), events: 0)))
                 continue
-            case .success(let decided):
+            case .rejectedAfterChange(let failure):
+                batch.state = workingState(of: batch)
+                batch.answers.append((entry.continuation, Outcome(result: .failure(failure), events: 0)))
+                continue
+            case .decided(let decided, let states):
                 decision = decided
+                intermediate = states
             }
             var records: [LogRecord] = []
             records.reserveCapacity(decision.events.count)
@@ -365,21 +372,23 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
                     "the command's events (\(bytes) bytes, largest \(largest)) exceed the record limit of "
                         + "\(maxRecordBytes) bytes or the command limit of \(FrameHeader.maxRawLength / 2) bytes"
                 )
+                batch.state = workingState(of: batch)
                 let outcome = Outcome(result: .failure(Machine.storageFailure(error.description)), events: 0)
                 batch.answers.append((entry.continuation, outcome))
                 continue
             }
-            // decide already applied a one-event command to a copy of the batch state: take it, do not apply it again.
-            let after = decision.events.count == 1 ? decision.stateAfter as? Machine.State : nil
-            if let after { batch.state = after }
-            for (event, record) in zip(decision.events, records) {
-                Self.step(
-                    event,
-                    at: record.timestamp,
-                    state: &batch.state,
-                    projections: &batch.projections,
-                    applied: after != nil
-                )
+            for (index, (event, record)) in zip(decision.events, records).enumerated() {
+                if index < intermediate.count {
+                    batch.projections.apply(event, at: record.timestamp, state: intermediate[index])
+                } else {
+                    Self.step(
+                        event,
+                        at: record.timestamp,
+                        state: &batch.state,
+                        projections: &batch.projections,
+                        applied: true
+                    )
+                }
                 batch.events.append((event, record.timestamp))
             }
             if let last = records.last { batch.lastTimestamp = last.timestamp }
@@ -390,6 +399,14 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
         }
         pending.removeFirst(taken)
         return batch
+    }
+
+    /// The working state of `batch` rebuilt from the committed state and the events the batch holds: after a command
+    /// that changed it in place was rejected (rare: `InPlaceDecision.rejectedAfterChange`, or events too large).
+    private func workingState(of batch: Batch) -> Machine.State {
+        var rebuilt = state
+        for (event, timestamp) in batch.events { Machine.apply(event, at: timestamp, to: &rebuilt) }
+        return rebuilt
     }
 
     /// Appends the batch as one frame; once durable commits its state, publishes it and answers the callers.

@@ -145,6 +145,35 @@ import Testing
         #expect(engine.snapshot.state.memos.isEmpty)
     }
 
+    @Test func aCommandRefusedAfterChangingTheWorkingStateLeavesNoTrace() async throws {
+        let directory = TemporaryDirectory()
+        let engine = try await openLedger(directory)
+        _ = try await engine.submit(.open("a")).get()
+        let framesBefore = engine.logStatistics.frames
+        let results = await withTaskGroup(of: (Int, Result<Ledger.Reply, Ledger.Failure>).self) { group in
+            for index in 0..<30 {
+                group.addTask {
+                    let command: Ledger.Command = index % 10 == 5 ? .memoThenRefuse("no \(index)") : .deposit("a", 1)
+                    return (index, await engine.submit(command))
+                }
+            }
+            var results: [Int: Result<Ledger.Reply, Ledger.Failure>] = [:]
+            for await (index, result) in group { results[index] = result }
+            return results
+        }
+        let live = engine.snapshot
+        let frames = engine.logStatistics.frames - framesBefore
+        await engine.close()
+        for index in [5, 15, 25] { #expect(results[index]?.failure?.code == .refused) }
+        #expect(results.filter { $0.key % 10 != 5 }.allSatisfy { $0.value.failure == nil })
+        #expect(live.state.accounts["a"]?.balance == 27)
+        #expect(live.state.memos.isEmpty)
+        // Batches formed: a refusal can follow accepted commands of its batch, whose events the rebuild re-applies.
+        #expect(frames < 27)
+        let replayed = try Engine<Ledger>.replay(dataDirectory: directory.path)
+        #expect(replayed.state == live.state)
+    }
+
     @Test func timestampsStrictlyIncreaseWhenTheClockStandsStillOrGoesBack() async throws {
         let directory = TemporaryDirectory()
         let clock = ManualClock(startOfTest)

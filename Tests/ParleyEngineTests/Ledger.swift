@@ -43,6 +43,8 @@ enum Ledger: EventSourcedMachine {
         case hold(String, Int64, forMicroseconds: Int64)
         case releaseHolds(dueBy: Int64)
         case memo(String)
+        /// Notes `text` in place, then is refused (`decideInPlace` answers `.rejectedAfterChange`).
+        case memoThenRefuse(String)
     }
 
     enum Event: Sendable, Equatable {
@@ -64,7 +66,7 @@ enum Ledger: EventSourcedMachine {
 
     struct Failure: Error, Sendable, Equatable {
         enum Code: Sendable, Equatable {
-            case unknownAccount, insufficientFunds, invalidAmount, storage
+            case unknownAccount, insufficientFunds, invalidAmount, storage, refused
         }
 
         var code: Code
@@ -138,7 +140,20 @@ enum Ledger: EventSourcedMachine {
             return .success(Decision(events: events, reply: .released(events.count)))
         case .memo(let text):
             return .success(Decision(events: [.noted(text)], reply: .noted))
+        case .memoThenRefuse(let text):
+            return .failure(Failure(code: .refused, message: "refused after noting \(text)"))
         }
+    }
+
+    /// `decideOnCopy`, except that `.memoThenRefuse` applies its note to `state` before it is refused.
+    static func decideInPlace(
+        _ state: inout State,
+        _ command: Command,
+        context: inout DecisionContext
+    ) -> InPlaceDecision<State, Event, Reply, Failure> {
+        guard case .memoThenRefuse(let text) = command else { return decideOnCopy(&state, command, context: &context) }
+        apply(.noted(text), at: context.now, to: &state)
+        return .rejectedAfterChange(Failure(code: .refused, message: "refused after noting \(text)"))
     }
 
     static func apply(_ event: Event, at timestamp: Int64, to state: inout State) {

@@ -44,13 +44,42 @@ public enum ChatMachine: EventSourcedMachine {
         defer { context = transaction.context }
         do throws(ChatError) {
             let reply = try transaction.run(command)
-            // The transaction applied every event as it emitted it; a one-event command hands its state on.
-            let after: ChatState? = transaction.events.count == 1 ? transaction.state : nil
-            return .success(Decision(events: transaction.events, reply: reply, stateAfter: after))
+            return .success(Decision(events: transaction.events, reply: reply))
         } catch {
             return .failure(error)
         }
     }
+
+    /// `decide` on `state` itself: the transaction takes the state over and applies its events to it as it emits
+    /// them (as `decide` does to its copy), keeping the state before each event after the first.
+    ///
+    /// When deadlines are due it decides on a copy instead: the timers would fire first, in place, and a command
+    /// rejected after that would leave the caller to restore the state.
+    public static func decideInPlace(
+        _ state: inout ChatState,
+        _ command: ChatCommand,
+        context: inout DecisionContext
+    ) -> InPlaceDecision<ChatState, ChatEvent, ChatReply, ChatError> {
+        if command != .fireDueTimers, timerCommand(in: state, now: context.now) != nil {
+            return decideOnCopy(&state, command, context: &context)
+        }
+        var transaction = Transaction(state: vacant, context: context, keepsIntermediateStates: true)
+        swap(&transaction.state, &state)
+        defer {
+            swap(&transaction.state, &state)
+            context = transaction.context
+        }
+        do throws(ChatError) {
+            let reply = try transaction.run(command)
+            let decision = Decision(events: transaction.events, reply: reply)
+            return .decided(decision, intermediate: transaction.intermediateStates)
+        } catch {
+            return transaction.events.isEmpty ? .rejected(error) : .rejectedAfterChange(error)
+        }
+    }
+
+    /// The placeholder a transaction holds until it takes the state over (one shared value: no allocation).
+    private static let vacant = ChatState()
 }
 
 /// A command being decided: events are applied to a scratch copy of the state as they are emitted, so later
@@ -59,10 +88,15 @@ struct Transaction {
     var state: ChatState
     var context: DecisionContext
     var events: [ChatEvent] = []
+    /// Whether `emit` keeps the state after each event but the last, in `intermediateStates`.
+    let keepsIntermediateStates: Bool
+    /// The state after each emitted event but the last (when `keepsIntermediateStates`).
+    var intermediateStates: [ChatState] = []
 
-    init(state: ChatState, context: DecisionContext) {
+    init(state: ChatState, context: DecisionContext, keepsIntermediateStates: Bool = false) {
         self.state = state
         self.context = context
+        self.keepsIntermediateStates = keepsIntermediateStates
     }
 
     /// The command's time.
@@ -72,6 +106,7 @@ struct Transaction {
     var nextTimestamp: Int64 { context.timestamp(ofEvent: events.count) }
 
     mutating func emit(_ event: ChatEvent) {
+        if keepsIntermediateStates, !events.isEmpty { intermediateStates.append(state) }
         ChatMachine.apply(event, at: nextTimestamp, to: &state)
         events.append(event)
     }

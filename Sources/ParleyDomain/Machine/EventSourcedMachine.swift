@@ -26,6 +26,14 @@ public protocol EventSourcedMachine {
         context: inout DecisionContext
     ) -> Result<Decision<Event, Reply>, Failure>
 
+    /// `decide` for the single writer, on the state it changes in place instead of on a copy (which would copy every
+    /// path of the state it changes): see `InPlaceDecision` for what it leaves in `state`.
+    static func decideInPlace(
+        _ state: inout State,
+        _ command: Command,
+        context: inout DecisionContext
+    ) -> InPlaceDecision<State, Event, Reply, Failure>
+
     /// Folds one recorded event, stamped `timestamp` (µs since the Unix epoch), into `state`.
     static func apply(_ event: Event, at timestamp: Int64, to state: inout State)
 
@@ -52,7 +60,50 @@ public protocol EventSourcedMachine {
 extension EventSourcedMachine {
     /// No checkpoints unless the machine provides a codec.
     public static var stateSnapshot: StateSnapshotCodec<State>? { nil }
+
+    /// Decides on a copy of `state`, then applies the events to `state` (keeping the state after each but the last).
+    public static func decideInPlace(
+        _ state: inout State,
+        _ command: Command,
+        context: inout DecisionContext
+    ) -> InPlaceDecision<State, Event, Reply, Failure> {
+        decideOnCopy(&state, command, context: &context)
+    }
+
+    /// `decideInPlace` by `decide` on a copy of `state` and `apply`: what machines without a cheaper way use.
+    public static func decideOnCopy(
+        _ state: inout State,
+        _ command: Command,
+        context: inout DecisionContext
+    ) -> InPlaceDecision<State, Event, Reply, Failure> {
+        switch decide(state, command, context: &context) {
+        case .failure(let failure):
+            return .rejected(failure)
+        case .success(let decision):
+            var intermediate: [State] = []
+            for (index, event) in decision.events.enumerated() {
+                if index > 0 { intermediate.append(state) }
+                apply(event, at: context.timestamp(ofEvent: index), to: &state)
+            }
+            return .decided(decision, intermediate: intermediate)
+        }
+    }
 }
+
+/// What `decideInPlace` did, and what it left in the state it was given.
+public enum InPlaceDecision<State, Event, Reply, Failure: Error> {
+    /// Accepted: the state is now the state after every event of the decision (what `apply` makes of them, each
+    /// stamped `context.timestamp(ofEvent:)`), and `intermediate[k]` is the state after event k, for every event but
+    /// the last (projections fold each event with the state after it).
+    case decided(Decision<Event, Reply>, intermediate: [State])
+    /// Rejected, and the state is as it was given.
+    case rejected(Failure)
+    /// Rejected after the state had changed (events applied before the failure, which are dropped with it): the
+    /// caller must restore the state.
+    case rejectedAfterChange(Failure)
+}
+
+extension InPlaceDecision: Sendable where State: Sendable, Event: Sendable, Reply: Sendable {}
 
 /// The events a command causes and what its caller is told.
 public struct Decision<Event, Reply> {
@@ -60,15 +111,11 @@ public struct Decision<Event, Reply> {
     public var events: [Event]
     /// The answer for the caller, sent after the events are durable.
     public var reply: Reply
-    /// The state after applying `events` in order to the state decided on, when `decide` already computed it (it must
-    /// equal what `apply` gives): the engine then takes it instead of applying a single event a second time.
-    public var stateAfter: (any Sendable)?
 
     /// Creates a decision.
-    public init(events: [Event], reply: Reply, stateAfter: (any Sendable)? = nil) {
+    public init(events: [Event], reply: Reply) {
         self.events = events
         self.reply = reply
-        self.stateAfter = stateAfter
     }
 }
 
