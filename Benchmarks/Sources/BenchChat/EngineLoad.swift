@@ -2,10 +2,10 @@ import EventLog
 import ParleyDomain
 import ParleyEngine
 
-/// Chat clients through an engine for a fixed amount of work, for profilers: the same commands however the tasks
-/// are scheduled, so that instruction counts (callgrind) compare between builds.
+/// Chat clients through an engine: the engine-commands phase of `log-bench`, and a fixed amount of work for profilers
+/// (the same commands however the tasks are scheduled, so that callgrind's instruction counts compare between builds).
 public enum EngineLoad {
-    /// What a run did.
+    /// What a fixed run did.
     public struct Result: Sendable {
         /// Commands answered (the set-up commands not included).
         public var commands: Int
@@ -17,33 +17,54 @@ public enum EngineLoad {
         public var frames: Int
     }
 
-    /// `clients` tasks run chats through a new `Engine<ChatMachine>` (durability none) over the log in
-    /// `directory`, each until it has asked `budget` times whether to go on (once before every command).
-    public static func run(directory: String, clients: Int, budget: Int) async throws -> Result {
+    /// A new `Engine<ChatMachine>` over the log in `directory`, with `ChatScript`'s set-up done.
+    public static func openWithSetup(directory: String, durability: Durability) async throws -> Engine<ChatMachine> {
         var options = EventLogOptions()
-        options.durability = .none
+        options.durability = durability
         let engine = try await Engine<ChatMachine>.open(
             dataDirectory: directory,
             options: options,
             generator: SplitMix64(seed: 0xC0FF_EE00)
         )
         try await ChatScript.runSetup { await engine.submit($0) }
-        let before = engine.logStatistics
-        let messages = ChatMessages()
-        let tally = try await withThrowingTaskGroup(of: ClientTally.self) { group in
+        return engine
+    }
+
+    /// `clients` chat clients at once against `submit`, client k numbered k; each runs while `keepGoing(asked)` is
+    /// true, `asked` counting its own checks from 1 (one before every command).
+    public static func drive(
+        clients: Int,
+        messages: ChatMessages,
+        recordLatency: Bool,
+        submit: @escaping SubmitCommand,
+        keepGoing: @escaping @Sendable (_ asked: Int) -> Bool
+    ) async throws -> ClientTally {
+        try await withThrowingTaskGroup(of: ClientTally.self) { group in
             for index in 0..<clients {
                 group.addTask {
                     var asked = 0
-                    let client = ChatClient(submit: { await engine.submit($0) }, messages: messages, index: index)
-                    return try await client.run(recordLatency: false) {
+                    let client = ChatClient(submit: submit, messages: messages, index: index)
+                    return try await client.run(recordLatency: recordLatency) {
                         asked += 1
-                        return asked <= budget
+                        return keepGoing(asked)
                     }
                 }
             }
             var total = ClientTally()
             for try await part in group { total.merge(part) }
             return total
+        }
+    }
+
+    /// `clients` tasks run chats through a new engine (durability none) over the log in `directory`, each until it
+    /// has asked `budget` times whether to go on.
+    public static func run(directory: String, clients: Int, budget: Int) async throws -> Result {
+        let engine = try await openWithSetup(directory: directory, durability: .none)
+        let before = engine.logStatistics
+        let tally = try await drive(clients: clients, messages: ChatMessages(), recordLatency: false) {
+            await engine.submit($0)
+        } keepGoing: { asked in
+            asked <= budget
         }
         let after = engine.logStatistics
         await engine.close()

@@ -47,14 +47,7 @@ struct DomainWorkloads {
         clients: Int,
         duration: Double
     ) async throws -> CommandRun {
-        var options = EventLogOptions()
-        options.durability = durability
-        let engine = try await Engine<ChatMachine>.open(
-            dataDirectory: directory,
-            options: options,
-            generator: SplitMix64(seed: 0xC0FF_EE00)
-        )
-        try await ChatScript.runSetup { await engine.submit($0) }
+        let engine = try await EngineLoad.openWithSetup(directory: directory, durability: durability)
         let before = engine.logStatistics
         let run = try await drive(clients: clients, duration: duration) { await engine.submit($0) }
         let after = engine.logStatistics
@@ -100,20 +93,14 @@ struct DomainWorkloads {
         duration: Double,
         submit: @escaping SubmitCommand
     ) async throws -> (tally: ClientTally, seconds: Double) {
-        let messages = messages
         let start = ContinuousClock.now
         let deadline = start + .milliseconds(Int(duration * 1000))
-        let tally = try await withThrowingTaskGroup(of: ClientTally.self) { group in
-            for index in 0..<clients {
-                group.addTask {
-                    try await ChatClient(submit: submit, messages: messages, index: index)
-                        .run(recordLatency: true) { ContinuousClock.now < deadline }
-                }
-            }
-            var total = ClientTally()
-            for try await part in group { total.merge(part) }
-            return total
-        }
+        let tally = try await EngineLoad.drive(
+            clients: clients,
+            messages: messages,
+            recordLatency: true,
+            submit: submit
+        ) { _ in ContinuousClock.now < deadline }
         return (tally, start.duration(to: .now).seconds)
     }
 
