@@ -62,8 +62,10 @@ public struct ChatMessages: Sendable {
     /// Customer display names.
     public let customerNames: [String]
 
-    /// `count` messages of each side, fixed by `seed`.
-    public init(count: Int = 1024, seed: UInt64 = 0x5EED_C4A7) {
+    /// `count` messages of each side and `tokens` client tokens (more than a chat's messages, or sends repeat a
+    /// token and become idempotent retries), fixed by `seed`.
+    public init(count: Int = 1024, tokens tokenCount: Int = ChatScript.messagesPerChat * 4, seed: UInt64 = 0x5EED_C4A7)
+    {
         var random = SplitMix64(seed: seed)
         var customer: [String] = []
         var agent: [String] = []
@@ -73,7 +75,7 @@ public struct ChatMessages: Sendable {
             customer.append(ChatText.message(ChatText.customerFragments, agentName: agentName, using: &random))
             agent.append(ChatText.message(ChatText.agentFragments, agentName: agentName, using: &random))
         }
-        for _ in 0..<ChatScript.messagesPerChat * 4 {
+        for _ in 0..<tokenCount {
             tokens.append(Identifier(high: random.next(), low: random.next()).description)
         }
         self.customer = customer
@@ -110,12 +112,20 @@ public struct ChatClient {
     public let messages: ChatMessages
     /// Which client this is: picks its names and messages.
     public let index: Int
+    /// Messages in each of its chats.
+    public let messagesPerChat: Int
 
     /// A client sending through `submit`, with the texts of `messages`, numbered `index`.
-    public init(submit: @escaping SubmitCommand, messages: ChatMessages, index: Int) {
+    public init(
+        submit: @escaping SubmitCommand,
+        messages: ChatMessages,
+        index: Int,
+        messagesPerChat: Int = ChatScript.messagesPerChat
+    ) {
         self.submit = submit
         self.messages = messages
         self.index = index
+        self.messagesPerChat = messagesPerChat
     }
 
     /// Runs chats until `keepGoing()` is false; a chat cut short by it is left open.
@@ -181,7 +191,7 @@ public struct ChatClient {
         }
         guard keepGoing() else { return }
         let agentToken = try await connect(agentParticipantToken)
-        for message in 0..<ChatScript.messagesPerChat {
+        for message in 0..<messagesPerChat {
             guard keepGoing() else { return }
             let fromCustomer = message % 2 == 0
             let texts = fromCustomer ? messages.customer : messages.agent

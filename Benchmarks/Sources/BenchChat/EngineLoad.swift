@@ -30,11 +30,13 @@ public enum EngineLoad {
         return engine
     }
 
-    /// `clients` chat clients at once against `submit`, client k numbered k; each runs while `keepGoing(asked)` is
-    /// true, `asked` counting its own checks from 1 (one before every command).
+    /// `clients` chat clients at once against `submit`, client k numbered k, with `messagesPerChat` messages in each
+    /// chat; each runs while `keepGoing(asked)` is true, `asked` counting its own checks from 1 (one before every
+    /// command).
     public static func drive(
         clients: Int,
         messages: ChatMessages,
+        messagesPerChat: Int = ChatScript.messagesPerChat,
         recordLatency: Bool,
         submit: @escaping SubmitCommand,
         keepGoing: @escaping @Sendable (_ asked: Int) -> Bool
@@ -43,7 +45,12 @@ public enum EngineLoad {
             for index in 0..<clients {
                 group.addTask {
                     var asked = 0
-                    let client = ChatClient(submit: submit, messages: messages, index: index)
+                    let client = ChatClient(
+                        submit: submit,
+                        messages: messages,
+                        index: index,
+                        messagesPerChat: messagesPerChat
+                    )
                     return try await client.run(recordLatency: recordLatency) {
                         asked += 1
                         return keepGoing(asked)
@@ -56,12 +63,22 @@ public enum EngineLoad {
         }
     }
 
-    /// `clients` tasks run chats through a new engine (durability none) over the log in `directory`, each until it
-    /// has asked `budget` times whether to go on.
-    public static func run(directory: String, clients: Int, budget: Int) async throws -> Result {
+    /// `clients` tasks run chats of `messagesPerChat` messages through a new engine (durability none) over the log in
+    /// `directory`, each until it has asked `budget` times whether to go on.
+    public static func run(
+        directory: String,
+        clients: Int,
+        messagesPerChat: Int = ChatScript.messagesPerChat,
+        budget: Int
+    ) async throws -> Result {
         let engine = try await openWithSetup(directory: directory, durability: .none)
         let before = engine.logStatistics
-        let tally = try await drive(clients: clients, messages: ChatMessages(), recordLatency: false) {
+        let tally = try await drive(
+            clients: clients,
+            messages: ChatMessages(tokens: max(messagesPerChat, ChatScript.messagesPerChat) * 4),
+            messagesPerChat: messagesPerChat,
+            recordLatency: false
+        ) {
             await engine.submit($0)
         } keepGoing: { asked in
             asked <= budget

@@ -39,14 +39,22 @@ struct ReplayProfile: ParsableCommand {
     )
     var commands: Int?
 
+    @Option(help: "With --commands: messages in each chat (long chats show what grows with a transcript).")
+    var messagesPerChat = ChatScript.messagesPerChat
+
     mutating func run() throws {
         if let commands {
             guard access(directory + "/log", F_OK) != 0 else {
                 throw ValidationError("\(directory) already holds a log; --commands makes a new one")
             }
             let start = ContinuousClock.now
-            let result = try Self.blocking { [directory] in
-                try await EngineLoad.run(directory: directory, clients: 64, budget: commands)
+            let result = try Self.blocking { [directory, messagesPerChat] in
+                try await EngineLoad.run(
+                    directory: directory,
+                    clients: 64,
+                    messagesPerChat: messagesPerChat,
+                    budget: commands
+                )
             }
             print(
                 "\(result.commands) commands, \(result.chats) chats, \(result.events) events, \(result.frames) frames"
