@@ -4,7 +4,7 @@ import Testing
 
 /// `ChunkedArray` behaves as an array (values, order, writes, value semantics) and encodes as one.
 @Suite struct ChunkedArrayTests {
-    @Test(arguments: [0, 1, 63, 64, 65, 200])
+    @Test(arguments: [0, 1, 15, 16, 17, 63, 64, 65, 200])
     func itHoldsWhatAnArrayHolds(count: Int) throws {
         var chunked = ChunkedArray<Int>()
         var array: [Int] = []
