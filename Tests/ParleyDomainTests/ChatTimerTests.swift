@@ -731,3 +731,43 @@ private func participantTimers(_ harness: ChatHarness, _ chat: Identifier) -> [T
         #expect(try harness.replayMatches())
     }
 }
+
+// MARK: - A participant leaving among many timers
+
+@Suite struct LeaveTimerTests {
+    /// With many chats' participant timers armed, the last agent leaving cancels its own timers and the chat's
+    /// participant timers by key (not by scanning every timer), and every other chat keeps all of its.
+    @Test func theLastAgentLeavingCancelsExactlyItsChatsParticipantTimers() throws {
+        var harness = ChatHarness()
+        var chats: [(chat: StartChatContactResponse, token: String)] = []
+        for _ in 0..<30 { chats.append(try harness.startConnectedChat()) }
+        var agentTokens: [Identifier: String] = [:]
+        var agentIds: [Identifier: Identifier] = [:]
+        for (index, entry) in chats.enumerated() where index % 3 == 0 {
+            let contact = entry.chat.contactId
+            _ = try harness.must(roleConfig(contact, [timer("CUSTOMER", "IDLE", 5), timer("AGENT", "IDLE", 3)]))
+            (agentIds[contact], agentTokens[contact]) = try harness.joinAgent(contact)
+        }
+        let leaving = chats[9].chat
+        _ = try harness.must(.setDisconnectFlow(contactId: "\(leaving.contactId)", flowId: "customer-remaining"))
+        let own = participantTimers(harness, leaving.contactId)
+        #expect(own.count == 2)
+        let others = harness.state.timers.filter { $0.key.chatId != leaving.contactId }
+        #expect(others.keys.contains { $0.kind == .participantIdle })
+
+        let mark = harness.log.count
+        let token = try #require(agentTokens[leaving.contactId])
+        _ = try harness.must(.disconnectParticipant(connectionToken: token, clientToken: nil))
+        let cancelled = harness.events(since: mark).compactMap { event -> TimerKey? in
+            if case .timerCancelled(let cancelled) = event { return cancelled.key }
+            return nil
+        }
+        #expect(Set(cancelled) == Set(own.keys))
+        // The agent's own timer as it leaves, then the rest of the chat's once no agent is left.
+        #expect(cancelled.first?.participantId == agentIds[leaving.contactId])
+        #expect(participantTimers(harness, leaving.contactId).isEmpty)
+        #expect(try harness.chat(leaving.contactId).status == .active)
+        #expect(harness.state.timers.filter { $0.key.chatId != leaving.contactId } == others)
+        #expect(try harness.replayMatches())
+    }
+}

@@ -758,9 +758,13 @@ struct Transaction {
         at effectiveAt: Int64? = nil
     ) {
         guard let chat = state.chats[chatId] else { return }
-        for key in state.timers.keys where key.chatId == chatId && key.participantId == participantId {
+        for key in armedTimers(chatId, of: [participantId], kinds: TimerKind.allCases) {
             emit(.timerCancelled(TimerCancelled(key: key)))
         }
+        assert(
+            !state.timers.keys.contains { $0.chatId == chatId && $0.participantId == participantId },
+            "a timer of a leaving participant was left armed"
+        )
         emit(
             .participantLeft(
                 ParticipantLeft(
@@ -951,10 +955,27 @@ struct Transaction {
     /// Stops every idle / disconnect timer of the chat when they no longer run.
     mutating func roleTimersMayStop(_ chatId: Identifier) {
         guard let chat = state.chats[chatId], !roleTimersRun(chat) else { return }
-        for key in state.timers.keys.sorted()
-        where key.chatId == chatId && (key.kind == .participantIdle || key.kind == .participantDisconnect) {
+        let kinds = [TimerKind.participantIdle, .participantDisconnect]
+        for key in armedTimers(chatId, of: chat.participants.keys.map { $0 }, kinds: kinds) {
             emit(.timerCancelled(TimerCancelled(key: key)))
         }
+        assert(
+            !state.timers.keys.contains { $0.chatId == chatId && kinds.contains($0.kind) },
+            "a participant timer of the chat was left armed"
+        )
+    }
+
+    /// The armed timers of `kinds` for `participants` of chat `chatId`, in key order. Looked up by key: a scan of
+    /// every timer made each leave cost O(active chats).
+    func armedTimers(_ chatId: Identifier, of participants: [Identifier?], kinds: [TimerKind]) -> [TimerKey] {
+        var armed: [TimerKey] = []
+        for participant in participants {
+            for kind in kinds {
+                let key = TimerKey(kind, chat: chatId, participant: participant)
+                if state.timers[key] != nil { armed.append(key) }
+            }
+        }
+        return armed.sorted()
     }
 
     // MARK: - Firing deadlines
