@@ -771,3 +771,42 @@ private func participantTimers(_ harness: ChatHarness, _ chat: Identifier) -> [T
         #expect(try harness.replayMatches())
     }
 }
+
+// MARK: - A burst of due timers
+
+@Suite struct DueTimerBurstTests {
+    /// Many chats' timers fall due at once (an outage): they fire earliest deadline first across every chat, chains
+    /// included (an idle timer arms a disconnect timer that is already due), until nothing due is left.
+    @Test func aBurstAcrossChatsFiresInDeadlineOrder() throws {
+        var harness = ChatHarness()
+        var chats: [Identifier] = []
+        for index in 0..<24 {
+            let (chat, _) = try harness.startConnectedChat()
+            chats.append(chat.contactId)
+            if index % 2 == 0 {
+                _ = try harness.must(
+                    roleConfig(
+                        chat.contactId,
+                        [timer("CUSTOMER", "IDLE", 5 + index), timer("CUSTOMER", "DISCONNECT_NONCUSTOMER", 10)]
+                    )
+                )
+                _ = try harness.joinAgent(chat.contactId)
+            }
+            harness.advance(Duration.minute)
+        }
+        harness.advance(3 * Duration.day)
+        let mark = harness.log.count
+        let count = harness.fireTimers()
+        let fired = firings(harness.events(since: mark))
+        #expect(fired.count == count)
+        // The chats with role timers ended by the disconnect timer their idle timer armed; the others at the ceiling.
+        for (index, chat) in chats.enumerated() {
+            #expect(try harness.chat(chat).endReason == (index % 2 == 0 ? .idleDisconnect : .expired))
+        }
+        let order = fired.map { ($0.deadline, $0.key) }
+        #expect(zip(order, order.dropFirst()).allSatisfy { $0 < $1 })
+        #expect(!harness.state.timers.values.contains { $0 <= harness.now })
+        #expect(harness.state.activeChats == 0)
+        #expect(try harness.replayMatches())
+    }
+}

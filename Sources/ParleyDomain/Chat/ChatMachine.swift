@@ -982,17 +982,37 @@ struct Transaction {
 
     mutating func fireDueTimers() -> ChatReply {
         var fired = 0
-        // Each firing may arm further deadlines that are already due (after a long outage); fire until none is.
-        while fired < 100_000 {
-            guard
-                let (key, deadline) = state.timers.filter({ $0.value <= now })
-                    .min(by: { ($0.value, $0.key) < ($1.value, $1.key) })
-            else { break }
+        // The earliest due deadline fires first, each time. The due ones are found with one scan of every timer, in
+        // firing order (a scan per firing made a burst of due timers cost O(timers) each). A firing's consequences
+        // can cancel a listed timer or move it later (it is skipped: its deadline no longer matches), or arm one that
+        // is already due (after a long outage): only that sends the loop back to a scan.
+        var due = dueTimers()
+        var next = 0
+        while fired < 100_000, next < due.count {
+            let (key, deadline) = due[next]
+            next += 1
+            guard state.timers[key] == deadline else { continue }
+            let mark = events.count
             emit(.timerFired(TimerFired(key: key, deadline: deadline, firedAt: now)))
             fired += 1
             consequences(of: key, deadline: deadline)
+            let armedDue = events[mark...].contains { event in
+                if case .timerArmed(let armed) = event { return armed.deadline <= now }
+                return false
+            }
+            if armedDue {
+                due = dueTimers()
+                next = 0
+            }
         }
         return .timersFired(count: fired)
+    }
+
+    /// The timers due at `now`, earliest deadline first (then by key).
+    func dueTimers() -> [(key: TimerKey, deadline: Int64)] {
+        var due: [(key: TimerKey, deadline: Int64)] = []
+        for (key, deadline) in state.timers where deadline <= now { due.append((key, deadline)) }
+        return due.sorted { ($0.deadline, $0.key) < ($1.deadline, $1.key) }
     }
 
     mutating func consequences(of key: TimerKey, deadline: Int64) {
