@@ -210,6 +210,20 @@ private struct Sample: Equatable {
             #expect(Identifier(text)?.description == text)
         }
     }
+
+    @Test func digitsAreTheDashedFormWithoutDashes() throws {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<100 {
+            let first = Identifier.random(using: &generator)
+            let second = Identifier.random(using: &generator)
+            let token = first.digits(followedBy: second)
+            #expect(token == (first.description + second.description).filter { $0 != "-" })
+            #expect(token.utf8.count == 64)
+            #expect(first.digits() == String(token.prefix(32)))
+        }
+        let edges = try #require(Identifier("00000000-0000-4000-8000-00000000000f"))
+        #expect(edges.digits() == "000000000000400080000000000000" + "0f")
+    }
 }
 
 /// A test event with two schema versions: v2 added `author`.

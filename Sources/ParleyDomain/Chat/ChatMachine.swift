@@ -115,9 +115,9 @@ struct Transaction {
 
     /// An opaque 256-bit bearer token.
     mutating func newToken() -> String {
+        // The two ids' digits written straight into one string (filtering the dashed forms cost ~40 K instructions).
         let first = newId()
-        let second = newId()
-        return (first.description + second.description).filter { $0 != "-" }
+        return first.digits(followedBy: newId())
     }
 
     mutating func run(_ command: ChatCommand) throws(ChatError) -> ChatReply {

@@ -45,22 +45,33 @@ public struct Identifier: Hashable, Sendable, Comparable, CustomStringConvertibl
     /// Lower-case `8-4-4-4-12` hex, as Amazon Connect shows ids.
     public var description: String {
         // One allocation: the 36 bytes are written straight into the string's storage.
-        String(unsafeUninitializedCapacity: 36) { out in
-            var position = 0
-            for (half, word) in [(0, high), (1, low)] {
-                for nibble in 0..<16 {
-                    let index = half * 16 + nibble
-                    if index == 8 || index == 12 || index == 16 || index == 20 {
-                        out[position] = UInt8(ascii: "-")
-                        position += 1
-                    }
-                    let digit = UInt8(truncatingIfNeeded: (word >> UInt64(60 - nibble * 4)) & 0xF)
-                    out[position] = digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10
+        String(unsafeUninitializedCapacity: 36) { write(into: $0, at: 0, dashed: true) }
+    }
+
+    /// The 32 lower-case hex digits without dashes, `rest`'s digits after them (a 256-bit token from two ids).
+    public func digits(followedBy rest: Identifier? = nil) -> String {
+        String(unsafeUninitializedCapacity: rest == nil ? 32 : 64) { out in
+            let end = write(into: out, at: 0, dashed: false)
+            return rest?.write(into: out, at: end, dashed: false) ?? end
+        }
+    }
+
+    /// Writes the hex digits at `start` (with dashes at 8, 12, 16 and 20 when `dashed`); returns the end.
+    private func write(into out: UnsafeMutableBufferPointer<UInt8>, at start: Int, dashed: Bool) -> Int {
+        var position = start
+        for (half, word) in [(0, high), (1, low)] {
+            for nibble in 0..<16 {
+                let index = half * 16 + nibble
+                if dashed, index == 8 || index == 12 || index == 16 || index == 20 {
+                    out[position] = UInt8(ascii: "-")
                     position += 1
                 }
+                let digit = UInt8(truncatingIfNeeded: (word >> UInt64(60 - nibble * 4)) & 0xF)
+                out[position] = digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10
+                position += 1
             }
-            return position
         }
+        return position
     }
 
     /// Orders by the 128-bit value.
