@@ -30,36 +30,59 @@ public final class LambdaRunner: Sendable {
     /// how many it performed.
     @discardableResult
     public func runPending() async -> Int {
-        let pending = engine.snapshot.state.pendingInvocations.values.map(\.request)
-        let claimed = inFlight.withLock { flying in
-            pending.filter { flying.insert($0.invocationId).inserted }
-        }
-        await withTaskGroup(of: Void.self) { group in
-            for request in claimed {
-                group.addTask {
-                    let outcome = await self.transport(request)
-                    _ = await self.engine.submit(
-                        .completeLambdaInvocation(invocationId: request.invocationId, outcome: outcome)
-                    )
-                    _ = self.inFlight.withLock { $0.remove(request.invocationId) }
-                }
-            }
+        let claimed = claimPending()
+        await withDiscardingTaskGroup { group in
+            for request in claimed { group.addTask { await self.perform(request) } }
         }
         return claimed.count
     }
 
-    /// Runs pending invocations as they appear, until the task is cancelled or the engine is closed.
+    /// Runs pending invocations as they appear, each as soon as it does (a slow call holds up no other), until the
+    /// task is cancelled or the engine is closed.
+    ///
+    /// It wakes only for a commit that requested an invocation (the engine tells its commit observers), not for every
+    /// commit: a runner that re-read the pending calls after each batch cost every command a wake-up.
     public func start() -> Task<Void, Never> {
-        Task {
-            while !Task.isCancelled {
-                let seen = engine.snapshot.position
-                await runPending()
-                // Returns below `seen + 1` only once the engine is closed: nothing more can come, so stop (looping
-                // on would spin, since a closed engine answers every wait at once).
-                let next = await engine.waitForSnapshot(atLeast: seen + 1)
-                if next.position <= seen { return }
-            }
+        let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        engine.observeCommits { _, events in
+            if events.contains(where: Self.requestsInvocation) { wake.yield() }
         }
+        let engine = self.engine
+        return Task {
+            // Ends the wakes once the engine has closed; the calls in flight then finish (their answers are refused).
+            let closer = Task {
+                await engine.waitUntilClosed()
+                wake.finish()
+            }
+            await withDiscardingTaskGroup { group in
+                // Observed before this first look: an invocation committed in between is seen by one or the other.
+                var waking = wakes.makeAsyncIterator()
+                repeat {
+                    for request in claimPending() { group.addTask { await self.perform(request) } }
+                } while await waking.next() != nil
+            }
+            wake.finish()
+            closer.cancel()
+        }
+    }
+
+    /// Whether `event` asks for a call.
+    private static func requestsInvocation(_ event: ChatEvent) -> Bool {
+        if case .lambdaInvocationRequested = event { return true }
+        return false
+    }
+
+    /// The pending invocations of the current snapshot that are not in flight yet, now marked in flight.
+    private func claimPending() -> [LambdaInvocationRequested] {
+        let pending = engine.snapshot.state.pendingInvocations.values.map(\.request)
+        return inFlight.withLock { flying in pending.filter { flying.insert($0.invocationId).inserted } }
+    }
+
+    /// Calls out for `request` and submits the outcome.
+    private func perform(_ request: LambdaInvocationRequested) async {
+        let outcome = await transport(request)
+        _ = await engine.submit(.completeLambdaInvocation(invocationId: request.invocationId, outcome: outcome))
+        _ = inFlight.withLock { $0.remove(request.invocationId) }
     }
 
     /// POSTs the recorded payload as JSON with the invocation's time limit; 2xx is a response, anything else a failure.

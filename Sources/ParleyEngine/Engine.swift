@@ -77,6 +77,10 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
     var closed = false
     private var closing: Task<Void, Never>?
     private var positionWaiters: [PositionWaiter] = []
+    /// Resumed once the engine has closed (see `waitUntilClosed`).
+    private var closeWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Set once `close()` has finished.
+    private var finishedClosing = false
     /// Called after every committed batch (see `observeCommits`).
     private nonisolated let commitObservers = Mutex<[CommitObserver]>([])
 
@@ -265,6 +269,12 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
         }
     }
 
+    /// Returns once the engine has closed and its log is shut (at once if it already has).
+    public func waitUntilClosed() async {
+        if finishedClosing { return }
+        await withCheckedContinuation { closeWaiters.append($0) }
+    }
+
     /// Registers `observer`, called on the writer after every committed batch with the snapshot it published and the
     /// batch's events, before the batch's callers are answered. It must return quickly and must not wait for the
     /// engine: it is how readers learn what a commit changed without re-reading the whole state.
@@ -302,6 +312,10 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
         positionWaiters.removeAll()
         let current = snapshot
         for waiter in waiters { waiter.continuation.resume(returning: current) }
+        finishedClosing = true
+        let closeWaiters = self.closeWaiters
+        self.closeWaiters.removeAll()
+        for waiter in closeWaiters { waiter.resume() }
     }
 
     /// Queues `command` for the next batch and returns once it is answered.

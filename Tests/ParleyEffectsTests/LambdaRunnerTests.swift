@@ -221,6 +221,42 @@ final class TinyHTTPServer: Sendable {
         #expect(!runner.isCancelled)
     }
 
+    /// A slow call holds up no other: the runner wakes for a chat started after it, and calls out for it while the
+    /// first chat's call is still waiting (that call waits until the second one has been made).
+    @Test(.timeLimit(.minutes(1))) func aSlowCallHoldsUpNoOtherAndLaterInvocationsWakeTheRunner() async throws {
+        let directory = TemporaryDirectory()
+        let (engine, first) = try await Self.start(directory, url: "http://127.0.0.1:9/", clock: ManualClock(1))
+        let (secondCalled, open) = AsyncStream.makeStream(of: Void.self)
+        let firstInvocation = try #require(engine.snapshot.state.pendingInvocations.values.first?.request.invocationId)
+        let runner = LambdaRunner(engine: engine) { request in
+            if request.invocationId == firstInvocation {
+                for await _ in secondCalled { break }
+                return .response("{\"tier\":\"gold\"}")
+            }
+            open.yield()
+            return .response("{\"tier\":\"silver\"}")
+        }.start()
+        let reply = try await engine.submit(
+            .startChatContact(
+                StartChatContactRequest(
+                    instanceId: Self.instance,
+                    contactFlowId: "lambda-flow",
+                    displayName: "Bo",
+                    attributes: ["order": "1"]
+                )
+            )
+        ).get()
+        guard case .chatStarted(let second) = reply else { throw CocoaError(.featureUnsupported) }
+        var seen = engine.snapshot
+        while !seen.state.pendingInvocations.isEmpty || seen.state.chats.count < 2 {
+            seen = await engine.waitForSnapshot(atLeast: seen.position + 1)
+        }
+        #expect(Self.systemMessages(engine, first) == ["Your tier is gold"])
+        #expect(Self.systemMessages(engine, second.contactId) == ["Your tier is silver"])
+        await engine.close()
+        await runner.value
+    }
+
     @Test func responsesAreValidatedByType() {
         #expect(
             LambdaResponse.external("{\"a\":\"1\",\"b\":2,\"c\":true}", type: "STRING_MAP")
