@@ -127,7 +127,7 @@ let package = Package(
             ],
             path: "Tools/LoadGen"
         ),
-        .testTarget(name: "EventLogTests", dependencies: ["EventLog", "CParleyCRC32C"]),
+        .testTarget(name: "EventLogTests", dependencies: ["EventLog", "CParleyCRC32C", "CLZ4"]),
         .testTarget(name: "ParleyCLITests", dependencies: ["EventLog", "parley", "parley-load"]),
         .testTarget(
             name: "ParleyDomainTests",

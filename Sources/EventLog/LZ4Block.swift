@@ -5,15 +5,23 @@ import CLZ4
 /// Not thread-safe: one instance per writer or reader.
 public struct LZ4Block: ~Copyable {
     private var scratch: UnsafeMutableRawBufferPointer
+    /// LZ4's compression state (its 16 KiB hash table), initialised once: `LZ4_compress_default` cleared a fresh one
+    /// on every call, which cost more than compressing a small input (a checkpoint's cold entries are small).
+    private let stream: UnsafeMutablePointer<LZ4_stream_t>
     /// The largest input LZ4's block API accepts.
     public static let maxInputSize = Int(LZ4_MAX_INPUT_SIZE)
 
     /// Creates a codec with an empty scratch buffer.
     public init() {
         scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 0, alignment: 16)
+        guard let stream = LZ4_createStream() else { fatalError("out of memory for LZ4's 16 KiB compression state") }
+        self.stream = stream
     }
 
-    deinit { scratch.deallocate() }
+    deinit {
+        scratch.deallocate()
+        LZ4_freeStream(stream)
+    }
 
     /// The worst-case compressed size of `count` input bytes.
     public static func compressBound(_ count: Int) -> Int {
@@ -38,11 +46,16 @@ public struct LZ4Block: ~Copyable {
         // Only a result strictly smaller than the input is worth keeping.
         let capacity = source.count - 1
         ensureScratch(capacity)
-        let written = LZ4_compress_default(
+        // A fast reset starts a new chain of blocks: the block depends on no earlier input, exactly as a one-shot
+        // compression's would.
+        LZ4_resetStream_fast(stream)
+        let written = LZ4_compress_fast_continue(
+            stream,
             source.baseAddress!.assumingMemoryBound(to: CChar.self),
             scratch.baseAddress!.assumingMemoryBound(to: CChar.self),
             Int32(source.count),
-            Int32(capacity)
+            Int32(capacity),
+            1
         )
         // LZ4 returns 0 when the output does not fit in `capacity`: the input is incompressible.
         guard written > 0 else { return nil }

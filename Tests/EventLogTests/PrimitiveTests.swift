@@ -1,3 +1,4 @@
+import CLZ4
 import CParleyCRC32C
 import EventLog
 import Foundation
@@ -57,6 +58,45 @@ import Testing
         var generator = SystemRandomNumberGenerator()
         let noise = (0..<4096).map { _ in UInt8.random(in: 0...255, using: &generator) }
         #expect(try noise.withUnsafeBytes { try codec.compress($0) } == nil)
+    }
+
+    /// One codec compresses block after block with one reused state: each block stands alone (it decompresses by
+    /// itself) and is byte for byte what a fresh codec makes of the same input, whatever came before. (LZ4's one-shot
+    /// call can pick other matches for inputs under 64 KiB: it uses a 16-bit table there.)
+    @Test func eachBlockDependsOnNoEarlierInput() throws {
+        var reused = LZ4Block()
+        var generator = SystemRandomNumberGenerator()
+        let words = ["hello", "message", "customer", "agent", "{\"type\":", "queue", "0123456789"]
+        for round in 0..<300 {
+            let count =
+                round % 3 == 0
+                ? Int.random(in: 20...200, using: &generator) : Int.random(in: 1...4000, using: &generator)
+            let input = Array((0..<count).map { _ in words.randomElement(using: &generator)! }.joined().utf8)
+            let block = try input.withUnsafeBytes { try reused.compress($0).map { Array($0) } }
+            var fresh = LZ4Block()
+            #expect(try input.withUnsafeBytes { try fresh.compress($0).map { Array($0) } } == block)
+            if let oneShot = Self.oneShot(input), let block { #expect(oneShot.count <= block.count + block.count / 8) }
+            guard let block else { continue }
+            var out = [UInt8](repeating: 0, count: input.count)
+            try block.withUnsafeBytes { source in
+                try out.withUnsafeMutableBytes { try LZ4Block.decompress(source, into: $0, rawLength: input.count) }
+            }
+            #expect(out == input)
+        }
+    }
+
+    /// `LZ4_compress_default` into `input.count - 1` bytes, as the codec asks for; nil when it does not fit.
+    static func oneShot(_ input: [UInt8]) -> [UInt8]? {
+        var out = [CChar](repeating: 0, count: max(input.count - 1, 1))
+        let written = input.withUnsafeBytes { source in
+            LZ4_compress_default(
+                source.baseAddress!.assumingMemoryBound(to: CChar.self),
+                &out,
+                Int32(input.count),
+                Int32(input.count - 1)
+            )
+        }
+        return written > 0 ? out.prefix(Int(written)).map { UInt8(bitPattern: $0) } : nil
     }
 
     @Test func malformedInputIsAnErrorNotACrash() throws {
