@@ -62,7 +62,8 @@ struct ParticipantAPI: Sendable {
         guard let token = request.headers[.amazonBearer], !token.isEmpty else {
             throw ChatError(.accessDenied, "X-Amz-Bearer is required")
         }
-        guard token.count <= 1000 else {
+        // UTF-8 bytes bound the characters from above, and a native string knows their number without a walk.
+        guard token.utf8.count <= 1000 || token.count <= 1000 else {
             throw ChatError(.validation, "X-Amz-Bearer must be at most 1000 characters")
         }
         return token
