@@ -74,12 +74,14 @@ extension Engine {
         }
         while true {
             let batch = batches.take()
-            for record in batch.records {
-                if let event = record.event {
-                    step(event, at: record.timestamp, state: &snapshot.state, projections: &projections)
+            snapshot.withFields { state, position, timestamp in
+                for record in batch.records {
+                    if let event = record.event {
+                        step(event, at: record.timestamp, state: &state, projections: &projections)
+                    }
+                    position = record.sequence
+                    timestamp = record.timestamp
                 }
-                snapshot.position = record.sequence
-                snapshot.timestamp = record.timestamp
             }
             if batch.finished {
                 if let failure = batch.failure { throw failure }

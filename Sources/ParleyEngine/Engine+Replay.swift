@@ -133,25 +133,27 @@ extension Engine {
         }
         var decodeFailure: EngineError?
         do {
-            try reader.forEach(fromSequence: snapshot.position + 1) { record in
-                if let until, record.timestamp > until { return false }
-                if record.sequence > through { return false }
-                let event: Machine.Event?
-                do throws(DecodeError) {
-                    event = try Machine.decode(tag: record.type, payload: record.payload)
-                } catch {
-                    decodeFailure = EngineError(
-                        .decode,
-                        "record of type \(record.type) does not decode: \(error)",
-                        sequence: record.sequence,
-                        decodeError: error
-                    )
-                    return false
+            try snapshot.withFields { state, position, timestamp in
+                try reader.forEach(fromSequence: position + 1) { record in
+                    if let until, record.timestamp > until { return false }
+                    if record.sequence > through { return false }
+                    let event: Machine.Event?
+                    do throws(DecodeError) {
+                        event = try Machine.decode(tag: record.type, payload: record.payload)
+                    } catch {
+                        decodeFailure = EngineError(
+                            .decode,
+                            "record of type \(record.type) does not decode: \(error)",
+                            sequence: record.sequence,
+                            decodeError: error
+                        )
+                        return false
+                    }
+                    if let event { step(event, at: record.timestamp, state: &state, projections: &projections) }
+                    position = record.sequence
+                    timestamp = record.timestamp
+                    return true
                 }
-                if let event { step(event, at: record.timestamp, state: &snapshot.state, projections: &projections) }
-                snapshot.position = record.sequence
-                snapshot.timestamp = record.timestamp
-                return true
             }
         } catch let error as EventLogError {
             throw EngineError(log: error)

@@ -109,9 +109,10 @@ public final class InstanceRegistry: Sendable {
     /// The instance whose participants hold `token` (a participant, connection or websocket token), or home.
     func owner(ofToken token: String) -> ServerState {
         for state in engines {
-            let chats = state.snapshot.state
-            if chats.participantTokens[token] != nil || chats.connectionTokens[token] != nil
-                || chats.websocketTokens[token] != nil
+            // Read through the snapshot, not out of it: binding its state would copy every reference it holds.
+            let snapshot = state.snapshot
+            if snapshot.state.participantTokens[token] != nil || snapshot.state.connectionTokens[token] != nil
+                || snapshot.state.websocketTokens[token] != nil
             {
                 return state
             }
