@@ -131,7 +131,10 @@ let package = Package(
         .testTarget(name: "ParleyCLITests", dependencies: ["EventLog", "parley", "parley-load"]),
         .testTarget(
             name: "ParleyDomainTests",
-            dependencies: ["ParleyDomain", "ParleyEngine", "EventLog"],
+            dependencies: [
+                "ParleyDomain", "ParleyEngine", "EventLog",
+                .product(name: "HashTreeCollections", package: "swift-collections"),
+            ],
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "ParleyEffectsTests", dependencies: ["ParleyEffects", "ParleyEngine", "ParleyDomain"]),

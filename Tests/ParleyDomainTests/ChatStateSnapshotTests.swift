@@ -538,6 +538,7 @@ struct FieldCensus {
         ],
         "Rehydration": ["type", "sourceContactId", "continuedFromContactId", "pastContactIds"],
         "SentRecord": ["id", "time"],
+        "ClientTokenKey": ["participantId", "kind", "token"],
         "BillingMeter": ["messagesByMonth", "totalMessages"],
         "TokenTarget": ["chatId", "participantId", "connectionId"],
         "TimerKey": ["kind", "chatId", "participantId"],

@@ -116,7 +116,7 @@ extension ChatMachine {
         case .eventSent(let event):
             updateChat(event.chatId, in: &state) { chat in
                 if let token = event.clientToken {
-                    chat.sentByClientToken["\(event.participantId)/event/\(token)"] = SentRecord(
+                    chat.sentByClientToken[ClientTokenKey(event.participantId, .event, token)] = SentRecord(
                         id: event.eventId,
                         time: timestamp
                     )
@@ -433,7 +433,7 @@ extension ChatMachine {
                 item.displayName = sender.displayName
                 item.role = sender.role
                 if let token = event.clientToken {
-                    chat.sentByClientToken["\(participantId)/message/\(token)"] = SentRecord(
+                    chat.sentByClientToken[ClientTokenKey(participantId, .message, token)] = SentRecord(
                         id: event.messageId,
                         time: timestamp
                     )

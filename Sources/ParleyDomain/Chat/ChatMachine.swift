@@ -542,7 +542,7 @@ struct Transaction {
         _ clientToken: String?
     ) throws(ChatError) -> ChatReply {
         let (chat, participant, _) = try connection(token)
-        if let reply = try retry(of: clientToken, "message", by: participant, in: chat) { return reply }
+        if let reply = try retry(of: clientToken, .message, by: participant, in: chat) { return reply }
         guard ContentTypes.sendable.contains(contentType) else {
             throw ChatError(.validation, "ContentType \(contentType) cannot be sent as a message")
         }
@@ -585,14 +585,15 @@ struct Transaction {
     /// An earlier message or event with the same ClientToken from the same participant: the same answer, no events.
     func retry(
         of clientToken: String?,
-        _ kind: String,
+        _ kind: ClientTokenKey.Kind,
         by participant: Participant,
         in chat: ChatSession
     ) throws(ChatError) -> ChatReply? {
         guard let clientToken else { return nil }
         guard clientToken.count <= 500 else { throw ChatError(.validation, "ClientToken is longer than 500") }
-        let key = "\(participant.participantId)/\(kind)/\(clientToken)"
-        guard let sent = chat.sentByClientToken[key] else { return nil }
+        guard let sent = chat.sentByClientToken[ClientTokenKey(participant.participantId, kind, clientToken)] else {
+            return nil
+        }
         return .sent(id: sent.id, absoluteTime: sent.time)
     }
 
@@ -614,7 +615,7 @@ struct Transaction {
         _ clientToken: String?
     ) throws(ChatError) -> ChatReply {
         let (chat, participant, _) = try connection(token)
-        if let reply = try retry(of: clientToken, "event", by: participant, in: chat) { return reply }
+        if let reply = try retry(of: clientToken, .event, by: participant, in: chat) { return reply }
         guard ContentTypes.clientEvents.contains(contentType) else {
             throw ChatError(.validation, "ContentType \(contentType) is not an event a participant can send")
         }

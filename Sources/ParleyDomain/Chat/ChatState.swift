@@ -289,9 +289,9 @@ public struct ChatSession: Sendable, Equatable, Encodable {
     public var disconnectFlowId: String?
     /// Whether the customer ever created a connection.
     public var customerConnected: Bool
-    /// Messages and events by "participant/ClientToken", for idempotent retries. A persistent map: a chat's copy in
-    /// a new snapshot shares it, and adding one entry copies a path, not every entry the chat ever recorded.
-    public var sentByClientToken: TreeDictionary<String, SentRecord>
+    /// Messages and events by participant and ClientToken, for idempotent retries. A persistent map: a chat's copy
+    /// in a new snapshot shares it, and adding one entry copies a path, not every entry the chat ever recorded.
+    public var sentByClientToken: TreeDictionary<ClientTokenKey, SentRecord>
     /// The `ClientToken` and request digest of StartChatContact.
     public var startClientToken: String?
     /// Digest of the StartChatContact request.
@@ -315,11 +315,104 @@ public struct ChatSession: Sendable, Equatable, Encodable {
 }
 
 /// What a SendMessage or SendEvent retry with the same ClientToken answers.
+/// A participant's ClientToken for one kind of request: a retry with the same key gets the first answer.
+///
+/// Snapshots and JSON write it as the text `participant/kind/token` (what the map was keyed by before), and it
+/// orders as that text does, so a chat's snapshot bytes are what they were. Kept apart, the parts cost no string
+/// building per message and hash fewer bytes.
+public struct ClientTokenKey: Hashable, Sendable, Comparable, CodingKeyRepresentable, Encodable, SnapshotCodable {
+    /// The request the token came with.
+    public enum Kind: String, Sendable, Comparable {
+        /// SendEvent.
+        case event
+        /// SendMessage.
+        case message
+
+        /// Orders as the names do.
+        public static func < (lhs: Kind, rhs: Kind) -> Bool { lhs.rawValue < rhs.rawValue }
+    }
+
+    /// The participant who sent it.
+    public var participantId: Identifier
+    /// The request.
+    public var kind: Kind
+    /// The ClientToken.
+    public var token: String
+
+    /// A key.
+    public init(_ participantId: Identifier, _ kind: Kind, _ token: String) {
+        self.participantId = participantId
+        self.kind = kind
+        self.token = token
+    }
+
+    /// `participant/kind/token`.
+    public var text: String { "\(participantId)/\(kind.rawValue)/\(token)" }
+
+    /// Parses `participant/kind/token`; nil for anything else.
+    public init?(text: String) {
+        let parts = text.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, let participant = Identifier(String(parts[0])),
+            let kind = Kind(rawValue: String(parts[1]))
+        else { return nil }
+        self.init(participant, kind, String(parts[2]))
+    }
+
+    /// The order of `text`: the id's fixed-width lower-case hex orders as its value, "event" before "message", and
+    /// after the same `participant/kind/` prefix the tokens decide.
+    public static func < (lhs: ClientTokenKey, rhs: ClientTokenKey) -> Bool {
+        if lhs.participantId != rhs.participantId { return lhs.participantId < rhs.participantId }
+        if lhs.kind != rhs.kind { return lhs.kind < rhs.kind }
+        return lhs.token < rhs.token
+    }
+
+    /// The text, as a JSON object's key.
+    public var codingKey: any CodingKey { AnyKey(text) }
+
+    /// Reads a JSON object's key.
+    public init?<T: CodingKey>(codingKey: T) { self.init(text: codingKey.stringValue) }
+
+    /// Writes the text.
+    public func snapshotEncode(to writer: inout BinaryWriter) { writer.write(string: text) }
+
+    /// Encodes the text (a map keyed by it encodes as an object with these keys).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(text)
+    }
+
+    /// Reads the text; anything but `participant/kind/token` is an error.
+    public init(snapshotFrom reader: inout BinaryReader) throws(DecodeError) {
+        let offset = reader.offset
+        let text = try reader.readString()
+        guard let key = ClientTokenKey(text: text) else {
+            throw DecodeError(.invalidValue, "a ClientToken key is not participant/kind/token", offset: offset)
+        }
+        self = key
+    }
+
+    /// A coding key holding a string.
+    private struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ string: String) { stringValue = string }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+}
+
+/// The answer recorded for a message or event sent with a ClientToken.
 public struct SentRecord: Sendable, Equatable, Encodable {
     /// The message or event id.
     public var id: Identifier
     /// Its `AbsoluteTime` (µs).
     public var time: Int64
+
+    /// A record.
+    public init(id: Identifier, time: Int64) {
+        self.id = id
+        self.time = time
+    }
 }
 
 /// Billable messages per instance and UTC month ("2026-11").

@@ -1,0 +1,73 @@
+import Foundation
+import HashTreeCollections
+import ParleyDomain
+import Testing
+
+/// `ClientTokenKey` stands in for the text `participant/kind/token` the retry map was keyed by: it must write those
+/// bytes and order as that text orders, or a chat's snapshot (and its hash) would change.
+@Suite struct ClientTokenKeyTests {
+    static func randomKey(using generator: inout some RandomNumberGenerator) -> ClientTokenKey {
+        let alphabet = Array("aZ09-_/.:é漢 ")
+        let length = Int.random(in: 0...40, using: &generator)
+        let token = String((0..<length).map { _ in alphabet.randomElement(using: &generator)! })
+        // Few participants, so keys often share a participant (and a kind) and the tokens decide.
+        let participant = Identifier(high: UInt64.random(in: 0...2, using: &generator) << 60, low: 7)
+        return ClientTokenKey(participant, Bool.random(using: &generator) ? .event : .message, token)
+    }
+
+    static func decode<T: SnapshotCodable>(_ type: T.Type, _ bytes: [UInt8]) throws -> T {
+        try bytes.withUnsafeBytes { buffer in
+            var reader = BinaryReader(buffer)
+            return try T(snapshotFrom: &reader)
+        }
+    }
+
+    @Test func ordersAsItsTextAndRoundTripsThroughIt() throws {
+        var generator = SystemRandomNumberGenerator()
+        let keys = (0..<2000).map { _ in Self.randomKey(using: &generator) }
+        let byKey = keys.sorted().map(\.text)
+        let byText = keys.map(\.text).sorted()
+        let first = byKey.indices.first { byKey[$0] != byText[$0] }
+        #expect(first == nil, "ordered apart first at \(first ?? 0): \(first.map { (byKey[$0], byText[$0]) } as Any)")
+        for key in keys.prefix(200) {
+            #expect(ClientTokenKey(text: key.text) == key)
+            var writer = BinaryWriter()
+            key.snapshotEncode(to: &writer)
+            var text = BinaryWriter()
+            key.text.snapshotEncode(to: &text)
+            #expect(writer.bytes == text.bytes)
+            #expect(try Self.decode(ClientTokenKey.self, writer.bytes) == key)
+        }
+    }
+
+    @Test func aMapOfKeysWritesWhatAMapOfTheirTextsWrote() throws {
+        var generator = SystemRandomNumberGenerator()
+        var byKey: TreeDictionary<ClientTokenKey, SentRecord> = [:]
+        var byText: TreeDictionary<String, SentRecord> = [:]
+        for index in 0..<500 {
+            let key = Self.randomKey(using: &generator)
+            let record = SentRecord(id: Identifier(high: 1, low: UInt64(index)), time: Int64(index))
+            byKey[key] = record
+            byText[key.text] = record
+        }
+        var keyed = BinaryWriter()
+        byKey.snapshotEncode(to: &keyed)
+        var texted = BinaryWriter()
+        byText.snapshotEncode(to: &texted)
+        #expect(keyed.bytes == texted.bytes, "the snapshot bytes differ")
+        #expect(try Self.decode(TreeDictionary<ClientTokenKey, SentRecord>.self, keyed.bytes) == byKey)
+
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        #expect(try encoder.encode(byKey) == encoder.encode(byText))
+    }
+
+    @Test func textThatIsNotAKeyIsRefused() {
+        for bad in ["", "x/message/t", "\(Identifier(high: 1, low: 2))/reply/t", "\(Identifier(high: 1, low: 2))"] {
+            #expect(ClientTokenKey(text: bad) == nil)
+            var writer = BinaryWriter()
+            bad.snapshotEncode(to: &writer)
+            #expect(throws: DecodeError.self) { try Self.decode(ClientTokenKey.self, writer.bytes) }
+        }
+    }
+}
