@@ -8,7 +8,7 @@ import Testing
 struct RecordFold {
     var state = ChatState()
     var projection = ContactRecordsProjection()
-    var dropping = ContactRecordBuilder(keepCompleted: false)
+    var dropping = ContactRecordBuilder()
     var changes: [ContactRecordChange] = []
     var droppingChanges: [ContactRecordChange] = []
     var folded = 0
@@ -766,7 +766,14 @@ struct RecordFold {
         #expect(resumed == fold.projection)
         #expect(throws: DecodeError.self) { try ContactRecordBuilder(snapshotBytes: [1, 1]) }
         #expect(throws: DecodeError.self) { try ContactRecordChange(snapshotBytes: [9]) }
-        #expect(ContactRecordsProjection.key == "contact-records@2")
+        #expect(ContactRecordsProjection.key == "contact-records@3")
+        // contact-records@2 stored one builder that kept completed records, its flag (the first byte) set: such bytes
+        // are refused, not read as the open records.
+        var bytes = fold.projection.snapshotBytes()
+        #expect(bytes.first == 0)
+        bytes[0] = 1
+        #expect(throws: DecodeError.self) { try ContactRecordsProjection(snapshotBytes: bytes) }
+        #expect(throws: DecodeError.self) { try ContactRecordBuilder(snapshotBytes: bytes) }
     }
 
     static func object(_ line: String) throws -> [String: Any] {

@@ -29,7 +29,7 @@ public struct MetricsAggregate: Sendable, Equatable {
     /// An empty aggregate.
     public init(schema: MetricsSchema) {
         self.schema = schema
-        builder = ContactRecordBuilder(keepCompleted: false)
+        builder = ContactRecordBuilder()
         buckets = [:]
         agents = [:]
         pending = [:]

@@ -1,7 +1,9 @@
 // Contact trace records as a fold over chat events (connect-chat.md §7; the definitions are in docs/records.md).
 
-/// Folds chat events into contact trace records: one record per contact segment (API start, each TRANSFER /
-/// QUEUE_TRANSFER segment, each DISCONNECT-flow segment), linked by Initial/Previous/NextContactId.
+/// Folds chat events into the open contact trace records: one record per contact segment (API start, each
+/// TRANSFER / QUEUE_TRANSFER segment, each DISCONNECT-flow segment), linked by Initial/Previous/NextContactId. A
+/// record is reported `.completed` and dropped once it completes; `ContactRecordsProjection` keeps completed records
+/// beside its builder (`CompletedContactRecords`), the metrics projections only count them.
 ///
 /// Parley's definitions where Amazon is vague (docs/records.md has the full list):
 /// - **Messages**: only `MessageSent` of `text/plain` or `text/markdown` counts (`countedContentTypes`); events,
@@ -30,41 +32,24 @@ public struct ContactRecordBuilder: Sendable, Equatable {
     /// Content types that count as chat messages.
     public static let countedContentTypes: Set<String> = [ContentTypes.plainText, ContentTypes.markdown]
 
-    /// Whether completed records are kept (and re-emitted as `.updated` when they change again).
-    public let keepCompleted: Bool
-    /// Records by contact id: the open ones, and the completed ones when `keepCompleted`.
+    /// The open records by contact id.
     public private(set) var records = TieredMap<Identifier, ContactTraceRecord>()
-    /// The segment ids of each chat (keyed by its initial contact id) still in `records`, oldest first.
+    /// The open segment ids of each chat (keyed by its initial contact id), oldest first.
     public private(set) var chains = TieredMap<Identifier, [Identifier]>()
     /// What open records need beyond the record itself.
     var progress: TreeDictionary<Identifier, SegmentProgress> = [:]
 
-    /// Creates an empty builder; `keepCompleted` false drops a record once it completes (metrics need no more).
-    public init(keepCompleted: Bool = true) {
-        self.keepCompleted = keepCompleted
-    }
+    /// Creates an empty builder.
+    public init() {}
 
     init(
-        keepCompleted: Bool,
         records: TieredMap<Identifier, ContactTraceRecord>,
         chains: TieredMap<Identifier, [Identifier]>,
         progress: TreeDictionary<Identifier, SegmentProgress>
     ) {
-        self.keepCompleted = keepCompleted
         self.records = records
         self.chains = chains
         self.progress = progress
-    }
-
-    /// The records of a chat (by its initial contact id), oldest segment first.
-    public func chain(ofChat chatId: Identifier) -> [ContactTraceRecord] {
-        (chains[chatId] ?? []).compactMap { records[$0] }
-    }
-
-    /// The records of the chat `contactId` belongs to, oldest segment first.
-    public func chain(containing contactId: Identifier) -> [ContactTraceRecord] {
-        guard let record = records[contactId] else { return [] }
-        return chain(ofChat: record.initialContactId)
     }
 
     /// Whole seconds from `start` to `end` (µs), rounded to the nearest second, never negative.
@@ -77,22 +62,64 @@ public struct ContactRecordBuilder: Sendable, Equatable {
         max(0, (end - start + 500) / 1000)
     }
 
-    /// Applies one event (`state` is the chat state after it) and returns the records it completed or updated.
+    /// Applies one event (`state` is the chat state after it) and returns the records it completed.
     public mutating func apply(_ event: ChatEvent, at timestamp: Int64, state: ChatState) -> [ContactRecordChange] {
         var changes: [ContactRecordChange] = []
+        fold(event, at: timestamp, state: state, &changes)
+        return changes
+    }
+}
+
+// MARK: - Folding
+
+/// Records that events change through the contact record fold (`fold`): the builder's open records, and the
+/// completed records `ContactRecordsProjection` keeps. Each event reaches the records it names in both, through the
+/// same code, so a late event changes a completed record exactly as it would an open one.
+protocol ContactRecordFolding {
+    /// Starts the record of a new segment; returns whether it did (false when the segment is known already).
+    mutating func start(_ started: ContactStarted, at timestamp: Int64, state: ChatState) -> Bool
+
+    /// The segments of a chat whose record is still open, oldest first.
+    func openSegments(ofChat chatId: Identifier) -> [Identifier]
+
+    /// Runs `body` on the record of `contactId` and its progress, if held here, and reports what changed.
+    ///
+    /// `body` returns whether it changed the record: exactly when the record after it differs from the record before
+    /// (what a comparison of the whole record would say, without copying the record to compare).
+    mutating func update(
+        _ contactId: Identifier,
+        at timestamp: Int64,
+        _ changes: inout [ContactRecordChange],
+        _ body: (inout ContactTraceRecord, inout SegmentProgress) -> Bool
+    )
+}
+
+extension ContactRecordFolding {
+    /// Applies one event (`state` is the chat state after it), appending the changes it reports to `changes`.
+    mutating func fold(
+        _ event: ChatEvent,
+        at timestamp: Int64,
+        state: ChatState,
+        _ changes: inout [ContactRecordChange]
+    ) {
+        typealias Builder = ContactRecordBuilder
         switch event {
         case .contactStarted(let started):
-            start(started, at: timestamp, state: state, &changes)
+            guard start(started, at: timestamp, state: state), let previous = started.previousContactId else { break }
+            update(previous, at: timestamp, &changes) { record, progress in
+                progress.closed = true
+                return Builder.assign(&record.nextContactId, started.contactId)
+            }
         case .participantJoined(let joined):
             update(joined.contactId, at: timestamp, &changes) { record, progress in
-                Self.join(joined, at: timestamp, record: &record, progress: &progress)
+                Builder.join(joined, at: timestamp, record: &record, progress: &progress)
             }
         case .participantLeft(let left):
             update(left.contactId, at: timestamp, &changes) { record, progress in
                 guard left.participantId == progress.agentParticipantId, record.agent?.agentInteractionDuration == nil,
                     let connected = record.agent?.connectedToAgentTimestamp
                 else { return false }
-                record.agent?.agentInteractionDuration = Self.roundedSeconds(
+                record.agent?.agentInteractionDuration = Builder.roundedSeconds(
                     from: connected,
                     to: left.effectiveAt ?? timestamp
                 )
@@ -108,43 +135,43 @@ public struct ContactRecordBuilder: Sendable, Equatable {
                 return true
             }
         case .messageSent(let message):
-            guard Self.countedContentTypes.contains(message.contentType) else { break }
-            let sender = Self.sender(of: message, in: state)
+            guard Builder.countedContentTypes.contains(message.contentType) else { break }
             update(message.contactId, at: timestamp, &changes) { record, progress in
                 guard record.disconnectTimestamp == nil else { return false }
+                let sender = Builder.sender(of: message, in: state)
                 let connected = record.agent?.connectedToAgentTimestamp
-                Self.count(message, from: sender, at: timestamp, connected, &record.chatMetrics, &progress)
+                Builder.count(message, from: sender, at: timestamp, connected, &record.chatMetrics, &progress)
                 return true
             }
         case .attributesUpdated(let updated):
-            let merged = state.contacts[updated.contactId]?.attributes
             update(updated.contactId, at: timestamp, &changes) { record, _ in
-                Self.assign(
+                let merged = state.contacts[updated.contactId]?.attributes
+                return Builder.assign(
                     &record.attributes,
                     merged ?? record.attributes.merging(updated.attributes) { _, new in new }
                 )
             }
         case .contactDisconnected(let disconnected):
             update(disconnected.contactId, at: timestamp, &changes) { record, progress in
-                Self.end(disconnected, record: &record, progress: progress)
+                Builder.end(disconnected, record: &record, progress: progress)
             }
         case .chatEnded(let ended):
-            for contactId in chains[ended.chatId] ?? [] where progress[contactId] != nil {
+            for contactId in openSegments(ofChat: ended.chatId) {
                 update(contactId, at: timestamp, &changes) { _, progress in
                     progress.closed = true
                     return false
                 }
             }
         case .contactQueued(let queued):
-            let contact = state.contacts[queued.contactId]
-            let name = state.queues[queued.queueId]?.name ?? ""
             update(queued.contactId, at: timestamp, &changes) { record, _ in
-                let queue = Self.assign(
+                let contact = state.contacts[queued.contactId]
+                let name = state.queues[queued.queueId]?.name ?? ""
+                let queue = Builder.assign(
                     &record.queue,
                     CTRQueue(queueId: queued.queueId, name: name, enqueueTimestamp: timestamp)
                 )
-                let priority = Self.assign(&record.queuePriority, contact?.queuePriority)
-                let adjustment = Self.assign(&record.queueTimeAdjustmentSeconds, contact?.queueTimeAdjustmentSeconds)
+                let priority = Builder.assign(&record.queuePriority, contact?.queuePriority)
+                let adjustment = Builder.assign(&record.queueTimeAdjustmentSeconds, contact?.queueTimeAdjustmentSeconds)
                 return queue || priority || adjustment
             }
         case .flowStepped(let step):
@@ -153,8 +180,8 @@ public struct ContactRecordBuilder: Sendable, Equatable {
             else { break }
             update(step.contactId, at: timestamp, &changes) { record, _ in
                 guard record.queue != nil else { return false }
-                let priority = Self.assign(&record.queuePriority, contact.queuePriority)
-                let adjustment = Self.assign(&record.queueTimeAdjustmentSeconds, contact.queueTimeAdjustmentSeconds)
+                let priority = Builder.assign(&record.queuePriority, contact.queuePriority)
+                let adjustment = Builder.assign(&record.queueTimeAdjustmentSeconds, contact.queueTimeAdjustmentSeconds)
                 return priority || adjustment
             }
         case .contactOffered(let offered):
@@ -163,21 +190,21 @@ public struct ContactRecordBuilder: Sendable, Equatable {
                 return true
             }
         case .contactAssigned(let assigned):
-            let user = state.users[assigned.agentId]
-            let profile = user.flatMap { state.routingProfiles[$0.routingProfileId] }
             update(assigned.contactId, at: timestamp, &changes) { record, progress in
                 guard assigned.participantId == progress.agentParticipantId, var agent = record.agent else {
                     return false
                 }
+                let user = state.users[assigned.agentId]
+                let profile = user.flatMap { state.routingProfiles[$0.routingProfileId] }
                 agent.userId = assigned.agentId
                 agent.username = user?.username ?? assigned.agentId
                 agent.routingProfileId = user?.routingProfileId ?? ""
                 agent.routingProfileName = profile?.name ?? ""
-                return Self.assign(&record.agent, agent)
+                return Builder.assign(&record.agent, agent)
             }
         case .afterContactWorkChanged(let changed):
             update(changed.contactId, at: timestamp, &changes) { record, progress in
-                Self.afterContactWork(changed, at: timestamp, record: &record, progress: &progress)
+                Builder.afterContactWork(changed, at: timestamp, record: &record, progress: &progress)
             }
         case .chatTransferred(let transferred):
             // Parley's agent transfers are cold (the agent leaves at once): the transferring segment records when.
@@ -190,18 +217,13 @@ public struct ContactRecordBuilder: Sendable, Equatable {
         default:
             break
         }
-        return changes
     }
+}
 
-    // MARK: - Folding
-
-    private mutating func start(
-        _ started: ContactStarted,
-        at timestamp: Int64,
-        state: ChatState,
-        _ changes: inout [ContactRecordChange]
-    ) {
-        guard records[started.contactId] == nil else { return }
+extension ContactRecordBuilder: ContactRecordFolding {
+    /// Opens the segment's record unless it has one.
+    mutating func start(_ started: ContactStarted, at timestamp: Int64, state: ChatState) -> Bool {
+        guard records[started.contactId] == nil else { return false }
         var record = ContactTraceRecord(
             contactId: started.contactId,
             initialContactId: started.chatId,
@@ -223,16 +245,74 @@ public struct ContactRecordBuilder: Sendable, Equatable {
         records[started.contactId] = record
         progress[started.contactId] = SegmentProgress()
         chains[started.chatId, default: []].append(started.contactId)
-        if let previous = started.previousContactId {
-            update(previous, at: timestamp, &changes) { record, progress in
-                progress.closed = true
-                return Self.assign(&record.nextContactId, started.contactId)
-            }
-        }
+        return true
     }
 
+    /// The chat's segments whose record is open.
+    func openSegments(ofChat chatId: Identifier) -> [Identifier] {
+        (chains[chatId] ?? []).filter { progress[$0] != nil }
+    }
+
+    /// Runs `body` on an open record (and its progress) in place, stamps `LastUpdateTimestamp` when `body` reports
+    /// that it changed the record, and completes it (reporting and dropping it) once it is done.
+    mutating func update(
+        _ contactId: Identifier,
+        at timestamp: Int64,
+        _ changes: inout [ContactRecordChange],
+        _ body: (inout ContactTraceRecord, inout SegmentProgress) -> Bool
+    ) {
+        let outcome: UpdateOutcome
+        if records.modifiesInPlace(contactId) {
+            outcome = Self.update(&records[contactId], &progress[contactId], at: timestamp, &changes, body)
+        } else {
+            // A map loaded from a checkpoint (with a cold tier): write back only what changed.
+            var record = records[contactId]
+            var segment = progress[contactId]
+            outcome = Self.update(&record, &segment, at: timestamp, &changes, body)
+            if outcome.wrote { records[contactId] = record }
+            progress[contactId] = segment
+        }
+        guard let dropped = outcome.droppedFromChat else { return }
+        chains[dropped]?.removeAll { $0 == contactId }
+        if chains[dropped]?.isEmpty == true { chains[dropped] = nil }
+    }
+
+    /// What `update` did to a record's slot.
+    private struct UpdateOutcome {
+        /// Whether it changed the slot.
+        var wrote = false
+        /// The chat of the record it completed and dropped.
+        var droppedFromChat: Identifier?
+    }
+
+    /// `update` on the record's and the progress's slots.
+    private static func update(
+        _ slot: inout ContactTraceRecord?,
+        _ progressSlot: inout SegmentProgress?,
+        at timestamp: Int64,
+        _ changes: inout [ContactRecordChange],
+        _ body: (inout ContactTraceRecord, inout SegmentProgress) -> Bool
+    ) -> UpdateOutcome {
+        guard slot != nil else { return UpdateOutcome() }
+        if progressSlot == nil { progressSlot = SegmentProgress() }
+        let changed = body(&slot!, &progressSlot!)
+        if changed { slot!.lastUpdateTimestamp = max(slot!.lastUpdateTimestamp, timestamp) }
+        guard slot!.disconnectTimestamp != nil, progressSlot!.closed, progressSlot!.afterContactWork.isEmpty else {
+            return UpdateOutcome(wrote: changed)
+        }
+        slot!.completed = true
+        slot!.lastUpdateTimestamp = max(slot!.lastUpdateTimestamp, timestamp)
+        progressSlot = nil
+        changes.append(.completed(slot!))
+        let chat = slot!.initialContactId
+        slot = nil
+        return UpdateOutcome(wrote: true, droppedFromChat: chat)
+    }
+}
+
+extension ContactRecordBuilder {
     /// Returns whether it changed the record.
-    private static func join(
+    fileprivate static func join(
         _ joined: ParticipantJoined,
         at timestamp: Int64,
         record: inout ContactTraceRecord,
@@ -268,7 +348,7 @@ public struct ContactRecordBuilder: Sendable, Equatable {
     }
 
     /// Returns whether it changed the record (whether the segment was still going).
-    private static func end(
+    fileprivate static func end(
         _ disconnected: ContactDisconnected,
         record: inout ContactTraceRecord,
         progress: SegmentProgress
@@ -295,7 +375,7 @@ public struct ContactRecordBuilder: Sendable, Equatable {
     }
 
     /// Returns whether it changed the record.
-    private static func dequeue(_ record: inout ContactTraceRecord, at timestamp: Int64) -> Bool {
+    fileprivate static func dequeue(_ record: inout ContactTraceRecord, at timestamp: Int64) -> Bool {
         guard var queue = record.queue else { return false }
         queue.dequeueTimestamp = timestamp
         queue.duration = roundedSeconds(from: queue.enqueueTimestamp, to: timestamp)
@@ -303,14 +383,14 @@ public struct ContactRecordBuilder: Sendable, Equatable {
     }
 
     /// Sets `field` to `value`; returns whether that changed it.
-    private static func assign<Value: Equatable>(_ field: inout Value, _ value: Value) -> Bool {
+    fileprivate static func assign<Value: Equatable>(_ field: inout Value, _ value: Value) -> Bool {
         guard field != value else { return false }
         field = value
         return true
     }
 
     /// Returns whether it changed the record.
-    private static func afterContactWork(
+    fileprivate static func afterContactWork(
         _ changed: AfterContactWorkChanged,
         at timestamp: Int64,
         record: inout ContactTraceRecord,
@@ -367,7 +447,7 @@ public struct ContactRecordBuilder: Sendable, Equatable {
         return text.count
     }
 
-    private static func count(
+    fileprivate static func count(
         _ message: MessageSent,
         from sender: Sender,
         at timestamp: Int64,
@@ -421,84 +501,6 @@ public struct ContactRecordBuilder: Sendable, Equatable {
         case .customer, .other:
             break
         }
-    }
-
-    // MARK: - Bookkeeping
-
-    /// Runs `body` on an existing record (and its progress) in place, stamps `LastUpdateTimestamp` when `body`
-    /// reports that it changed the record, and completes it or reports the update.
-    ///
-    /// `body` returns whether it changed the record: exactly when the record after it differs from the record before
-    /// (what a comparison of the whole record would say, without copying the record to compare).
-    private mutating func update(
-        _ contactId: Identifier,
-        at timestamp: Int64,
-        _ changes: inout [ContactRecordChange],
-        _ body: (inout ContactTraceRecord, inout SegmentProgress) -> Bool
-    ) {
-        let outcome: UpdateOutcome
-        if records.modifiesInPlace(contactId) {
-            outcome = Self.update(
-                &records[contactId],
-                &progress[contactId],
-                at: timestamp,
-                keepCompleted,
-                &changes,
-                body
-            )
-        } else {
-            // A record in the cold tier (a checkpoint's completed records) is copied up only when it changed.
-            var record = records[contactId]
-            var segment = progress[contactId]
-            outcome = Self.update(&record, &segment, at: timestamp, keepCompleted, &changes, body)
-            if outcome.wrote { records[contactId] = record }
-            progress[contactId] = segment
-        }
-        guard let dropped = outcome.droppedFromChat else { return }
-        chains[dropped]?.removeAll { $0 == contactId }
-        if chains[dropped]?.isEmpty == true { chains[dropped] = nil }
-    }
-
-    /// What `update` did to a record's slot.
-    private struct UpdateOutcome {
-        /// Whether it changed the slot.
-        var wrote = false
-        /// The chat of a completed record it dropped (builders that do not keep completed records).
-        var droppedFromChat: Identifier?
-    }
-
-    /// `update` on the record's and the progress's slots.
-    private static func update(
-        _ slot: inout ContactTraceRecord?,
-        _ progressSlot: inout SegmentProgress?,
-        at timestamp: Int64,
-        _ keepCompleted: Bool,
-        _ changes: inout [ContactRecordChange],
-        _ body: (inout ContactTraceRecord, inout SegmentProgress) -> Bool
-    ) -> UpdateOutcome {
-        guard slot != nil else { return UpdateOutcome() }
-        if slot!.completed {
-            // A completed record has no progress left; what `body` does to a fresh one is dropped.
-            var segment = SegmentProgress()
-            guard body(&slot!, &segment) else { return UpdateOutcome() }
-            slot!.lastUpdateTimestamp = max(slot!.lastUpdateTimestamp, timestamp)
-            changes.append(.updated(slot!))
-            return UpdateOutcome(wrote: true)
-        }
-        if progressSlot == nil { progressSlot = SegmentProgress() }
-        let changed = body(&slot!, &progressSlot!)
-        if changed { slot!.lastUpdateTimestamp = max(slot!.lastUpdateTimestamp, timestamp) }
-        guard slot!.disconnectTimestamp != nil, progressSlot!.closed, progressSlot!.afterContactWork.isEmpty else {
-            return UpdateOutcome(wrote: changed)
-        }
-        slot!.completed = true
-        slot!.lastUpdateTimestamp = max(slot!.lastUpdateTimestamp, timestamp)
-        progressSlot = nil
-        changes.append(.completed(slot!))
-        guard !keepCompleted else { return UpdateOutcome(wrote: true) }
-        let chat = slot!.initialContactId
-        slot = nil
-        return UpdateOutcome(wrote: true, droppedFromChat: chat)
     }
 }
 

@@ -244,16 +244,17 @@ extension SegmentProgress: SnapshotCodable {
 }
 
 extension ContactRecordBuilder: SnapshotCodable {
-    /// Writes the flag, the records, the chains and the open records' progress.
+    /// Writes a `false` flag (contact-records@2 stored a builder keeping completed records under `true`), the open
+    /// records, the chains and the progress.
     public func snapshotEncode(to writer: inout BinaryWriter) {
         var inline = ColdSplit.inline
         snapshotEncode(to: &writer, cold: &inline)
     }
 
-    /// Writes the builder; a split encoding moves completed records, and the chains whose records all completed,
-    /// into cold tables.
+    /// Writes the builder; a split encoding would move completed records, and the chains whose records all
+    /// completed, into cold tables (none: the builder holds open records only).
     public func snapshotEncode(to writer: inout BinaryWriter, cold: inout ColdSplit) {
-        writer.writeRecordField(keepCompleted)
+        writer.writeRecordField(false)
         records.snapshotEncode(to: &writer, cold: &cold) { _, record in record.completed }
         chains.snapshotEncode(to: &writer, cold: &cold) { _, chain in chain.allSatisfy { progress[$0] == nil } }
         writer.writeRecordField(progress)
@@ -264,10 +265,15 @@ extension ContactRecordBuilder: SnapshotCodable {
         try self.init(snapshotFrom: &reader, cold: .none)
     }
 
-    /// Reads a builder written by either encoding, its cold tiers from `cold`.
+    /// Reads a builder written by either encoding, its cold tiers from `cold`; one that keeps completed records
+    /// (written before contact-records@3) is an error.
     public init(snapshotFrom reader: inout BinaryReader, cold: ColdTables) throws(DecodeError) {
+        let offset = reader.offset
+        let keepsCompleted: Bool = try reader.readRecordField()
+        guard !keepsCompleted else {
+            throw DecodeError(.invalidValue, "a contact record builder that keeps completed records", offset: offset)
+        }
         self.init(
-            keepCompleted: try reader.readRecordField(),
             records: try TieredMap(snapshotFrom: &reader, cold: cold),
             chains: try TieredMap(snapshotFrom: &reader, cold: cold),
             progress: try reader.readRecordField()

@@ -9,25 +9,32 @@ public enum ContactRecordTime: UInt8, Sendable, CaseIterable {
     case lastUpdate = 2
 }
 
-/// Every contact trace record of the log (`ContactRecordBuilder` with `keepCompleted`), with queries.
+/// Every contact trace record of the log, with queries: the open ones in a `ContactRecordBuilder`, the completed ones
+/// in `CompletedContactRecords`.
 public struct ContactRecordsProjection: Projection, Equatable {
     /// The chat machine.
     public typealias Machine = ChatMachine
 
     /// "contact-records".
     public static let name = "contact-records"
-    /// 2 (1 stored the records in one map; 2 keeps completed ones in a checkpoint's cold tier).
-    public static let version = 2
+    /// 3 (1 stored the records in one map; 2 kept completed ones in a checkpoint's cold tier; 3 keeps the open
+    /// records in a builder like the metrics projections' and the completed ones beside it).
+    public static let version = 3
 
-    /// The builder that folds the events; it keeps completed records.
+    /// The builder of the open records.
     public private(set) var builder: ContactRecordBuilder
+    /// The completed records and every chat's chain.
+    public private(set) var completed: CompletedContactRecords
 
     /// No records.
-    public init() { builder = ContactRecordBuilder(keepCompleted: true) }
+    public init() {
+        builder = ContactRecordBuilder()
+        completed = CompletedContactRecords()
+    }
 
     /// Folds one event.
     public mutating func apply(_ event: ChatEvent, at timestamp: Int64, state: ChatState) {
-        _ = builder.apply(event, at: timestamp, state: state)
+        _ = applyReportingChanges(event, at: timestamp, state: state)
     }
 
     /// Folds one event and returns the records it completed or re-emitted (what a record stream delivers).
@@ -36,21 +43,32 @@ public struct ContactRecordsProjection: Projection, Equatable {
         at timestamp: Int64,
         state: ChatState
     ) -> [ContactRecordChange] {
-        builder.apply(event, at: timestamp, state: state)
+        let completedByBuilder = builder.apply(event, at: timestamp, state: state)
+        let updated = completed.apply(event, at: timestamp, state: state, completedByBuilder: completedByBuilder)
+        return completedByBuilder + updated
     }
 
-    /// Every record, open or completed, by contact id.
-    public var records: TieredMap<Identifier, ContactTraceRecord> { builder.records }
+    /// Every record, open or completed, by contact id (a copy of the completed records with the open ones added).
+    public var records: TieredMap<Identifier, ContactTraceRecord> {
+        var all = completed.records
+        for (contactId, record) in builder.records.entries { all[contactId] = record }
+        return all
+    }
 
     /// The record of one contact segment.
-    public func record(_ contactId: Identifier) -> ContactTraceRecord? { builder.records[contactId] }
+    public func record(_ contactId: Identifier) -> ContactTraceRecord? {
+        builder.records[contactId] ?? completed.records[contactId]
+    }
 
     /// The records of a chat (its initial contact id), oldest segment first.
-    public func chain(ofChat chatId: Identifier) -> [ContactTraceRecord] { builder.chain(ofChat: chatId) }
+    public func chain(ofChat chatId: Identifier) -> [ContactTraceRecord] {
+        (completed.chains[chatId] ?? []).compactMap { record($0) }
+    }
 
     /// The records of the chat that `contactId` (any of its segments) belongs to, oldest segment first.
     public func chain(containing contactId: Identifier) -> [ContactTraceRecord] {
-        builder.chain(containing: contactId)
+        guard let record = record(contactId) else { return [] }
+        return chain(ofChat: record.initialContactId)
     }
 
     /// Records whose `field` timestamp lies in `from..<to` (µs), ordered by that timestamp, then contact id;
@@ -62,7 +80,8 @@ public struct ContactRecordsProjection: Projection, Equatable {
         completedOnly: Bool = true
     ) -> [ContactTraceRecord] {
         var found: [(time: Int64, record: ContactTraceRecord)] = []
-        for record in builder.records.values where !completedOnly || record.completed {
+        let open = completedOnly ? [] : builder.records.values
+        for record in completed.records.values + open {
             let time = field == .disconnect ? record.disconnectTimestamp : record.lastUpdateTimestamp
             guard let time, time >= from, time < to else { continue }
             found.append((time, record))
@@ -73,21 +92,33 @@ public struct ContactRecordsProjection: Projection, Equatable {
 }
 
 extension ContactRecordsProjection: SnapshotCodable {
-    /// Writes the builder.
-    public func snapshotEncode(to writer: inout BinaryWriter) { builder.snapshotEncode(to: &writer) }
+    /// Writes the builder, the completed records and the chains.
+    public func snapshotEncode(to writer: inout BinaryWriter) {
+        var inline = ColdSplit.inline
+        snapshotEncode(to: &writer, cold: &inline)
+    }
 
-    /// Writes the builder, completed records into cold tables when splitting.
+    /// Writes the builder (as the metrics projections store it), then the completed records and the chains; a split
+    /// encoding moves every completed record, and the chains whose records all completed, into cold tables.
     public func snapshotEncode(to writer: inout BinaryWriter, cold: inout ColdSplit) {
         builder.snapshotEncode(to: &writer, cold: &cold)
+        completed.records.snapshotEncode(to: &writer, cold: &cold) { _, _ in true }
+        completed.chains.snapshotEncode(to: &writer, cold: &cold) { _, chain in
+            chain.allSatisfy { builder.progress[$0] == nil }
+        }
     }
 
     /// Reads a projection written by `snapshotEncode`.
     public init(snapshotFrom reader: inout BinaryReader) throws(DecodeError) {
-        builder = try ContactRecordBuilder(snapshotFrom: &reader)
+        try self.init(snapshotFrom: &reader, cold: .none)
     }
 
-    /// Reads a projection written by either encoding.
+    /// Reads a projection written by either encoding, its cold tiers from `cold`.
     public init(snapshotFrom reader: inout BinaryReader, cold: ColdTables) throws(DecodeError) {
         builder = try ContactRecordBuilder(snapshotFrom: &reader, cold: cold)
+        completed = CompletedContactRecords(
+            records: try TieredMap(snapshotFrom: &reader, cold: cold),
+            chains: try TieredMap(snapshotFrom: &reader, cold: cold)
+        )
     }
 }
