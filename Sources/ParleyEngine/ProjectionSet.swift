@@ -2,10 +2,10 @@ import ParleyDomain
 
 /// The projections an engine keeps beside its machine state, folded from the same events.
 ///
-/// Members that keep an identical shared part (`FoldSharing`: metrics@1 and metrics@2 each keep the same contact
-/// record builder) fold it once per event: the first folds it, the others take its output and leave their own part
-/// stale, and `members` hands them the provider's part. Which members share is decided whenever the membership
-/// changes, by comparing their parts.
+/// Members that keep an identical shared part (`FoldSharing`: contact-records, metrics@1 and metrics@2 each keep the
+/// same builder of open contact records) fold it once per event: the first folds it, the others take its output and
+/// leave their own part stale, and `members` hands them the provider's part. Which members share is decided whenever
+/// the membership changes, by comparing their parts.
 public struct ProjectionSet<Machine: EventSourcedMachine>: Sendable {
     /// The projections as folded: a member that takes a shared fold holds a stale shared part.
     private var folded: [any Projection<Machine>]

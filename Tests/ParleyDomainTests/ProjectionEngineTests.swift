@@ -236,27 +236,124 @@ import Testing
         await third.close()
     }
 
-    /// metrics@1 and metrics@2 keep equal contact record builders, so a set folds the builder once for both; a member
-    /// whose builder differs folds its own, and a member installed later is planned again.
-    @Test func theMetricVersionsShareOneContactRecordFold() throws {
+    /// contact-records, metrics@1 and metrics@2 keep equal builders of open contact records, so a set folds the
+    /// builder once for all three; a member whose builder differs folds its own, and a member installed later is
+    /// planned again.
+    @Test func theRecordsAndMetricsShareOneContactRecordFold() throws {
         let all = ProjectionSet<ChatMachine>(empty: ChatMachine.projections)
-        #expect(all.sharedFolds == [HistoricalMetricsV2.key: HistoricalMetricsV1.key])
+        let records = ContactRecordsProjection.key
+        #expect(all.sharedFolds == [HistoricalMetricsV1.key: records, HistoricalMetricsV2.key: records])
         #expect(ProjectionSet<ChatMachine>(empty: [ContactRecordsProjection.self]).sharedFolds.isEmpty)
+        let metricsFirst = ProjectionSet<ChatMachine>(empty: [HistoricalMetricsV2.self, ContactRecordsProjection.self])
+        #expect(metricsFirst.sharedFolds == [records: HistoricalMetricsV2.key])
 
-        // A v2 whose builder has folded a chat the v1 has not seen shares nothing.
+        // A v2 and a contact-records whose builders have folded a chat the v1 has not seen share with v1 nothing.
         let harness = try Self.traffic(seed: 3)
         var v2 = HistoricalMetricsV2()
+        var folded = ContactRecordsProjection()
         var state = ChatState()
         for event in harness.log.prefix(200) {
             ChatMachine.apply(event.event, at: event.timestamp, to: &state)
             v2.apply(event.event, at: event.timestamp, state: state)
+            folded.apply(event.event, at: event.timestamp, state: state)
         }
         #expect(v2.sharedFold != HistoricalMetricsV1().sharedFold)
         var set = ProjectionSet<ChatMachine>([HistoricalMetricsV1(), v2])
         #expect(set.sharedFolds.isEmpty)
         #expect(set.members.map { $0.stateHash() } == [HistoricalMetricsV1().stateHash(), v2.stateHash()])
+        set.install(folded)
+        #expect(set.sharedFolds == [records: HistoricalMetricsV2.key])
         set.install(HistoricalMetricsV2())
         #expect(set.sharedFolds == [HistoricalMetricsV2.key: HistoricalMetricsV1.key])
+        set.install(ContactRecordsProjection())
+        #expect(
+            set.sharedFolds == [HistoricalMetricsV2.key: HistoricalMetricsV1.key, records: HistoricalMetricsV1.key]
+        )
+    }
+
+    /// `traffic(seed:)`, then attribute updates of the first chats that ended (their records completed long before:
+    /// each update re-emits one), some more traffic, and the chat ids updated.
+    static func trafficWithLateUpdates(seed: UInt64) throws -> (harness: ChatHarness, updated: [Identifier]) {
+        var harness = try Self.traffic(seed: seed)
+        let ended = harness.state.chats.values.filter { $0.status == .ended }.sorted { $0.startedAt < $1.startedAt }
+        let updated = ended.prefix(6).map(\.chatId)
+        for chatId in updated {
+            harness.advance(Duration.second)
+            _ = harness.run(
+                .updateContactAttributes(
+                    instanceId: RoutingTests.instance,
+                    initialContactId: chatId.description,
+                    attributes: ["audit": "late-\(seed)"]
+                )
+            )
+            _ = try? harness.startConnectedChat()
+        }
+        harness.advance(Duration.hour)
+        harness.fireTimers()
+        return (harness, updated)
+    }
+
+    /// Whichever member of a set provides the shared fold (contact-records or a metrics version) and whichever take
+    /// it, every member equals the projection folded alone — late updates of completed records included — and the
+    /// records' change stream reports each record completed once, then re-emits each later change of it.
+    @Test(arguments: [5, 11] as [UInt64])
+    func contactRecordsShareTheFoldInAnyOrder(seed: UInt64) throws {
+        let (harness, updated) = try Self.trafficWithLateUpdates(seed: seed)
+        let records = ContactRecordsProjection.self
+        let orders: [[any Projection<ChatMachine>.Type]] = [
+            ChatMachine.projections, [HistoricalMetricsV1.self, HistoricalMetricsV2.self, records],
+            [HistoricalMetricsV2.self, records], [records, HistoricalMetricsV1.self],
+        ]
+        var sets = orders.map { ProjectionSet<ChatMachine>(empty: $0) }
+        var alone: [any Projection<ChatMachine>] = ChatMachine.projections.map { $0.init() }
+        var reporting = ContactRecordsProjection()
+        var changes: [ContactRecordChange] = []
+        var builder = ContactRecordBuilder()
+        var builderChanges: [ContactRecordChange] = []
+        var state = ChatState()
+        for (timestamp, event) in harness.log {
+            ChatMachine.apply(event, at: timestamp, to: &state)
+            for index in sets.indices { sets[index].apply(event, at: timestamp, state: state) }
+            for index in alone.indices { alone[index].apply(event, at: timestamp, state: state) }
+            changes += reporting.applyReportingChanges(event, at: timestamp, state: state)
+            builderChanges += builder.apply(event, at: timestamp, state: state)
+        }
+        for (order, set) in zip(orders, sets) {
+            let provider = order[0].key
+            let keys = order.map { $0.key }.joined(separator: ", ")
+            #expect(set.sharedFolds == Dictionary(uniqueKeysWithValues: order.dropFirst().map { ($0.key, provider) }))
+            for member in set.members {
+                let key = type(of: member).key
+                let expected = alone.first { type(of: $0).key == key }?.stateHash()
+                #expect(member.stateHash() == expected, "\(key) in \(keys)")
+            }
+        }
+        let folded = try #require(alone.first as? ContactRecordsProjection)
+        #expect(reporting == folded)
+
+        // The stream: each record completed once, as the builder alone reports it; a re-emitted record completed
+        // before; the last change of each completed record is the record kept.
+        #expect(changes.filter { if case .completed = $0 { true } else { false } } == builderChanges)
+        var last: [Identifier: ContactTraceRecord] = [:]
+        var reEmitted: [Identifier] = []
+        for change in changes {
+            switch change {
+            case .completed(let record):
+                #expect(last[record.contactId] == nil, "completed twice")
+                last[record.contactId] = record
+            case .updated(let record):
+                #expect(last[record.contactId] != nil, "re-emitted before it completed")
+                #expect(record.lastUpdateTimestamp >= last[record.contactId]?.lastUpdateTimestamp ?? .max)
+                last[record.contactId] = record
+                reEmitted.append(record.contactId)
+            }
+        }
+        #expect(last == Dictionary(uniqueKeysWithValues: folded.completed.records.entries.map { ($0.key, $0.value) }))
+        #expect(!reEmitted.isEmpty)
+        #expect(Set(reEmitted).isSubset(of: updated))
+        for chatId in updated {
+            #expect(folded.record(chatId)?.attributes["audit"] == "late-\(seed)")
+        }
     }
 
     @Test(arguments: [3, 17, 42] as [UInt64])

@@ -80,11 +80,11 @@ extension Projection {
     public mutating func adoptFold(_ fold: any Sendable) {}
 }
 
-/// A projection part of whose fold other projections keep identically (metrics@1 and metrics@2 each keep the same
-/// contact record builder): in a `ProjectionSet`, the first such member folds the part once per event and the others
-/// take its output, so the part is folded once, not once per member. Snapshots, hashes and a rebuild of one member
-/// alone are unchanged: each member still owns its part, and the set hands the provider's part to the others
-/// whenever its members are read.
+/// A projection part of whose fold other projections keep identically (contact-records, metrics@1 and metrics@2 each
+/// keep the same builder of open contact records): in a `ProjectionSet`, the first such member folds the part once per
+/// event and the others take its output, so the part is folded once, not once per member. Snapshots, hashes and a
+/// rebuild of one member alone are unchanged: each member still owns its part, and the set hands the provider's part
+/// to the others whenever its members are read.
 public protocol FoldSharing: Projection {
     /// The shared part.
     associatedtype SharedFold: Equatable & Sendable

@@ -4,8 +4,8 @@
 
 /// A historical metrics projection: `metrics@1` or `metrics@2` over `ChatMachine`.
 ///
-/// Both versions keep the same contact record builder (open records only), so in one `ProjectionSet` they share its
-/// fold (`FoldSharing`): the builder runs once per event for both.
+/// Both versions keep the same contact record builder (open records only), as `ContactRecordsProjection` does, so in
+/// one `ProjectionSet` they share its fold (`FoldSharing`): the builder runs once per event for all of them.
 public protocol HistoricalMetricsProjection: FoldSharing
 where Machine == ChatMachine, SharedFold == ContactRecordBuilder, FoldOutput == [ContactRecordChange] {
     /// The schema this version keeps.

@@ -11,7 +11,10 @@ public enum ContactRecordTime: UInt8, Sendable, CaseIterable {
 
 /// Every contact trace record of the log, with queries: the open ones in a `ContactRecordBuilder`, the completed ones
 /// in `CompletedContactRecords`.
-public struct ContactRecordsProjection: Projection, Equatable {
+///
+/// The builder is the part the metrics projections keep identically, so in one `ProjectionSet` the three share its
+/// fold (`FoldSharing`): it runs once per event for all of them.
+public struct ContactRecordsProjection: FoldSharing, Equatable {
     /// The chat machine.
     public typealias Machine = ChatMachine
 
@@ -21,7 +24,7 @@ public struct ContactRecordsProjection: Projection, Equatable {
     /// records in a builder like the metrics projections' and the completed ones beside it).
     public static let version = 3
 
-    /// The builder of the open records.
+    /// The builder of the open records (the part shared with the metrics projections).
     public private(set) var builder: ContactRecordBuilder
     /// The completed records and every chat's chain.
     public private(set) var completed: CompletedContactRecords
@@ -30,11 +33,6 @@ public struct ContactRecordsProjection: Projection, Equatable {
     public init() {
         builder = ContactRecordBuilder()
         completed = CompletedContactRecords()
-    }
-
-    /// Folds one event.
-    public mutating func apply(_ event: ChatEvent, at timestamp: Int64, state: ChatState) {
-        _ = applyReportingChanges(event, at: timestamp, state: state)
     }
 
     /// Folds one event and returns the records it completed or re-emitted (what a record stream delivers).
@@ -46,6 +44,28 @@ public struct ContactRecordsProjection: Projection, Equatable {
         let completedByBuilder = builder.apply(event, at: timestamp, state: state)
         let updated = completed.apply(event, at: timestamp, state: state, completedByBuilder: completedByBuilder)
         return completedByBuilder + updated
+    }
+
+    /// The builder of the open records.
+    public var sharedFold: ContactRecordBuilder {
+        get { builder }
+        set { builder = newValue }
+    }
+
+    /// Folds one event into the builder.
+    public mutating func foldShared(_ event: ChatEvent, at timestamp: Int64, state: ChatState) -> [ContactRecordChange]
+    {
+        builder.apply(event, at: timestamp, state: state)
+    }
+
+    /// Folds one event into the completed records, given the builder's changes.
+    public mutating func applyRest(
+        _ event: ChatEvent,
+        at timestamp: Int64,
+        state: ChatState,
+        output changes: [ContactRecordChange]
+    ) {
+        _ = completed.apply(event, at: timestamp, state: state, completedByBuilder: changes)
     }
 
     /// Every record, open or completed, by contact id (a copy of the completed records with the open ones added).
