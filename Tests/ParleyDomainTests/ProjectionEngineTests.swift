@@ -236,6 +236,87 @@ import Testing
         await third.close()
     }
 
+    /// contact-records@2 as checkpoints stored it before the builder was split: one builder keeping every record (its
+    /// flag set), with the records, the chains and the progress. It folds as contact-records@3 does.
+    struct ContactRecordsVersion2: Projection, Equatable {
+        typealias Machine = ChatMachine
+        static let name = ContactRecordsProjection.name
+        static let version = 2
+        var records = ContactRecordsProjection()
+
+        init() {}
+
+        mutating func apply(_ event: ChatEvent, at timestamp: Int64, state: ChatState) {
+            records.apply(event, at: timestamp, state: state)
+        }
+
+        func snapshotEncode(to writer: inout BinaryWriter) {
+            writer.write(bool: true)
+            records.records.snapshotEncode(to: &writer)
+            records.completed.chains.snapshotEncode(to: &writer)
+            records.builder.progress.snapshotEncode(to: &writer)
+        }
+
+        init(snapshotFrom reader: inout BinaryReader) throws(DecodeError) {
+            throw DecodeError(.invalidValue, "contact-records@2 is not read here", offset: reader.offset)
+        }
+    }
+
+    /// A checkpoint written before contact-records@3 holds contact-records@2: the metrics load from it, contact-records
+    /// is rebuilt from the log in the background (a version it lacks), then takes the records fold the metrics provide,
+    /// and stays equal to a full replay through the commands and late updates that follow.
+    @Test func aCheckpointWithContactRecordsVersion2RebuildsThem() async throws {
+        let (harness, updated) = try Self.trafficWithLateUpdates(seed: 7)
+        let commands = harness.commands
+        let split = commands.count / 2
+        let directory = TemporaryDirectory()
+        let clock = ManualClock(commands.first?.now ?? 0)
+        var options = EventLogOptions()
+        options.durability = .none
+        let old = try await Engine<ChatMachine>.open(
+            dataDirectory: directory.path,
+            options: options,
+            clock: clock,
+            generator: SeededGenerator(seed: 1),
+            projections: [ContactRecordsVersion2.self, HistoricalMetricsV1.self, HistoricalMetricsV2.self],
+            checkpoints: CheckpointPolicy(everyEvents: 0, onClose: true)
+        )
+        await Self.run(commands[..<split], old, clock)
+        let before = try #require(old.snapshot.projections[ContactRecordsVersion2.self])
+        #expect(!before.records.completed.records.isEmpty)
+        await old.close()
+        #expect(throws: DecodeError.self) { try ContactRecordsProjection(snapshotBytes: before.snapshotBytes()) }
+
+        let engine = try await Self.openEngine(directory, clock, seed: 2)
+        #expect(engine.openReport.replayedRecords == 0)
+        #expect(engine.openReport.loaded == [HistoricalMetricsV1.key, HistoricalMetricsV2.key])
+        #expect(engine.openReport.rebuilding == [ContactRecordsProjection.key])
+        await engine.waitForRebuilds()
+        let rebuilt = try #require(engine.snapshot.projections[ContactRecordsProjection.self])
+        #expect(rebuilt.records == before.records.records)
+        let records = ContactRecordsProjection.key
+        #expect(
+            await engine.projections.sharedFolds
+                == [HistoricalMetricsV2.key: HistoricalMetricsV1.key, records: HistoricalMetricsV1.key]
+        )
+        await Self.run(commands[split...], engine, clock)
+        let live = engine.snapshot
+        await engine.close()
+        let late = try #require(live.projections[ContactRecordsProjection.self])
+        #expect(updated.contains { late.record($0)?.attributes["audit"] == "late-7" })
+        let replayed = try Engine<ChatMachine>.replay(
+            dataDirectory: directory.path,
+            projections: ChatMachine.projections,
+            useCheckpoints: false
+        ).snapshot
+        #expect(replayed.position == live.position)
+        for type in ChatMachine.projections {
+            let liveHash = live.projections.member(forKey: type.key)?.stateHash()
+            #expect(liveHash != nil)
+            #expect(replayed.projections.member(forKey: type.key)?.stateHash() == liveHash, "\(type.key)")
+        }
+    }
+
     /// contact-records, metrics@1 and metrics@2 keep equal builders of open contact records, so a set folds the
     /// builder once for all three; a member whose builder differs folds its own, and a member installed later is
     /// planned again.
