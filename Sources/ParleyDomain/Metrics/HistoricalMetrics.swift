@@ -7,7 +7,7 @@
 /// Both versions keep the same contact record builder (open records only), as `ContactRecordsProjection` does, so in
 /// one `ProjectionSet` they share its fold (`FoldSharing`): the builder runs once per event for all of them.
 public protocol HistoricalMetricsProjection: FoldSharing
-where Machine == ChatMachine, SharedFold == ContactRecordBuilder, FoldOutput == [ContactRecordChange] {
+where Machine == ChatMachine, SharedFold == ContactRecordBuilder, FoldOutput == ContactRecordFoldOutput {
     /// The schema this version keeps.
     static var schema: MetricsSchema { get }
     /// The aggregates.
@@ -33,9 +33,12 @@ extension HistoricalMetricsProjection {
     }
 
     /// Folds one event into the contact record builder.
-    public mutating func foldShared(_ event: ChatEvent, at timestamp: Int64, state: ChatState) -> [ContactRecordChange]
-    {
-        aggregate.builder.apply(event, at: timestamp, state: state)
+    public mutating func foldShared(
+        _ event: ChatEvent,
+        at timestamp: Int64,
+        state: ChatState
+    ) -> ContactRecordFoldOutput {
+        aggregate.builder.fold(event, at: timestamp, state: state)
     }
 
     /// Folds one event into the cells and agents, given the builder's changes (see `MetricsAggregate`).
@@ -43,9 +46,9 @@ extension HistoricalMetricsProjection {
         _ event: ChatEvent,
         at timestamp: Int64,
         state: ChatState,
-        output changes: [ContactRecordChange]
+        output: ContactRecordFoldOutput
     ) {
-        aggregate.applyRest(event, at: timestamp, state: state, changes: changes)
+        aggregate.applyRest(event, at: timestamp, state: state, changes: output.changes)
     }
 
     /// Writes the aggregates.

@@ -5,8 +5,8 @@
 /// changes a completed record (such as `UpdateContactAttributes`) re-emits it as `.updated`.
 ///
 /// `ContactRecordsProjection` folds each event into its builder first (or takes that fold from a member sharing it)
-/// and then into these records, handing over the builder's `.completed` records: together they hold what one builder
-/// keeping every record would.
+/// and then into these records, handing over the builder's output: its `.completed` records, and the records it does
+/// not hold open. Together they hold what one builder keeping every record would.
 public struct CompletedContactRecords: Sendable, Equatable {
     /// The completed records by contact id.
     public private(set) var records = TieredMap<Identifier, ContactTraceRecord>()
@@ -21,19 +21,21 @@ public struct CompletedContactRecords: Sendable, Equatable {
         self.chains = chains
     }
 
-    /// Folds one event the builder has folded (`state` is the chat state after it): re-emits the completed records
-    /// it changes, then keeps the records it completed (`completedByBuilder`, what the builder's fold returned).
-    /// Returns the `.updated` records.
+    /// Folds one event the builder has folded (`state` is the chat state after it; `open` is the builder's output):
+    /// re-emits the completed records it changes, then keeps the records the builder completed. Returns the
+    /// `.updated` records.
     public mutating func apply(
         _ event: ChatEvent,
         at timestamp: Int64,
         state: ChatState,
-        completedByBuilder: [ContactRecordChange]
+        after open: ContactRecordFoldOutput
     ) -> [ContactRecordChange] {
-        var changes: [ContactRecordChange] = []
-        fold(event, at: timestamp, state: state, &changes)
-        for case .completed(let record) in completedByBuilder { records[record.contactId] = record }
-        return changes
+        var output = ContactRecordFoldOutput()
+        // Only a record the builder does not hold open can be here; and a new segment joins its chat's chain.
+        let starts = if case .contactStarted = event { true } else { false }
+        if starts || !open.notOpen.isEmpty { dispatch(event, at: timestamp, state: state, &output) }
+        for case .completed(let record) in open.changes { records[record.contactId] = record }
+        return output.changes
     }
 }
 
@@ -54,14 +56,15 @@ extension CompletedContactRecords: ContactRecordFolding {
     mutating func update(
         _ contactId: Identifier,
         at timestamp: Int64,
-        _ changes: inout [ContactRecordChange],
-        _ body: (inout ContactTraceRecord, inout SegmentProgress) -> Bool
+        _ state: ChatState,
+        _ output: inout ContactRecordFoldOutput,
+        _ body: RecordChange
     ) {
         guard var record = records[contactId] else { return }
         var progress = SegmentProgress()
-        guard body(&record, &progress) else { return }
+        guard body(&record, &progress, state) else { return }
         record.lastUpdateTimestamp = max(record.lastUpdateTimestamp, timestamp)
         records[contactId] = record
-        changes.append(.updated(record))
+        output.changes.append(.updated(record))
     }
 }

@@ -64,15 +64,30 @@ public struct ContactRecordBuilder: Sendable, Equatable {
 
     /// Applies one event (`state` is the chat state after it) and returns the records it completed.
     public mutating func apply(_ event: ChatEvent, at timestamp: Int64, state: ChatState) -> [ContactRecordChange] {
-        var changes: [ContactRecordChange] = []
-        fold(event, at: timestamp, state: state, &changes)
-        return changes
+        fold(event, at: timestamp, state: state).changes
     }
+
+    /// Applies one event (`state` is the chat state after it) and returns the records it completed, with the records
+    /// it names that are not open here.
+    public mutating func fold(_ event: ChatEvent, at timestamp: Int64, state: ChatState) -> ContactRecordFoldOutput {
+        var output = ContactRecordFoldOutput()
+        dispatch(event, at: timestamp, state: state, &output)
+        return output
+    }
+}
+
+/// What folding one event into contact records yields.
+public struct ContactRecordFoldOutput: Sendable {
+    /// The records the event completed (`.completed`) or, folded into completed records, re-emitted (`.updated`).
+    public var changes: [ContactRecordChange] = []
+    /// The records the event would change that the builder does not hold open (from the builder's fold): the only
+    /// ones it can change among completed records.
+    var notOpen: [Identifier] = []
 }
 
 // MARK: - Folding
 
-/// Records that events change through the contact record fold (`fold`): the builder's open records, and the
+/// Records that events change through the contact record fold (`dispatch`): the builder's open records, and the
 /// completed records `ContactRecordsProjection` keeps. Each event reaches the records it names in both, through the
 /// same code, so a late event changes a completed record exactly as it would an open one.
 protocol ContactRecordFolding {
@@ -82,40 +97,45 @@ protocol ContactRecordFolding {
     /// The segments of a chat whose record is still open, oldest first.
     func openSegments(ofChat chatId: Identifier) -> [Identifier]
 
-    /// Runs `body` on the record of `contactId` and its progress, if held here, and reports what changed.
+    /// Runs `body` on the record of `contactId` and its progress, if held here, and adds what changed to `output`.
     ///
     /// `body` returns whether it changed the record: exactly when the record after it differs from the record before
-    /// (what a comparison of the whole record would say, without copying the record to compare).
+    /// (what a comparison of the whole record would say, without copying the record to compare). It is handed
+    /// `state` rather than capturing it (a closure capturing the state copies it).
     mutating func update(
         _ contactId: Identifier,
         at timestamp: Int64,
-        _ changes: inout [ContactRecordChange],
-        _ body: (inout ContactTraceRecord, inout SegmentProgress) -> Bool
+        _ state: ChatState,
+        _ output: inout ContactRecordFoldOutput,
+        _ body: RecordChange
     )
 }
 
+/// Changes a record and its progress given the chat state; returns whether it changed the record.
+typealias RecordChange = (inout ContactTraceRecord, inout SegmentProgress, ChatState) -> Bool
+
 extension ContactRecordFolding {
-    /// Applies one event (`state` is the chat state after it), appending the changes it reports to `changes`.
-    mutating func fold(
+    /// Applies one event (`state` is the chat state after it), adding what it yields to `output`.
+    mutating func dispatch(
         _ event: ChatEvent,
         at timestamp: Int64,
         state: ChatState,
-        _ changes: inout [ContactRecordChange]
+        _ output: inout ContactRecordFoldOutput
     ) {
         typealias Builder = ContactRecordBuilder
         switch event {
         case .contactStarted(let started):
             guard start(started, at: timestamp, state: state), let previous = started.previousContactId else { break }
-            update(previous, at: timestamp, &changes) { record, progress in
+            update(previous, at: timestamp, state, &output) { record, progress, _ in
                 progress.closed = true
                 return Builder.assign(&record.nextContactId, started.contactId)
             }
         case .participantJoined(let joined):
-            update(joined.contactId, at: timestamp, &changes) { record, progress in
+            update(joined.contactId, at: timestamp, state, &output) { record, progress, _ in
                 Builder.join(joined, at: timestamp, record: &record, progress: &progress)
             }
         case .participantLeft(let left):
-            update(left.contactId, at: timestamp, &changes) { record, progress in
+            update(left.contactId, at: timestamp, state, &output) { record, progress, _ in
                 guard left.participantId == progress.agentParticipantId, record.agent?.agentInteractionDuration == nil,
                     let connected = record.agent?.connectedToAgentTimestamp
                 else { return false }
@@ -129,14 +149,14 @@ extension ContactRecordFolding {
         case .connectionCreated(let created):
             // The customer's first connection: ConnectedToSystemTimestamp of the chat's initial (API) segment.
             guard state.chats[created.chatId]?.customerParticipantId == created.participantId else { break }
-            update(created.chatId, at: timestamp, &changes) { record, _ in
+            update(created.chatId, at: timestamp, state, &output) { record, _, _ in
                 guard record.connectedToSystemTimestamp == nil, record.disconnectTimestamp == nil else { return false }
                 record.connectedToSystemTimestamp = timestamp
                 return true
             }
         case .messageSent(let message):
             guard Builder.countedContentTypes.contains(message.contentType) else { break }
-            update(message.contactId, at: timestamp, &changes) { record, progress in
+            update(message.contactId, at: timestamp, state, &output) { record, progress, state in
                 guard record.disconnectTimestamp == nil else { return false }
                 let sender = Builder.sender(of: message, in: state)
                 let connected = record.agent?.connectedToAgentTimestamp
@@ -144,7 +164,7 @@ extension ContactRecordFolding {
                 return true
             }
         case .attributesUpdated(let updated):
-            update(updated.contactId, at: timestamp, &changes) { record, _ in
+            update(updated.contactId, at: timestamp, state, &output) { record, _, state in
                 let merged = state.contacts[updated.contactId]?.attributes
                 return Builder.assign(
                     &record.attributes,
@@ -152,18 +172,18 @@ extension ContactRecordFolding {
                 )
             }
         case .contactDisconnected(let disconnected):
-            update(disconnected.contactId, at: timestamp, &changes) { record, progress in
+            update(disconnected.contactId, at: timestamp, state, &output) { record, progress, _ in
                 Builder.end(disconnected, record: &record, progress: progress)
             }
         case .chatEnded(let ended):
             for contactId in openSegments(ofChat: ended.chatId) {
-                update(contactId, at: timestamp, &changes) { _, progress in
+                update(contactId, at: timestamp, state, &output) { _, progress, _ in
                     progress.closed = true
                     return false
                 }
             }
         case .contactQueued(let queued):
-            update(queued.contactId, at: timestamp, &changes) { record, _ in
+            update(queued.contactId, at: timestamp, state, &output) { record, _, state in
                 let contact = state.contacts[queued.contactId]
                 let name = state.queues[queued.queueId]?.name ?? ""
                 let queue = Builder.assign(
@@ -178,19 +198,19 @@ extension ContactRecordFolding {
             guard step.recorded.keys.contains(where: { $0.hasPrefix("routing.") }),
                 let contact = state.contacts[step.contactId]
             else { break }
-            update(step.contactId, at: timestamp, &changes) { record, _ in
+            update(step.contactId, at: timestamp, state, &output) { record, _, _ in
                 guard record.queue != nil else { return false }
                 let priority = Builder.assign(&record.queuePriority, contact.queuePriority)
                 let adjustment = Builder.assign(&record.queueTimeAdjustmentSeconds, contact.queueTimeAdjustmentSeconds)
                 return priority || adjustment
             }
         case .contactOffered(let offered):
-            update(offered.contactId, at: timestamp, &changes) { record, _ in
+            update(offered.contactId, at: timestamp, state, &output) { record, _, _ in
                 record.agentConnectionAttempts += 1
                 return true
             }
         case .contactAssigned(let assigned):
-            update(assigned.contactId, at: timestamp, &changes) { record, progress in
+            update(assigned.contactId, at: timestamp, state, &output) { record, progress, state in
                 guard assigned.participantId == progress.agentParticipantId, var agent = record.agent else {
                     return false
                 }
@@ -203,13 +223,13 @@ extension ContactRecordFolding {
                 return Builder.assign(&record.agent, agent)
             }
         case .afterContactWorkChanged(let changed):
-            update(changed.contactId, at: timestamp, &changes) { record, progress in
+            update(changed.contactId, at: timestamp, state, &output) { record, progress, _ in
                 Builder.afterContactWork(changed, at: timestamp, record: &record, progress: &progress)
             }
         case .chatTransferred(let transferred):
             // Parley's agent transfers are cold (the agent leaves at once): the transferring segment records when.
             guard transferred.succeeded else { break }
-            update(transferred.fromContactId, at: timestamp, &changes) { record, _ in
+            update(transferred.fromContactId, at: timestamp, state, &output) { record, _, _ in
                 guard record.agent != nil, record.transferCompletedTimestamp == nil else { return false }
                 record.transferCompletedTimestamp = timestamp
                 return true
@@ -254,24 +274,34 @@ extension ContactRecordBuilder: ContactRecordFolding {
     }
 
     /// Runs `body` on an open record (and its progress) in place, stamps `LastUpdateTimestamp` when `body` reports
-    /// that it changed the record, and completes it (reporting and dropping it) once it is done.
+    /// that it changed the record, and completes it (reporting and dropping it) once it is done; notes a record it
+    /// does not hold in `output.notOpen`.
     mutating func update(
         _ contactId: Identifier,
         at timestamp: Int64,
-        _ changes: inout [ContactRecordChange],
-        _ body: (inout ContactTraceRecord, inout SegmentProgress) -> Bool
+        _ state: ChatState,
+        _ output: inout ContactRecordFoldOutput,
+        _ body: RecordChange
     ) {
         let outcome: UpdateOutcome
         if records.modifiesInPlace(contactId) {
-            outcome = Self.update(&records[contactId], &progress[contactId], at: timestamp, &changes, body)
+            outcome = Self.update(
+                &records[contactId],
+                &progress[contactId],
+                at: timestamp,
+                state,
+                &output.changes,
+                body
+            )
         } else {
             // A map loaded from a checkpoint (with a cold tier): write back only what changed.
             var record = records[contactId]
             var segment = progress[contactId]
-            outcome = Self.update(&record, &segment, at: timestamp, &changes, body)
+            outcome = Self.update(&record, &segment, at: timestamp, state, &output.changes, body)
             if outcome.wrote { records[contactId] = record }
             progress[contactId] = segment
         }
+        if !outcome.held { output.notOpen.append(contactId) }
         guard let dropped = outcome.droppedFromChat else { return }
         chains[dropped]?.removeAll { $0 == contactId }
         if chains[dropped]?.isEmpty == true { chains[dropped] = nil }
@@ -279,6 +309,8 @@ extension ContactRecordBuilder: ContactRecordFolding {
 
     /// What `update` did to a record's slot.
     private struct UpdateOutcome {
+        /// Whether the slot held a record.
+        var held = true
         /// Whether it changed the slot.
         var wrote = false
         /// The chat of the record it completed and dropped.
@@ -290,12 +322,13 @@ extension ContactRecordBuilder: ContactRecordFolding {
         _ slot: inout ContactTraceRecord?,
         _ progressSlot: inout SegmentProgress?,
         at timestamp: Int64,
+        _ state: ChatState,
         _ changes: inout [ContactRecordChange],
-        _ body: (inout ContactTraceRecord, inout SegmentProgress) -> Bool
+        _ body: RecordChange
     ) -> UpdateOutcome {
-        guard slot != nil else { return UpdateOutcome() }
+        guard slot != nil else { return UpdateOutcome(held: false) }
         if progressSlot == nil { progressSlot = SegmentProgress() }
-        let changed = body(&slot!, &progressSlot!)
+        let changed = body(&slot!, &progressSlot!, state)
         if changed { slot!.lastUpdateTimestamp = max(slot!.lastUpdateTimestamp, timestamp) }
         guard slot!.disconnectTimestamp != nil, progressSlot!.closed, progressSlot!.afterContactWork.isEmpty else {
             return UpdateOutcome(wrote: changed)

@@ -41,9 +41,9 @@ public struct ContactRecordsProjection: FoldSharing, Equatable {
         at timestamp: Int64,
         state: ChatState
     ) -> [ContactRecordChange] {
-        let completedByBuilder = builder.apply(event, at: timestamp, state: state)
-        let updated = completed.apply(event, at: timestamp, state: state, completedByBuilder: completedByBuilder)
-        return completedByBuilder + updated
+        let open = builder.fold(event, at: timestamp, state: state)
+        let updated = completed.apply(event, at: timestamp, state: state, after: open)
+        return open.changes + updated
     }
 
     /// The builder of the open records.
@@ -53,19 +53,22 @@ public struct ContactRecordsProjection: FoldSharing, Equatable {
     }
 
     /// Folds one event into the builder.
-    public mutating func foldShared(_ event: ChatEvent, at timestamp: Int64, state: ChatState) -> [ContactRecordChange]
-    {
-        builder.apply(event, at: timestamp, state: state)
+    public mutating func foldShared(
+        _ event: ChatEvent,
+        at timestamp: Int64,
+        state: ChatState
+    ) -> ContactRecordFoldOutput {
+        builder.fold(event, at: timestamp, state: state)
     }
 
-    /// Folds one event into the completed records, given the builder's changes.
+    /// Folds one event into the completed records, given the builder's output.
     public mutating func applyRest(
         _ event: ChatEvent,
         at timestamp: Int64,
         state: ChatState,
-        output changes: [ContactRecordChange]
+        output: ContactRecordFoldOutput
     ) {
-        _ = completed.apply(event, at: timestamp, state: state, completedByBuilder: changes)
+        _ = completed.apply(event, at: timestamp, state: state, after: output)
     }
 
     /// Every record, open or completed, by contact id (a copy of the completed records with the open ones added).
