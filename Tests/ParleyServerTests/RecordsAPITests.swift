@@ -24,7 +24,7 @@ import Testing
         let contacts = try await seed(directory, chats: 2)
         let running = try await RunningServer.start(in: directory)
         let status = try await projections(running)
-        #expect(status.map { $0["key"] as? String } == ["contact-records@2", "metrics@1", "metrics@2"])
+        #expect(status.map { $0["key"] as? String } == ["contact-records@3", "metrics@1", "metrics@2"])
         #expect(status.allSatisfy { $0["phase"] as? String == "ready" && $0["source"] as? String == "rebuild" })
 
         // Both chats wait in the queue: their records are open, none completed.
