@@ -133,6 +133,7 @@ import Testing
         _ directory: TemporaryDirectory,
         _ clock: ManualClock,
         seed: UInt64 = 1,
+        projections: [any Projection<ChatMachine>.Type] = ChatMachine.projections,
         checkpoints: CheckpointPolicy = CheckpointPolicy(everyEvents: 0, onClose: true)
     ) async throws -> Engine<ChatMachine> {
         var options = EventLogOptions()
@@ -142,7 +143,7 @@ import Testing
             options: options,
             clock: clock,
             generator: SeededGenerator(seed: seed),
-            projections: ChatMachine.projections,
+            projections: projections,
             checkpoints: checkpoints
         )
     }
@@ -271,15 +272,10 @@ import Testing
         let split = commands.count / 2
         let directory = TemporaryDirectory()
         let clock = ManualClock(commands.first?.now ?? 0)
-        var options = EventLogOptions()
-        options.durability = .none
-        let old = try await Engine<ChatMachine>.open(
-            dataDirectory: directory.path,
-            options: options,
-            clock: clock,
-            generator: SeededGenerator(seed: 1),
-            projections: [ContactRecordsVersion2.self, HistoricalMetricsV1.self, HistoricalMetricsV2.self],
-            checkpoints: CheckpointPolicy(everyEvents: 0, onClose: true)
+        let old = try await Self.openEngine(
+            directory,
+            clock,
+            projections: [ContactRecordsVersion2.self, HistoricalMetricsV1.self, HistoricalMetricsV2.self]
         )
         await Self.run(commands[..<split], old, clock)
         let before = try #require(old.snapshot.projections[ContactRecordsVersion2.self])
@@ -442,20 +438,8 @@ import Testing
         let harness = try Self.traffic(seed: seed)
         let directory = TemporaryDirectory()
         let clock = ManualClock(harness.commands.first?.now ?? 0)
-        var options = EventLogOptions()
-        options.durability = .none
-        let engine = try await Engine<ChatMachine>.open(
-            dataDirectory: directory.path,
-            options: options,
-            clock: clock,
-            generator: SeededGenerator(seed: 1),
-            projections: ChatMachine.projections,
-            checkpoints: CheckpointPolicy(everyEvents: 0, onClose: true)
-        )
-        for (now, command) in harness.commands {
-            clock.set(now)
-            _ = await engine.submit(command)
-        }
+        let engine = try await Self.openEngine(directory, clock)
+        await Self.run(harness.commands[...], engine, clock)
         let live = engine.snapshot
         await engine.close()
         // The engine ran the very history the harness decided.
@@ -490,11 +474,9 @@ import Testing
         }
 
         // A restart loads the checkpoint written at close and publishes the same projections.
-        let reopened = try await Engine<ChatMachine>.open(
-            dataDirectory: directory.path,
-            options: options,
-            clock: clock,
-            projections: ChatMachine.projections,
+        let reopened = try await Self.openEngine(
+            directory,
+            clock,
             checkpoints: CheckpointPolicy(everyEvents: 0, onClose: false)
         )
         #expect(reopened.openReport.replayedRecords == 0)

@@ -103,12 +103,15 @@ public struct ContactRecordsProjection: FoldSharing, Equatable {
         completedOnly: Bool = true
     ) -> [ContactTraceRecord] {
         var found: [(time: Int64, record: ContactTraceRecord)] = []
-        let open = completedOnly ? [] : builder.records.values
-        for record in completed.records.values + open {
-            let time = field == .disconnect ? record.disconnectTimestamp : record.lastUpdateTimestamp
-            guard let time, time >= from, time < to else { continue }
-            found.append((time, record))
+        func consider(_ records: some Sequence<ContactTraceRecord>) {
+            for record in records {
+                let time = field == .disconnect ? record.disconnectTimestamp : record.lastUpdateTimestamp
+                guard let time, time >= from, time < to else { continue }
+                found.append((time, record))
+            }
         }
+        consider(completed.records.values)
+        if !completedOnly { consider(builder.records.values) }
         found.sort { ($0.time, $0.record.contactId) < ($1.time, $1.record.contactId) }
         return found.map(\.record)
     }
