@@ -35,7 +35,9 @@ enum Routes {
         let server = instances.home
         addPrometheusRoutes(to: router, metrics: instances.metrics, instances: { instances.engines })
         addHealthRoutes(to: router, instances: instances)
-        if server.configuration.benchHello { addBenchHelloRoute(to: router) }
+        if server.configuration.benchHello {
+            addBenchHelloRoute(to: router, maxBodyBytes: server.configuration.maxBodyBytes)
+        }
         addAgentRoutes(to: router, instances: instances)
         addParticipantRoutes(to: router, instances: instances)
         // The control plane: every route signed with SigV4 by one of the configured access keys.

@@ -61,8 +61,9 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     /// SendEvent), `GetTranscript`, `DisconnectParticipant`, and every control-plane operation (`StartChatContact`,
     /// `CreateUser`, `GetMetricData`, …).
     public var throttles: [String: Throttles.Rate]
-    /// Add `GET /bench/hello`, a fixed 13-byte answer on the same listener and middleware as the API: the baseline the
-    /// benchmark (`log-bench --only api`) sets SendMessage against. Off by default.
+    /// Add `GET /bench/hello`, a fixed 13-byte answer on the same listener and middleware as the API, and
+    /// `POST /bench/echo`, SendMessage's request and answer without the engine: the baselines the benchmark
+    /// (`log-bench --only api`) sets SendMessage against. Off by default.
     public var benchHello: Bool
 
     /// The TCP port used when none is configured.

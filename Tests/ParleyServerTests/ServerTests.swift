@@ -41,6 +41,38 @@ import Glibc
         try await hello.stop()
     }
 
+    @Test func benchEchoAnswersLikeSendMessageWithoutRecordingAnything() async throws {
+        let plain = TemporaryDirectory()
+        let running = try await RunningServer.start(in: plain)
+        let base = running.addresses.http
+        let message = #"{"ContentType":"text/plain","Content":"hi"}"#
+        #expect(try await ParticipantAPITests.post(base, "/bench/echo", bearer: "t", message).status == 404)
+        try await running.stop()
+
+        let benched = TemporaryDirectory()
+        let echo = try await RunningServer.start(in: benched) { $0.benchHello = true }
+        let head = echo.addresses.position
+        let answer = try await ParticipantAPITests.post(echo.addresses.http, "/bench/echo", bearer: "t", message)
+        #expect(answer.status == 200)
+        #expect(answer.headers["content-type"] == "application/json")
+        #expect(Identifier(try #require(answer.json["Id"] as? String)) != nil)
+        #expect(ParticipantAPITests.isoMillis(answer.json["AbsoluteTime"]))
+        #expect(answer.headers["x-parley-position"] == "0")
+        // The same checks as SendMessage: the bearer header and a body with Content.
+        let unsigned = try await ParticipantAPITests.post(echo.addresses.http, "/bench/echo", bearer: nil, message)
+        #expect(unsigned.status == 403)
+        let empty = try await ParticipantAPITests.post(echo.addresses.http, "/bench/echo", bearer: "t", "{}")
+        #expect(empty.status == 400)
+        let noContent = #"{"ContentType":"text/plain"}"#
+        let missing = try await ParticipantAPITests.post(echo.addresses.http, "/bench/echo", bearer: "t", noContent)
+        #expect(missing.status == 400)
+        #expect((missing.json["message"] as? String)?.contains("Content is required") == true)
+        // Nothing reached the log.
+        let ping = try await echo.http("/ping")
+        #expect(try object(ping.body)["position"] as? Int == Int(head))
+        try await echo.stop()
+    }
+
     @Test func statusQueuesAgentsContactsAndTimersOverTheSocket() async throws {
         let directory = TemporaryDirectory()
         let contacts = try await seed(directory, chats: 2)

@@ -7,9 +7,9 @@ import ParleyServer
 
 extension BenchmarkRun {
     /// The api phase: the server in a child process (durability `always`, throttling off, a raised chat quota, the
-    /// hello-world endpoint on), memory per active and per ended chat from its RSS, then closed loops of SendMessage
-    /// and of `GET /bench/hello` from the same clients over the same listener, then websocket fan-out latency, idle and
-    /// under SendMessage load.
+    /// hello-world endpoint on), memory per active and per ended chat from its RSS, then closed loops of SendMessage,
+    /// of `GET /bench/hello` and of `POST /bench/echo` (SendMessage's request without the engine) from the same clients
+    /// over the same listener, then websocket fan-out latency, idle and under SendMessage load.
     mutating func api() async throws {
         let cores = MachineInfo.current(scratch: scratch.root).cores
         let pinned = cores >= 2
@@ -101,26 +101,34 @@ extension BenchmarkRun {
             workloads.sendMessage($0, content: "Hello, I have a question about my order 4711 from last Tuesday.")
         }
 
+        // The same body to the echo route: SendMessage without the engine.
+        let echoes = sends.map { request in
+            var echo = request
+            echo.head.uri = "/bench/echo"
+            return echo
+        }
         var send: [Int: [APIWorkloads.LoopFigures]] = [:]
         var hello: [Int: [APIWorkloads.LoopFigures]] = [:]
+        var echo: [Int: [APIWorkloads.LoopFigures]] = [:]
         for run in 0..<plan.apiRuns {
             for count in plan.apiClients {
                 let lanes = Array(clients.prefix(count))
-                // Alternate the order so that a drift in the machine's load does not favour one of the two.
-                for isHello in run % 2 == 0 ? [true, false] : [false, true] {
-                    let name = isHello ? "GET /bench/hello" : "SendMessage"
-                    Self.progress("api: run \(run + 1)/\(plan.apiRuns), \(count) clients, \(name)")
+                // Rotate the order so that a drift in the machine's load does not favour one of the three.
+                let kinds: [APILoop] = [.hello, .echo, .send]
+                for index in 0..<kinds.count {
+                    let kind = kinds[(index + run) % kinds.count]
+                    Self.progress("api: run \(run + 1)/\(plan.apiRuns), \(count) clients, \(kind.rawValue)")
                     let figures = try await workloads.closedLoop(
-                        isHello ? [workloads.requests.hello] : sends,
+                        kind == .hello ? [workloads.requests.hello] : kind == .echo ? echoes : sends,
                         over: lanes,
                         warmup: warmupSeconds,
                         seconds: plan.apiSeconds,
                         serverPid: server.pid
                     )
-                    if isHello {
-                        hello[count, default: []].append(figures)
-                    } else {
-                        send[count, default: []].append(figures)
+                    switch kind {
+                    case .hello: hello[count, default: []].append(figures)
+                    case .echo: echo[count, default: []].append(figures)
+                    case .send: send[count, default: []].append(figures)
                     }
                 }
             }
@@ -144,7 +152,7 @@ extension BenchmarkRun {
         await fanout.close()
         for connection in clients { await connection.close() }
 
-        reportAPI(send: send, hello: hello, chats: chats)
+        reportAPI(send: send, hello: hello, echo: echo, chats: chats)
         reportFanout(idle: idle, loaded: loaded, background: backgroundFigures, subscribers: fanout.subscriberNames)
         reportMemory(memory)
         report.details.append(
@@ -192,9 +200,17 @@ extension BenchmarkRun {
         return MemoryFigures(chats: count, before: before, active: active, ended: ended, secondBatchEnded: secondEnded)
     }
 
+    /// The request loops of the api phase.
+    private enum APILoop: String {
+        case hello = "GET /bench/hello"
+        case echo = "POST /bench/echo"
+        case send = "SendMessage"
+    }
+
     private mutating func reportAPI(
         send: [Int: [APIWorkloads.LoopFigures]],
         hello: [Int: [APIWorkloads.LoopFigures]],
+        echo: [Int: [APIWorkloads.LoopFigures]],
         chats: Int
     ) {
         for count in plan.apiClients {
@@ -226,17 +242,32 @@ extension BenchmarkRun {
                     ratio: Numbers.ratio(helloP99 / sendP99)
                 )
             )
+            // SendMessage's parts: HTTP with its body and JSON (echo against hello), then the engine (send against echo).
+            let echoRuns = echo[count] ?? []
+            let echoRatios = zip(echoRuns, helloRuns).map { $0.rate / $1.rate }
+            let sendToEcho = zip(sendRuns, echoRuns).map { $0.rate / $1.rate }
+            report.rows.append(
+                ReportRow(
+                    figure: "POST /bench/echo (SendMessage's body, checks and answer; no engine), \(count) clients",
+                    parley: Numbers.rate(Sample(echoRuns.map(\.rate)).median),
+                    sqlite:
+                        "\(Numbers.rate(helloRate)) (hello); SendMessage \(Numbers.ratio(Sample(sendToEcho).median)) of echo",
+                    ratio: Numbers.ratio(Sample(echoRatios).median)
+                )
+            )
             func cpu(_ runs: [APIWorkloads.LoopFigures]) -> String {
                 "server CPU \(Numbers.fixed(100 * Sample(runs.map(\.serverCPU)).median, 0))%, client CPU "
                     + "\(Numbers.fixed(100 * Sample(runs.map(\.clientCPU)).median, 0))%"
             }
-            let failures = sendRuns.map(\.failures).reduce(0, +) + helloRuns.map(\.failures).reduce(0, +)
-            let failure = (sendRuns + helloRuns).compactMap(\.firstFailure).first
+            let failures = (sendRuns + helloRuns + echoRuns).map(\.failures).reduce(0, +)
+            let failure = (sendRuns + helloRuns + echoRuns).compactMap(\.firstFailure).first
             report.details.append(
                 "api, \(count) clients: SendMessage runs \(sendRuns.map { Numbers.rate($0.rate) }.joined(separator: ", ")) "
                     + "(\(cpu(sendRuns)), p99.9 \(Numbers.seconds(Sample(sendRuns.map { $0.latency.percentile(0.999) }).median))); "
                     + "hello runs \(helloRuns.map { Numbers.rate($0.rate) }.joined(separator: ", ")) (\(cpu(helloRuns))); "
-                    + "ratios \(ratios.map(Numbers.ratio).joined(separator: ", ")); non-2xx answers \(failures)"
+                    + "echo runs \(echoRuns.map { Numbers.rate($0.rate) }.joined(separator: ", ")) (\(cpu(echoRuns))); "
+                    + "ratios \(ratios.map(Numbers.ratio).joined(separator: ", ")); SendMessage ÷ echo "
+                    + "\(sendToEcho.map(Numbers.ratio).joined(separator: ", ")); non-2xx answers \(failures)"
                     + (failure.map { " (first: \($0))" } ?? "")
             )
         }

@@ -39,14 +39,31 @@ private struct Ping: Encodable {
     }
 }
 
-/// `GET /bench/hello`: `hello, world\n` as `text/plain`, nothing else. Only with `benchHello` in the configuration:
-/// the benchmark's baseline for a request through the same listener and middleware as the API.
-func addBenchHelloRoute(to router: Router<some RequestContext>) {
+/// `GET /bench/hello`: `hello, world\n` as `text/plain`, nothing else. `POST /bench/echo`: SendMessage without the
+/// engine. Only with `benchHello` in the configuration: the benchmark's baselines for a request through the same
+/// listener and middleware as the API.
+func addBenchHelloRoute(to router: Router<some RequestContext>, maxBodyBytes: Int) {
     router.get("/bench/hello") { _, _ in
         Response(
             status: .ok,
             headers: [.contentType: "text/plain; charset=utf-8"],
             body: ResponseBody(byteBuffer: ByteBuffer(string: "hello, world\n"))
         )
+    }
+    // What SendMessage does around its command: the bearer header, the body read and decoded with the same limit and
+    // checks, and an answer of the same shape and headers. The id is fresh, the time is now; nothing is recorded.
+    router.post("/bench/echo") { request, _ in
+        _ = try ParticipantAPI.bearer(request)
+        let body = try await request.decodeJSON(ParticipantAPI.SendBody.self, maxBytes: maxBodyBytes)
+        guard body.content != nil else { throw ChatError(.validation, "Content is required") }
+        var generator = SystemRandomNumberGenerator()
+        var response = JSONResponse.make(
+            ParticipantAPI.SentAnswer(
+                id: Identifier.random(using: &generator).description,
+                absoluteTime: ISOTime.format(SystemClock().now())
+            )
+        )
+        response.headers[.parleyPosition] = "0"
+        return response
     }
 }
