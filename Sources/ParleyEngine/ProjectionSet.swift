@@ -14,7 +14,7 @@ public struct ProjectionSet<Machine: EventSourcedMachine>: Sendable {
     /// For a member that takes a shared fold, the member that provides it.
     private var providers: [Int?] = []
     /// The output each provider left for the current event.
-    private var outputs: [(any Sendable)?] = []
+    private var outputs: [(any AnyObject & Sendable)?] = []
     /// Whether any member shares a fold.
     private var shares = false
 
