@@ -59,7 +59,7 @@ import Testing
         var map = Map()
         for step in 0..<600 {
             let key = "key-\(random.next() % 60)"
-            switch random.next() % 8 {
+            switch random.next() % 9 {
             case 0, 1:
                 let value = [Int64(step)]
                 map[key] = value
@@ -82,6 +82,12 @@ import Testing
                 } else {
                     map[key] = map[key]
                 }
+            case 7:
+                // Insert, replace or remove through `_modify` itself (an inout argument), whichever tier holds the key.
+                func write(_ slot: inout [Int64]?, _ value: [Int64]?) { slot = value }
+                let value: [Int64]? = random.next() % 3 == 0 ? nil : [Int64(step), 7]
+                write(&map[key], value)
+                model[key] = value
             case 6:
                 let settle = random.next() % 2 == 0
                 map = try Self.reload(map) { _, value in settle || value.count % 2 == 0 }

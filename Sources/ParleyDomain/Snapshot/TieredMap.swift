@@ -190,7 +190,7 @@ public struct TieredSlot<Value: Sendable & Equatable>: Sendable, Equatable, Tier
     var value: Value {
         _read { yield cell.value! }
         _modify {
-            if !isKnownUniquelyReferenced(&cell) { cell = Cell(cell.value) }
+            if !isKnownUniquelyReferenced(&cell) { copyCell() }
             yield &cell.value!
         }
     }
@@ -199,9 +199,16 @@ public struct TieredSlot<Value: Sendable & Equatable>: Sendable, Equatable, Tier
     public var optional: Value? {
         _read { yield cell.value }
         _modify {
-            if !isKnownUniquelyReferenced(&cell) { cell = Cell(cell.value) }
+            if !isKnownUniquelyReferenced(&cell) { copyCell() }
             yield &cell.value
         }
+    }
+
+    /// Gives the slot a cell of its own. Not inlined into the accessors above: a copy of the value in their frames
+    /// would make each of their calls allocate its frame on the heap.
+    @inline(never)
+    private mutating func copyCell() {
+        cell = Cell(cell.value)
     }
 
     /// Equal when they hold equal values (the same cell, at once).
@@ -227,10 +234,19 @@ extension Optional where Wrapped: TieredSlotProtocol {
                 yield &self!.optional
                 if self!.optional == nil { self = nil }
             } else {
-                var value: Wrapped.Value? = nil
-                yield &value
-                if let value { self = Wrapped(value) }
+                yield &newSlotValue
             }
+        }
+    }
+
+    /// A value for a missing slot, which makes the slot when it is set. Apart from `slotValue`: a value held across
+    /// the yield would be in the frame of every call of that accessor, which then allocates its frame on the heap.
+    private var newSlotValue: Wrapped.Value? {
+        get { nil }
+        _modify {
+            var value: Wrapped.Value? = nil
+            yield &value
+            if let value { self = Wrapped(value) }
         }
     }
 }
@@ -271,10 +287,8 @@ public struct TieredMap<Key: ColdKey, Value: SnapshotCodable & Sendable & Equata
         _read {
             if let slot = hot[key] {
                 yield slot.optional
-            } else if let cold, !removed.contains(key), let index = cold.index(of: key.coldFingerprint) {
-                yield Self.decode(cold, index, expecting: key).value
             } else {
-                yield nil
+                yield self[coldValue: key]
             }
         }
         set {
@@ -299,10 +313,29 @@ public struct TieredMap<Key: ColdKey, Value: SnapshotCodable & Sendable & Equata
                     removed.insert(key)
                 }
             } else {
-                var value = self[key]
-                defer { self[key] = value }
-                yield &value
+                yield &self[copyingUp: key]
             }
+        }
+    }
+
+    /// The value of `key` in the cold tier, unless the hot tier removed it. Apart from `subscript(key:)`: a decoded
+    /// value held across the yield would be in the frame of every read, which then allocates its frame on the heap.
+    private subscript(coldValue key: Key) -> Value? {
+        if let cold, !removed.contains(key), let index = cold.index(of: key.coldFingerprint) {
+            return Self.decode(cold, index, expecting: key).value
+        }
+        return nil
+    }
+
+    /// The value of `key`, which is in the cold tier only (or in neither), written to the hot tier after a change.
+    /// Apart from `subscript(key:)`: a value held across the yield would be in the frame of every call of that
+    /// accessor, which then allocates its frame on the heap.
+    private subscript(copyingUp key: Key) -> Value? {
+        get { self[key] }
+        _modify {
+            var value = self[key]
+            defer { self[key] = value }
+            yield &value
         }
     }
 
