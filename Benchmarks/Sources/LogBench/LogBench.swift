@@ -62,10 +62,10 @@ struct LogBench: AsyncParsableCommand {
     @Option(help: "api: chats with a connected customer started before the SendMessage runs (default 1000; quick 256).")
     var apiChats: Int?
 
-    @Option(help: "api: concurrent HTTP clients of the SendMessage and hello-world runs, comma-separated.")
+    @Option(help: "api: concurrent HTTP clients of the SendMessage, echo and hello-world runs, comma-separated.")
     var apiClients = "64,256"
 
-    @Option(help: "api: seconds of each SendMessage and hello-world run (default 3; quick 1).")
+    @Option(help: "api: seconds of each SendMessage, echo and hello-world run (default 3; quick 1).")
     var apiSeconds: Double?
 
     @Option(help: .hidden)

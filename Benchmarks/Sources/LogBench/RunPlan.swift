@@ -47,11 +47,11 @@ struct RunPlan: Sendable {
     var startupLogMiB = 1024
     /// api: chats started (each with a connected customer) before the SendMessage runs.
     var apiChats = 1_000
-    /// api: concurrent HTTP clients of the SendMessage and hello-world runs.
+    /// api: concurrent HTTP clients of the SendMessage, echo and hello-world runs.
     var apiClients = [64, 256]
-    /// api: seconds of each SendMessage or hello-world run.
+    /// api: seconds of each SendMessage, echo or hello-world run.
     var apiSeconds = 3.0
-    /// api: repetitions of each run (the order of SendMessage and hello-world alternates).
+    /// api: repetitions of each run (the order of SendMessage, echo and hello-world rotates).
     var apiRuns = 3
     /// api: chats started (and then ended) for the memory readings, twice.
     var apiMemoryChats = 2_000
