@@ -50,12 +50,10 @@ func addBenchHelloRoute(to router: Router<some RequestContext>, maxBodyBytes: In
             body: ResponseBody(byteBuffer: ByteBuffer(string: "hello, world\n"))
         )
     }
-    // What SendMessage does around its command: the bearer header, the body read and decoded with the same limit and
-    // checks, and an answer of the same shape and headers. The id is fresh, the time is now; nothing is recorded.
+    // What SendMessage does around its command: the same reading and checks of the request (`readMessage`), and an
+    // answer of the same shape and headers. The id is fresh, the time is now; nothing is recorded.
     router.post("/bench/echo") { request, _ in
-        _ = try ParticipantAPI.bearer(request)
-        let body = try await request.decodeJSON(ParticipantAPI.SendBody.self, maxBytes: maxBodyBytes)
-        guard body.content != nil else { throw ChatError(.validation, "Content is required") }
+        _ = try await ParticipantAPI.readMessage(request, maxBodyBytes: maxBodyBytes)
         var generator = SystemRandomNumberGenerator()
         var response = JSONResponse.make(
             ParticipantAPI.SentAnswer(

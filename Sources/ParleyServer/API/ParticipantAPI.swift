@@ -179,10 +179,22 @@ struct ParticipantAPI: Sendable {
         return SentAnswer(id: id.description, absoluteTime: ISOTime.format(absoluteTime))
     }
 
-    func message(_ request: Request) async throws -> Response {
-        let token = try Self.bearer(request)
-        let body = try await body(request, SendBody.self)
+    /// What a SendMessage request carries, checked: the bearer token, the body and its `Content`.
+    static func readMessage(
+        _ request: Request,
+        maxBodyBytes: Int
+    ) async throws -> (token: String, body: SendBody, content: String) {
+        let token = try bearer(request)
+        let body = try await request.decodeJSON(SendBody.self, maxBytes: maxBodyBytes)
         guard let content = body.content else { throw ChatError(.validation, "Content is required") }
+        return (token, body, content)
+    }
+
+    func message(_ request: Request) async throws -> Response {
+        let (token, body, content) = try await Self.readMessage(
+            request,
+            maxBodyBytes: server.configuration.maxBodyBytes
+        )
         return await server.submit(
             .sendMessage(
                 connectionToken: token,
