@@ -464,12 +464,25 @@ extension ContactRecordBuilder {
     }
 
     /// `text.count` (Characters), without grapheme breaking for ASCII text: there every byte is a Character except
-    /// the LF of a CR LF pair.
+    /// the LF of a CR LF pair. Eight bytes are checked at a time while they hold neither a non-ASCII byte nor a CR.
     static func characterCount(_ text: String) -> Int {
         let fast: Int?? = text.utf8.withContiguousStorageIfAvailable { bytes in
-            var count = bytes.count
+            let raw = UnsafeRawBufferPointer(bytes)
+            let highBits: UInt64 = 0x8080_8080_8080_8080
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            var start = 0
+            while start + 8 <= raw.count {
+                let word = raw.loadUnaligned(fromByteOffset: start, as: UInt64.self)
+                if word & highBits != 0 { return nil }
+                // A byte of `word ^ CRs` is zero where `word` has a CR (exact for ASCII bytes).
+                let crs = word ^ (ones &* 0x0D)
+                if (crs &- ones) & ~crs & highBits != 0 { break }
+                start += 8
+            }
+            // The rest byte by byte; the byte before `start` is not a CR.
+            var count = raw.count
             var previous: UInt8 = 0
-            for byte in bytes {
+            for byte in raw[start...] {
                 if byte >= 0x80 { return nil }
                 if byte == 0x0A, previous == 0x0D { count -= 1 }
                 previous = byte
