@@ -211,6 +211,34 @@ private struct Sample: Equatable {
         }
     }
 
+    @Test func hashesSpreadRandomIdentifiersOverEveryFiveBitLevel() {
+        // TreeDictionary branches on 5 bits of the hash per level, Dictionary masks the low bits: every window must
+        // spread version-4 identifiers (whose fixed version and variant bits a plain fold of the halves would keep).
+        var generator = SplitMix(seed: 42)
+        let hashes = (0..<8192).map { _ in Identifier.random(using: &generator)._rawHashValue(seed: 0) }
+        for shift in stride(from: 0, through: 55, by: 5) {
+            var buckets = [Int](repeating: 0, count: 32)
+            for hash in hashes { buckets[Int((UInt(bitPattern: hash) >> UInt(shift)) & 31)] += 1 }
+            // 256 expected per bucket, standard deviation ~16.
+            #expect(buckets.allSatisfy { (180...332).contains($0) }, "bits \(shift)..<\(shift + 5): \(buckets)")
+        }
+    }
+
+    @Test func hashesDependOnBothHalvesAndTheSeedAndAgreeWithEquality() throws {
+        let id = try #require(Identifier("6513270e-269e-4d37-b2a7-4de452e6b438"))
+        let same = try #require(Identifier("6513270E-269E-4D37-B2A7-4DE452E6B438"))
+        #expect(id.hashValue == same.hashValue)
+        #expect(id._rawHashValue(seed: 7) == same._rawHashValue(seed: 7))
+        #expect(id.hashValue == id._rawHashValue(seed: 0))
+        var otherHigh = id
+        otherHigh.high ^= 1 << 40
+        var otherLow = id
+        otherLow.low ^= 1 << 3
+        #expect(Set([id, otherHigh, otherLow].map(\.hashValue)).count == 3)
+        #expect(id._rawHashValue(seed: 1) != id._rawHashValue(seed: 2))
+        #expect(Set([id, same, otherHigh, otherLow]).count == 3)
+    }
+
     @Test func digitsAreTheDashedFormWithoutDashes() throws {
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<100 {

@@ -78,4 +78,30 @@ public struct Identifier: Hashable, Sendable, Comparable, CustomStringConvertibl
     public static func < (lhs: Identifier, rhs: Identifier) -> Bool {
         (lhs.high, lhs.low) < (rhs.high, rhs.low)
     }
+
+    /// Feeds `hasher` both halves (what a key that holds an identifier hashes).
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(high)
+        hasher.combine(low)
+    }
+
+    /// The hash `Dictionary`, `Set` and `TreeDictionary` use: both halves and `seed` mixed with a process-wide secret
+    /// by multiply-xorshift rounds instead of SipHash. Identifiers are random (made by the server, version 4), so a
+    /// cheap mix spreads them as well; the secret comes from `Hasher`, so an attacker who picks identifiers to look up
+    /// cannot aim them at one bucket any more than with SipHash's seed. Hashing identifiers was ~7 % of a replay's
+    /// instructions (docs/performance.md, "Morning of 2026-11-22").
+    public func _rawHashValue(seed: Int) -> Int {
+        var mixed = high ^ Identifier.hashSecret ^ UInt64(UInt(bitPattern: seed))
+        mixed = (mixed ^ (mixed >> 32)) &* 0xD6E8_FEB8_6659_FD93
+        mixed ^= low &* 0x9E37_79B9_7F4A_7C15
+        mixed = (mixed ^ (mixed >> 32)) &* 0xD6E8_FEB8_6659_FD93
+        return Int(truncatingIfNeeded: mixed ^ (mixed >> 32))
+    }
+
+    /// The process's hashing secret, drawn from `Hasher` (so `SWIFT_DETERMINISTIC_HASHING` fixes it too).
+    private static let hashSecret: UInt64 = {
+        var hasher = Hasher()
+        hasher.combine(0x5061_726C_6579 as UInt64)
+        return UInt64(UInt(bitPattern: hasher.finalize()))
+    }()
 }
