@@ -59,7 +59,7 @@ import Testing
         var map = Map()
         for step in 0..<600 {
             let key = "key-\(random.next() % 60)"
-            switch random.next() % 9 {
+            switch random.next() % 10 {
             case 0, 1:
                 let value = [Int64(step)]
                 map[key] = value
@@ -88,6 +88,14 @@ import Testing
                 let value: [Int64]? = random.next() % 3 == 0 ? nil : [Int64(step), 7]
                 write(&map[key], value)
                 model[key] = value
+            case 8:
+                // The closure-based update: in place when held (whichever tier), nothing when missing.
+                let answer = map.update(key) { value -> Int in
+                    value.append(Int64(step))
+                    return value.count
+                }
+                model[key]?.append(Int64(step))
+                #expect(answer == model[key]?.count, "step \(step): update's answer")
             case 6:
                 let settle = random.next() % 2 == 0
                 map = try Self.reload(map) { _, value in settle || value.count % 2 == 0 }
@@ -96,6 +104,27 @@ import Testing
             }
         }
         Self.check(map, model, "the end")
+    }
+
+    @Test func updateChangesTheValueInPlaceAndLeavesCopiesAndMissingKeysAlone() throws {
+        var map = Map()
+        map["held"] = [1]
+        let before = map
+        #expect(map.update("held") { $0.append(2) } != nil)
+        #expect(map["held"] == [1, 2])
+        #expect(before["held"] == [1], "a copy taken before (a published snapshot) keeps its value")
+        // A missing key: the body does not run, and neither the count nor the content changes.
+        var ran = false
+        let answer: Void? = map.update("missing") { _ in ran = true }
+        #expect(answer == nil && !ran)
+        #expect(map.count == 1 && map["missing"] == nil)
+        #expect(map == Self.plain(["held": [1, 2]]))
+        // A key only in the cold tier is copied up, changed; the table is not touched.
+        let split = try Self.reload(map) { _, _ in true }
+        var changed = split
+        #expect(changed.update("held") { $0.append(3) } != nil)
+        #expect(changed["held"] == [1, 2, 3] && changed.hotCount == 1 && changed.count == 1)
+        #expect(split["held"] == [1, 2])
     }
 }
 

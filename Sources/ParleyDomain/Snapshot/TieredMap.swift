@@ -186,6 +186,10 @@ public struct TieredSlot<Value: Sendable & Equatable>: Sendable, Equatable, Tier
     /// A slot holding `value`.
     public init(_ value: Value) { cell = Cell(value) }
 
+    /// A slot holding nothing: a placeholder that `TieredMap.update` puts in the tree for a missing key and takes
+    /// out again unless its body stores a value.
+    fileprivate init(empty: Void) { cell = Cell(nil) }
+
     /// The value.
     var value: Value {
         _read { yield cell.value! }
@@ -316,6 +320,32 @@ public struct TieredMap<Key: ColdKey, Value: SnapshotCodable & Sendable & Equata
                 yield &self[copyingUp: key]
             }
         }
+    }
+
+    /// Runs `body` on the value of `key` in place and returns what it returns; nil (and `body` is not called) when the
+    /// map holds no value for `key`. `self[key]?.change()` does the same through the tree's `_modify`, which moves the
+    /// entry out of its node and back (two copies and a heap-allocated frame per call); this goes through the tree's
+    /// closure-based update, which lends the entry where it lies. A missing key costs a second lookup (a placeholder
+    /// is inserted and taken out again); a key only in the cold tier is copied up, as through the subscript.
+    public mutating func update<R>(_ key: Key, _ body: (inout Value) -> R) -> R? {
+        if cold != nil, hot.index(forKey: key) == nil {
+            guard var value = self[key] else { return nil }
+            defer { self[key] = value }
+            return body(&value)
+        }
+        var inserted = false
+        // Nothing here compares the slot's optional with nil: with an Equatable value that copies the value.
+        let result: R? = hot.updateValue(forKey: key, default: Self.placeholder(&inserted)) { slot in
+            inserted ? nil : body(&slot.value)
+        }
+        if inserted { hot.removeValue(forKey: key) }
+        return result
+    }
+
+    /// An empty slot for `update`, noting that it was needed.
+    private static func placeholder(_ inserted: inout Bool) -> TieredSlot<Value> {
+        inserted = true
+        return TieredSlot(empty: ())
     }
 
     /// The value of `key` in the cold tier, unless the hot tier removed it. Apart from `subscript(key:)`: a decoded
