@@ -138,11 +138,13 @@ extension ChatMachine {
                 }
             }
         case .attributesUpdated(let event):
-            state.contacts[event.contactId]?.attributes.merge(event.attributes) { _, new in new }
+            state.contacts.update(event.contactId) { $0.attributes.merge(event.attributes) { _, new in new } }
         case .contactDisconnected(let event):
-            state.contacts[event.contactId]?.status = .ended
-            state.contacts[event.contactId]?.disconnectedAt = event.effectiveAt
-            state.contacts[event.contactId]?.disconnectReason = event.reason
+            state.contacts.update(event.contactId) { contact in
+                contact.status = .ended
+                contact.disconnectedAt = event.effectiveAt
+                contact.disconnectReason = event.reason
+            }
         case .chatEnded(let event):
             for contactId in state.chats[event.chatId]?.contactIds ?? [] { state.waiting[contactId] = nil }
             applyChatEnded(event, at: timestamp, to: &state)
@@ -183,81 +185,31 @@ extension ChatMachine {
         case .flowStarted(let event):
             let start = state.flows[event.flowId]?.document(version: Int(event.version))?.startAction
             // TransferToFlow keeps the flow attributes and the Lambda results of the flow before.
-            let previous = state.contacts[event.contactId]?.flowRun
-            state.contacts[event.contactId]?.flowRun = FlowRun(
-                flowId: event.flowId,
-                version: Int(event.version),
-                current: start,
-                status: start == nil ? .ended : .running,
-                waitEvents: [],
-                flowAttributes: previous?.flowAttributes ?? [:],
-                external: previous?.external ?? [:],
-                loopCounters: [:],
-                steps: 0
-            )
+            state.contacts.update(event.contactId) { contact in
+                let previous = contact.flowRun.take()
+                contact.flowRun = FlowRun(
+                    flowId: event.flowId,
+                    version: Int(event.version),
+                    current: start,
+                    status: start == nil ? .ended : .running,
+                    waitEvents: [],
+                    flowAttributes: previous?.flowAttributes ?? [:],
+                    external: previous?.external ?? [:],
+                    loopCounters: [:],
+                    steps: 0
+                )
+            }
         case .flowStepped(let event):
             if let invocation = event.recorded["lambda.invocation"].flatMap(Identifier.init) {
                 state.pendingInvocations[invocation] = nil
             }
-            guard var run = state.contacts[event.contactId]?.flowRun else { break }
-            let loggedFlow = (run.flowId, run.version)
-            if let module = event.recorded["call.flow"] {
-                // InvokeFlowModule: the caller waits on the stack; the module runs from its start (`next`).
-                run.callStack.append(
-                    FlowFrame(flowId: run.flowId, version: run.version, returnTo: event.recorded["call.return"])
-                )
-                run.flowId = module
-                run.version = Int(event.recorded["call.version"] ?? "") ?? 1
-                run.loopCounters = [:]
-            } else if event.recorded["return"] != nil, let frame = run.callStack.popLast() {
-                // EndFlowModuleExecution: back to the caller, at `next`.
-                run.flowId = frame.flowId
-                run.version = frame.version
-            }
-            run.current = event.next
-            run.status = event.next == nil ? .ended : .running
-            run.waitEvents = []
-            run.steps += 1
-            if let priority = event.recorded["routing.QueuePriority"].flatMap({ Int64($0) }) {
-                state.contacts[event.contactId]?.queuePriority = priority
-            }
-            if let adjustment = event.recorded["routing.QueueTimeAdjustmentSeconds"].flatMap({ Int64($0) }) {
-                state.contacts[event.contactId]?.queueTimeAdjustmentSeconds = adjustment
-            }
-            for (key, value) in event.recorded {
-                if key.hasPrefix("flow.") {
-                    run.flowAttributes[String(key.dropFirst(5))] = value
-                } else if key.hasPrefix("external.") {
-                    run.external[String(key.dropFirst(9))] = value
-                } else if key == "loop" {
-                    run.loopCounters[event.action] = Int64(value) ?? 0
-                } else if key == "loopReset" {
-                    run.loopCounters[event.action] = nil
-                }
-            }
-            run.recordBotResult(event.recorded)
-            state.contacts[event.contactId]?.flowRun = run
-            if run.flowAttributes["$logging"] == "Enabled" {
-                let entry = FlowLogEntry(
-                    timestamp: timestamp,
-                    flowId: loggedFlow.0,
-                    version: loggedFlow.1,
-                    action: event.action,
-                    actionType: event.actionType,
-                    branch: event.branch,
-                    result: event.result,
-                    next: event.next,
-                    details: event.recorded
-                )
-                state.contacts[event.contactId]?.flowLog.append(entry)
-                if state.contacts[event.contactId]?.flowLog.count ?? 0 > FlowLogEntry.limit {
-                    state.contacts[event.contactId]?.flowLog.removeFirst()
-                }
-            }
+            state.contacts.update(event.contactId) { applyFlowStepped(event, at: timestamp, to: &$0) }
         case .flowWaitStarted(let event):
-            state.contacts[event.contactId]?.flowRun?.status = .waiting
-            state.contacts[event.contactId]?.flowRun?.current = event.action
-            state.contacts[event.contactId]?.flowRun?.waitEvents = event.events
+            state.contacts.update(event.contactId) { contact in
+                contact.flowRun?.status = .waiting
+                contact.flowRun?.current = event.action
+                contact.flowRun?.waitEvents = event.events
+            }
         case .targetQueueSet(let event):
             state.contacts[event.contactId]?.targetQueue = event.queueId
         case .contactQueued(let event):
@@ -299,9 +251,11 @@ extension ChatMachine {
         case .customerQueueFlowSet(let event):
             state.contacts[event.contactId]?.customerQueueFlowId = event.flowId
         case .contactAssigned(let event):
-            state.contacts[event.contactId]?.agentId = event.agentId
-            state.contacts[event.contactId]?.agentParticipantId = event.participantId
-            state.contacts[event.contactId]?.queued = nil
+            state.contacts.update(event.contactId) { contact in
+                contact.agentId = event.agentId
+                contact.agentParticipantId = event.participantId
+                contact.queued = nil
+            }
             state.waiting[event.contactId] = nil
             appendAgentFeed(
                 event.agentId,
@@ -411,10 +365,68 @@ extension ChatMachine {
         )
     }
 
+    /// A flow step on its contact's flow run (and flow log). The run is taken out while it changes, so that its
+    /// dictionaries are not shared with the contact's copy and change in place.
+    private static func applyFlowStepped(_ event: FlowStepped, at timestamp: Int64, to contact: inout ContactRecord) {
+        guard var run = contact.flowRun.take() else { return }
+        let loggedFlow = (run.flowId, run.version)
+        if let module = event.recorded["call.flow"] {
+            // InvokeFlowModule: the caller waits on the stack; the module runs from its start (`next`).
+            run.callStack.append(
+                FlowFrame(flowId: run.flowId, version: run.version, returnTo: event.recorded["call.return"])
+            )
+            run.flowId = module
+            run.version = Int(event.recorded["call.version"] ?? "") ?? 1
+            run.loopCounters = [:]
+        } else if event.recorded["return"] != nil, let frame = run.callStack.popLast() {
+            // EndFlowModuleExecution: back to the caller, at `next`.
+            run.flowId = frame.flowId
+            run.version = frame.version
+        }
+        run.current = event.next
+        run.status = event.next == nil ? .ended : .running
+        run.waitEvents = []
+        run.steps += 1
+        if let priority = event.recorded["routing.QueuePriority"].flatMap({ Int64($0) }) {
+            contact.queuePriority = priority
+        }
+        if let adjustment = event.recorded["routing.QueueTimeAdjustmentSeconds"].flatMap({ Int64($0) }) {
+            contact.queueTimeAdjustmentSeconds = adjustment
+        }
+        for (key, value) in event.recorded {
+            if key.hasPrefix("flow.") {
+                run.flowAttributes[String(key.dropFirst(5))] = value
+            } else if key.hasPrefix("external.") {
+                run.external[String(key.dropFirst(9))] = value
+            } else if key == "loop" {
+                run.loopCounters[event.action] = Int64(value) ?? 0
+            } else if key == "loopReset" {
+                run.loopCounters[event.action] = nil
+            }
+        }
+        run.recordBotResult(event.recorded)
+        contact.flowRun = run
+        if run.flowAttributes["$logging"] == "Enabled" {
+            let entry = FlowLogEntry(
+                timestamp: timestamp,
+                flowId: loggedFlow.0,
+                version: loggedFlow.1,
+                action: event.action,
+                actionType: event.actionType,
+                branch: event.branch,
+                result: event.result,
+                next: event.next,
+                details: event.recorded
+            )
+            contact.flowLog.append(entry)
+            if contact.flowLog.count > FlowLogEntry.limit { contact.flowLog.removeFirst() }
+        }
+    }
+
     private static func applyMessageSent(_ event: MessageSent, at timestamp: Int64, to state: inout ChatState) {
         state.billing.totalMessages += 1
         state.billing.messagesByMonth[CivilTime.month(of: timestamp), default: 0] += 1
-        state.contacts[event.contactId]?.billableMessages += 1
+        state.contacts.update(event.contactId) { $0.billableMessages += 1 }
         updateChat(event.chatId, in: &state) { chat in
             chat.billableMessages += 1
             var item = TranscriptItem(
@@ -502,7 +514,7 @@ extension ChatMachine {
     ) {
         // In place: the chat (and its transcript buffer) is not copied when the tree node is not shared, and one
         // lookup both finds and updates it.
-        state.chats[chatId]?.update(body)
+        state.chats.update(chatId, body)
     }
 
     private static func eventItem(
@@ -535,11 +547,6 @@ extension ChatMachine {
         chat.itemIndex[item.id] = chat.items.count
         chat.items.append(item)
     }
-}
-
-extension ChatSession {
-    /// Runs `body` on the chat in place (through an optional chain, so a missing chat is one lookup).
-    fileprivate mutating func update(_ body: (inout ChatSession) -> Void) { body(&self) }
 }
 
 /// Calendar arithmetic on µs timestamps (UTC, proleptic Gregorian), without Foundation.
