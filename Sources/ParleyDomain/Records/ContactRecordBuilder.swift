@@ -285,14 +285,7 @@ extension ContactRecordBuilder: ContactRecordFolding {
     ) {
         let outcome: UpdateOutcome
         if records.modifiesInPlace(contactId) {
-            outcome = Self.update(
-                &records[contactId],
-                &progress[contactId],
-                at: timestamp,
-                state,
-                &output.changes,
-                body
-            )
+            outcome = Self.update(contactId, &records, &progress, at: timestamp, state, &output.changes, body)
         } else {
             // A map loaded from a checkpoint (with a cold tier): write back only what changed.
             var record = records[contactId]
@@ -315,6 +308,51 @@ extension ContactRecordBuilder: ContactRecordFolding {
         var wrote = false
         /// The chat of the record it completed and dropped.
         var droppedFromChat: Identifier?
+    }
+
+    /// `update` on the slots of a hot record and its progress, lent where they lie by the maps' closure-based updates
+    /// (their subscripts' `_modify` copy each entry out of its tree node and back). `state` is borrowed: captured by
+    /// the closures, a copy of it would cost more than the lookups save.
+    private static func update(
+        _ contactId: Identifier,
+        _ records: inout TieredMap<Identifier, ContactTraceRecord>,
+        _ progress: inout TreeDictionary<Identifier, SegmentProgress>,
+        at timestamp: Int64,
+        _ state: borrowing ChatState,
+        _ changes: inout [ContactRecordChange],
+        _ body: RecordChange
+    ) -> UpdateOutcome {
+        let outcome: UpdateOutcome? = records.update(contactId) { record in
+            progress.updateValue(forKey: contactId, default: SegmentProgress()) { segment in
+                update(&record, &segment, at: timestamp, state, &changes, body)
+            }
+        }
+        guard let outcome else { return UpdateOutcome(held: false) }
+        if outcome.droppedFromChat != nil {
+            records[contactId] = nil
+            progress.removeValue(forKey: contactId)
+        }
+        return outcome
+    }
+
+    /// `update` on a record and its progress; a completed record is reported, and its caller drops it.
+    private static func update(
+        _ record: inout ContactTraceRecord,
+        _ progress: inout SegmentProgress,
+        at timestamp: Int64,
+        _ state: borrowing ChatState,
+        _ changes: inout [ContactRecordChange],
+        _ body: RecordChange
+    ) -> UpdateOutcome {
+        let changed = body(&record, &progress, state)
+        if changed { record.lastUpdateTimestamp = max(record.lastUpdateTimestamp, timestamp) }
+        guard record.disconnectTimestamp != nil, progress.closed, progress.afterContactWork.isEmpty else {
+            return UpdateOutcome(wrote: changed)
+        }
+        record.completed = true
+        record.lastUpdateTimestamp = max(record.lastUpdateTimestamp, timestamp)
+        changes.append(.completed(record))
+        return UpdateOutcome(wrote: true, droppedFromChat: record.initialContactId)
     }
 
     /// `update` on the record's and the progress's slots.
