@@ -89,7 +89,7 @@ public struct Identifier: Hashable, Sendable, Comparable, CustomStringConvertibl
     /// by multiply-xorshift rounds instead of SipHash. Identifiers are random (made by the server, version 4), so a
     /// cheap mix spreads them as well; the secret comes from `Hasher`, so an attacker who picks identifiers to look up
     /// cannot aim them at one bucket any more than with SipHash's seed. Hashing identifiers was ~7 % of a replay's
-    /// instructions (docs/performance.md, "Morning of 2026-11-22").
+    /// instructions (docs/performance.md, "Late night of 2026-11-22").
     public func _rawHashValue(seed: Int) -> Int {
         var mixed = high ^ Identifier.hashSecret ^ UInt64(UInt(bitPattern: seed))
         mixed = (mixed ^ (mixed >> 32)) &* 0xD6E8_FEB8_6659_FD93
