@@ -355,7 +355,7 @@ extension ContactRecordBuilder: ContactRecordFolding {
         return UpdateOutcome(wrote: true, droppedFromChat: record.initialContactId)
     }
 
-    /// `update` on the record's and the progress's slots.
+    /// `update` on the record's and the progress's slots (a map with a cold tier).
     private static func update(
         _ slot: inout ContactTraceRecord?,
         _ progressSlot: inout SegmentProgress?,
@@ -366,18 +366,12 @@ extension ContactRecordBuilder: ContactRecordFolding {
     ) -> UpdateOutcome {
         guard slot != nil else { return UpdateOutcome(held: false) }
         if progressSlot == nil { progressSlot = SegmentProgress() }
-        let changed = body(&slot!, &progressSlot!, state)
-        if changed { slot!.lastUpdateTimestamp = max(slot!.lastUpdateTimestamp, timestamp) }
-        guard slot!.disconnectTimestamp != nil, progressSlot!.closed, progressSlot!.afterContactWork.isEmpty else {
-            return UpdateOutcome(wrote: changed)
+        let outcome = update(&slot!, &progressSlot!, at: timestamp, state, &changes, body)
+        if outcome.droppedFromChat != nil {
+            slot = nil
+            progressSlot = nil
         }
-        slot!.completed = true
-        slot!.lastUpdateTimestamp = max(slot!.lastUpdateTimestamp, timestamp)
-        progressSlot = nil
-        changes.append(.completed(slot!))
-        let chat = slot!.initialContactId
-        slot = nil
-        return UpdateOutcome(wrote: true, droppedFromChat: chat)
+        return outcome
     }
 }
 
