@@ -79,12 +79,6 @@ public struct Identifier: Hashable, Sendable, Comparable, CustomStringConvertibl
         (lhs.high, lhs.low) < (rhs.high, rhs.low)
     }
 
-    /// Feeds `hasher` both halves (what a key that holds an identifier hashes).
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(high)
-        hasher.combine(low)
-    }
-
     /// The hash `Dictionary`, `Set` and `TreeDictionary` use: both halves and `seed` mixed with a process-wide secret
     /// by multiply-xorshift rounds instead of SipHash. Identifiers are random (made by the server, version 4), so a
     /// cheap mix spreads them as well; the secret comes from `Hasher`, so an attacker who picks identifiers to look up
