@@ -183,8 +183,10 @@ import Testing
                     #expect(harness.log.count == before, "a rejected command wrote events (seed \(seed))")
                 }
                 #expect(
-                    harness.state.earliestDeadline == harness.state.timers.values.min(),
-                    "seed \(seed): the cached earliest deadline drifted"
+                    Array(harness.state.deadlines)
+                        == harness.state.timers.map { DeadlineIndex.Entry($0.value, $0.key) }.sorted()
+                        && harness.state.earliestDeadline == harness.state.timers.values.min(),
+                    "seed \(seed): the deadline index drifted from the timers"
                 )
                 if step == 14 { checkpoints.append((harness.state.lastTimestamp, harness.state.stateHash())) }
             }

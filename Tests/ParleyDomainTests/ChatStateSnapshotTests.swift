@@ -505,7 +505,7 @@ struct FieldCensus {
             "instance", "contacts", "chats", "participantTokens", "connectionTokens", "websocketTokens", "startTokens",
             "timers", "timersFired", "billing", "activeChats", "lastTimestamp", "eventCount", "flows", "queues", "bots",
             "hoursOfOperations", "agents", "routingProfiles", "users", "agentStatuses", "lambdaFunctions",
-            "descriptions", "pendingInvocations", "waiting", "agentDesk", "earliestDeadline",
+            "descriptions", "pendingInvocations", "waiting", "agentDesk", "deadlines",
         ],
         "InstanceSettings": [
             "instanceId", "concurrentActiveChats", "alias", "identityManagementType", "inboundCallsEnabled",
@@ -584,6 +584,9 @@ struct FieldCensus {
         "TieredSlot": ["cell"],
         // Storage only: a transcript in chunks (the encoding writes the count and the items, as an array's).
         "ChunkedArray": ["chunks", "count"],
+        // Derived, not written: the timers in firing order, rebuilt from `timers` when a snapshot loads.
+        "DeadlineIndex": ["chunks", "count"],
+        "DeadlineIndex.Entry": ["deadline", "key"],
         "PasswordCredential": ["salt", "rounds", "digest"],
         "AgentLogin": ["userId", "since"],
         "AgentFeed": ["lastSequence", "entries"],

@@ -157,12 +157,7 @@ extension ChatMachine {
         case .eventHooksUpdated(let event):
             state.chats[event.chatId]?.disconnectFlowId = event.customerRemainingFlowId
         case .timerArmed(let event):
-            let replaced = state.timers.updateValue(event.deadline, forKey: event.key)
-            if let replaced, replaced == state.earliestDeadline, event.deadline > replaced {
-                state.recomputeEarliestDeadline()
-            } else {
-                state.earliestDeadline = min(state.earliestDeadline ?? event.deadline, event.deadline)
-            }
+            state.setTimer(event.key, deadline: event.deadline)
         case .timerCancelled(let event):
             state.removeTimer(event.key)
         case .timerFired(let event):

@@ -983,10 +983,10 @@ struct Transaction {
 
     mutating func fireDueTimers() -> ChatReply {
         var fired = 0
-        // The earliest due deadline fires first, each time. The due ones are found with one scan of every timer, in
-        // firing order (a scan per firing made a burst of due timers cost O(timers) each). A firing's consequences
-        // can cancel a listed timer or move it later (it is skipped: its deadline no longer matches), or arm one that
-        // is already due (after a long outage): only that sends the loop back to a scan.
+        // The earliest due deadline fires first, each time. The due ones are read once from the deadline index, in
+        // firing order. A firing's consequences can cancel a listed timer or move it later (it is skipped: its
+        // deadline no longer matches), or arm one that is already due (after a long outage): only that sends the
+        // loop back to the index.
         var due = dueTimers()
         var next = 0
         while fired < 100_000, next < due.count {
@@ -1011,9 +1011,7 @@ struct Transaction {
 
     /// The timers due at `now`, earliest deadline first (then by key).
     func dueTimers() -> [(key: TimerKey, deadline: Int64)] {
-        var due: [(key: TimerKey, deadline: Int64)] = []
-        for (key, deadline) in state.timers where deadline <= now { due.append((key, deadline)) }
-        return due.sorted { ($0.deadline, $0.key) < ($1.deadline, $1.key) }
+        state.deadlines.due(at: now).map { ($0.key, $0.deadline) }
     }
 
     mutating func consequences(of key: TimerKey, deadline: Int64) {

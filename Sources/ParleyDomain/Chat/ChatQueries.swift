@@ -479,8 +479,9 @@ public struct ReplaySummary: Sendable, Encodable {
         instanceId = state.instance?.instanceId
         var overdue: [OverdueTimer] = []
         var endedByTimer: Set<Identifier> = []
-        for (key, deadline) in state.timers.sorted(by: { ($0.value, $0.key) < ($1.value, $1.key) })
-        where deadline <= instant {
+        for entry in state.deadlines {
+            guard entry.deadline <= instant else { break }
+            let (key, deadline) = (entry.key, entry.deadline)
             let chat = state.chats[key.chatId]
             let effect: String
             switch key.kind {

@@ -449,8 +449,9 @@ public struct ChatState: Sendable, Equatable {
     public var websocketTokens: TreeDictionary<String, TokenTarget> = [:]
     /// StartChatContact ClientTokens → contact id.
     public var startTokens = TieredMap<String, Identifier>()
-    /// Open deadlines (the timer projection).
-    public var timers: TreeDictionary<TimerKey, Int64> = [:]
+    /// Open deadlines (the timer projection). Changed through `setTimer` and `removeTimer`, which keep `deadlines`
+    /// in step.
+    public internal(set) var timers: TreeDictionary<TimerKey, Int64> = [:]
     /// Timers that fired, in all.
     public var timersFired: Int64 = 0
     /// The billing meter.
@@ -489,21 +490,35 @@ public struct ChatState: Sendable, Equatable {
     /// Agent credentials, sessions and event feeds (the agent desktop).
     public internal(set) var agentDesk = AgentDesk()
 
-    /// The earliest open deadline (derived from `timers`, kept up to date by `apply` so that neither the scheduler
-    /// nor every command has to scan all timers).
-    public internal(set) var earliestDeadline: Int64?
+    /// The open deadlines in firing order (derived from `timers`, kept in step by `apply`, rebuilt when a snapshot
+    /// loads), so that neither the scheduler nor a chat's end has to scan every timer.
+    public private(set) var deadlines = DeadlineIndex()
 
     /// An empty state.
     public init() {}
 
-    /// Removes a deadline, recomputing `earliestDeadline` only when the earliest one goes.
-    mutating func removeTimer(_ key: TimerKey) {
-        guard let removed = timers.removeValue(forKey: key) else { return }
-        if removed == earliestDeadline { recomputeEarliestDeadline() }
+    /// The earliest open deadline.
+    public var earliestDeadline: Int64? { deadlines.first?.deadline }
+
+    /// Arms `key` for `deadline`, replacing the deadline it had.
+    mutating func setTimer(_ key: TimerKey, deadline: Int64) {
+        if let replaced = timers.updateValue(deadline, forKey: key) {
+            guard replaced != deadline else { return }
+            deadlines.remove(DeadlineIndex.Entry(replaced, key))
+        }
+        deadlines.insert(DeadlineIndex.Entry(deadline, key))
     }
 
-    /// `earliestDeadline` from scratch.
-    mutating func recomputeEarliestDeadline() { earliestDeadline = timers.values.min() }
+    /// Removes a deadline.
+    mutating func removeTimer(_ key: TimerKey) {
+        guard let removed = timers.removeValue(forKey: key) else { return }
+        deadlines.remove(DeadlineIndex.Entry(removed, key))
+    }
+
+    /// `deadlines` from `timers` (after a snapshot loads).
+    mutating func rebuildDeadlines() {
+        deadlines = DeadlineIndex(timers.lazy.map { DeadlineIndex.Entry($0.value, $0.key) })
+    }
 
     /// Whether `chat` accepts actions at `now`: not ended, not past its ceiling, and not past its connect window
     /// without a customer connection. A deadline that is due counts even before the scheduler fires it.
@@ -518,7 +533,9 @@ public struct ChatState: Sendable, Equatable {
     /// Chats active at `now`: `activeChats` less those whose ceiling or connect window is due but not fired yet.
     public func activeChatCount(at now: Int64) -> Int64 {
         var overdue: Set<Identifier> = []
-        for (key, deadline) in timers where deadline <= now {
+        for entry in deadlines {
+            guard entry.deadline <= now else { break }
+            let key = entry.key
             guard key.kind == .chatCeiling || key.kind == .connectWindow, let chat = chats[key.chatId],
                 chat.status == .active, !isActive(chat, at: now)
             else { continue }

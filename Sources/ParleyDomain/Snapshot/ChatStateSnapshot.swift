@@ -1,5 +1,5 @@
 // The snapshot encoding of `ChatState`: a schema number, then every projection field by field, in declaration
-// order. Derived indexes that are cheap to rebuild (`earliestDeadline`, each chat's `itemIndex`) are not written but
+// order. Derived indexes that are cheap to rebuild (the `deadlines` index, each chat's `itemIndex`) are not written but
 // recomputed on decode, so a snapshot can never carry an index that disagrees with its data. Flow, bot and hours
 // resources are in ChatStateSnapshot+Flow.swift, routing and the agent desk in ChatStateSnapshot+Routing.swift.
 //
@@ -105,7 +105,7 @@ extension ChatState: SnapshotCodable {
         pendingInvocations = try reader.readSnapshot()
         waiting = try reader.readSnapshot()
         agentDesk = try reader.readSnapshot()
-        recomputeEarliestDeadline()
+        rebuildDeadlines()
     }
 }
 

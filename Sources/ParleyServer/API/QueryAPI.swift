@@ -309,19 +309,19 @@ private struct TimersView: Encodable {
     var truncated: Bool
 
     init(_ snapshot: Snapshot<ChatState>, now: Int64, limit: Int) {
-        let open = snapshot.state.timers.sorted { ($0.value, $0.key) < ($1.value, $1.key) }
+        let open = snapshot.state.deadlines
         position = snapshot.position
         self.now = ISOTime.format(now)
         total = open.count
-        timers = open.prefix(limit).map { key, deadline in
+        timers = open.prefix(limit).map { entry in
             TimerView(
-                timer: key.description,
-                kind: key.kind,
-                chatId: key.chatId,
-                participantId: key.participantId,
-                deadline: ISOTime.format(deadline),
-                deadlineMicroseconds: deadline,
-                overdue: deadline <= now
+                timer: entry.key.description,
+                kind: entry.key.kind,
+                chatId: entry.key.chatId,
+                participantId: entry.key.participantId,
+                deadline: ISOTime.format(entry.deadline),
+                deadlineMicroseconds: entry.deadline,
+                overdue: entry.deadline <= now
             )
         }
         truncated = open.count > limit
