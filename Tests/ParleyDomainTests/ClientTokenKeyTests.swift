@@ -40,6 +40,26 @@ import Testing
         }
     }
 
+    @Test func equalityAndHashingAgreeWithTheText() {
+        var generator = SystemRandomNumberGenerator()
+        let keys = (0..<400).map { _ in Self.randomKey(using: &generator) }
+        for (left, right) in zip(keys, keys.shuffled(using: &generator) + keys.prefix(50)) {
+            #expect((left == right) == (left.text == right.text), "\(left.text) vs \(right.text)")
+            if left == right { #expect(left.hashValue == right.hashValue) }
+        }
+        // Each part counts: a key with one part changed is another key, with another hash.
+        let key = ClientTokenKey(Identifier(high: 1, low: 2), .message, "token-1")
+        let others = [
+            ClientTokenKey(Identifier(high: 1, low: 3), .message, "token-1"),
+            ClientTokenKey(Identifier(high: 1, low: 2), .event, "token-1"),
+            ClientTokenKey(Identifier(high: 1, low: 2), .message, "token-2"),
+        ]
+        for other in others {
+            #expect(other != key && other.hashValue != key.hashValue, "\(other.text)")
+        }
+        #expect(Set(keys + keys).count == Set(keys.map(\.text)).count)
+    }
+
     @Test func aMapOfKeysWritesWhatAMapOfTheirTextsWrote() throws {
         var generator = SystemRandomNumberGenerator()
         var byKey: TreeDictionary<ClientTokenKey, SentRecord> = [:]

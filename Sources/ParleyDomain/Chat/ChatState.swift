@@ -330,6 +330,14 @@ public struct ClientTokenKey: Hashable, Sendable, Comparable, CodingKeyRepresent
 
         /// Orders as the names do.
         public static func < (lhs: Kind, rhs: Kind) -> Bool { lhs.rawValue < rhs.rawValue }
+
+        /// A number for the case: a raw-value enum's own `==` and hash go through its name, a string.
+        var code: UInt8 {
+            switch self {
+            case .event: 0
+            case .message: 1
+            }
+        }
     }
 
     /// The participant who sent it.
@@ -348,6 +356,18 @@ public struct ClientTokenKey: Hashable, Sendable, Comparable, CodingKeyRepresent
 
     /// `participant/kind/token`.
     public var text: String { "\(participantId)/\(kind.rawValue)/\(token)" }
+
+    /// Equal parts (the kind compared by its case, not its name).
+    public static func == (lhs: ClientTokenKey, rhs: ClientTokenKey) -> Bool {
+        lhs.participantId == rhs.participantId && lhs.kind.code == rhs.kind.code && lhs.token == rhs.token
+    }
+
+    /// Hashes the parts (the kind by its case, not its name: one string to hash per key, not two).
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(participantId)
+        hasher.combine(kind.code)
+        hasher.combine(token)
+    }
 
     /// Parses `participant/kind/token`; nil for anything else.
     public init?(text: String) {
