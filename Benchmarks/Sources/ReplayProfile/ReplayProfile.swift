@@ -32,12 +32,15 @@ struct ReplayProfile: ParsableCommand {
 
     @Option(
         help: """
-            Instead of replaying: 64 chat clients (log-bench's engine-commands clients) each ask this many times \
-            whether to send another command (once before each), through an engine with durability none over a new \
-            log in the directory, which must not hold one yet.
+            Instead of replaying: chat clients (log-bench's engine-commands clients, --clients of them) each ask \
+            this many times whether to send another command (once before each), through an engine with durability \
+            none over a new log in the directory, which must not hold one yet.
             """
     )
     var commands: Int?
+
+    @Option(help: "With --commands: concurrent chat clients (each keeps one chat, and its timers, open).")
+    var clients = 64
 
     @Option(help: "With --commands: messages in each chat (long chats show what grows with a transcript).")
     var messagesPerChat = ChatScript.messagesPerChat
@@ -48,10 +51,11 @@ struct ReplayProfile: ParsableCommand {
                 throw ValidationError("\(directory) already holds a log; --commands makes a new one")
             }
             let start = ContinuousClock.now
-            let result = try Self.blocking { [directory, messagesPerChat] in
+            guard clients > 0 else { throw ValidationError("--clients must be at least 1") }
+            let result = try Self.blocking { [directory, messagesPerChat, clients] in
                 try await EngineLoad.run(
                     directory: directory,
-                    clients: 64,
+                    clients: clients,
                     messagesPerChat: messagesPerChat,
                     budget: commands
                 )
