@@ -451,42 +451,53 @@ extension ChatMachine {
     }
 
     private static func applyChatEnded(_ event: ChatEnded, at timestamp: Int64, to state: inout ChatState) {
-        guard let ended = state.chats[event.chatId] else { return }
-        for participant in ended.participants.values where participant.isPresent {
-            state.participantTokens[participant.participantToken] = nil
-        }
-        for connection in ended.connections.values {
-            if let token = connection.websocketToken { state.websocketTokens[token] = nil }
+        // What is read from the chat is read first, and the copy goes before the chat changes: a copy still alive
+        // then would make the change copy the chat's participants, transcript chunk and index, and free the old ones.
+        let timersToRemove: [TimerKey]
+        do {
+            guard let ended = state.chats[event.chatId] else { return }
+            for participant in ended.participants.values where participant.isPresent {
+                state.participantTokens[participant.participantToken] = nil
+            }
+            for connection in ended.connections.values {
+                if let token = connection.websocketToken { state.websocketTokens[token] = nil }
+            }
+            // After-contact work outlives the chat; every other deadline of the chat goes with it. With many timers
+            // the keys are built from the chat's participants and contacts (a scan of every timer made each chat's
+            // end cost O(active chats)); with few, the scan is cheaper. The keys are collected before any is
+            // removed: removing while iterating the map would copy its nodes. Debug builds check none was missed.
+            let slots = 1 + ended.participants.count + ended.contactIds.count
+            if state.timers.count <= slots * (TimerKind.allCases.count - 1) {
+                timersToRemove = state.timers.keys.filter { $0.chatId == event.chatId && $0.kind != .afterContactWork }
+            } else {
+                timersToRemove = timerKeys(of: ended)
+            }
         }
         updateChat(event.chatId, in: &state) { chat in
             chat.status = .ended
             chat.endedAt = event.effectiveAt
             chat.endReason = event.reason
-            for id in chat.participants.keys { chat.participants[id]?.openSockets = [] }
+            // Through indices: iterating `participants.keys` while writing would copy the dictionary.
+            var index = chat.participants.startIndex
+            while index != chat.participants.endIndex {
+                if !chat.participants.values[index].openSockets.isEmpty {
+                    chat.participants.values[index].openSockets = []
+                }
+                chat.participants.formIndex(after: &index)
+            }
             // The item shows when the chat ended: the deadline for a late timer (items stay in time order, below).
             var item = eventItem(event.itemId, ContentTypes.chatEnded, chat, nil, event.contactId, event.effectiveAt)
             item.role = .system
             appendItem(item, to: &chat)
         }
         state.activeChats -= 1
-        // After-contact work outlives the chat; every other deadline of the chat goes with it. With many timers the
-        // keys are built from the chat's participants and contacts (a scan of every timer made each chat's end cost
-        // O(active chats)); with few, the scan is cheaper. Debug builds check that none was missed.
-        let slots = 1 + ended.participants.count + ended.contactIds.count
-        if state.timers.count <= slots * (TimerKind.allCases.count - 1) {
-            for key in state.timers.keys where key.chatId == event.chatId && key.kind != .afterContactWork {
-                state.removeTimer(key)
-            }
-        } else {
-            for key in timerKeys(of: ended) { state.removeTimer(key) }
-        }
+        for key in timersToRemove { state.removeTimer(key) }
         assert(
             !state.timers.keys.contains { $0.chatId == event.chatId && $0.kind != .afterContactWork },
             "a timer of an ended chat was left behind"
         )
-        for (id, pending) in state.pendingInvocations where pending.request.chatId == event.chatId {
-            state.pendingInvocations[id] = nil
-        }
+        let invocations = state.pendingInvocations.compactMap { $0.value.request.chatId == event.chatId ? $0.key : nil }
+        for id in invocations { state.pendingInvocations[id] = nil }
     }
 
     /// Every key a deadline of `chat` other than after-contact work can have: each such kind with no participant,
