@@ -100,6 +100,52 @@ import Testing
         #expect(state.deadlines.isEmpty && state.earliestDeadline == nil && state.timers.isEmpty)
     }
 
+    @Test func timerKeyHashesSpreadOverEveryFiveBitLevelAndTellEveryPartApart() {
+        var generator = SplitMix(seed: 9)
+        let kinds = TimerKind.allCases
+        var keys: [TimerKey] = []
+        // Many keys per chat, as a chat's end looks them up: every kind, with and without participants.
+        for _ in 0..<512 {
+            let chat = Identifier.random(using: &generator)
+            let participants = [nil, Identifier.random(using: &generator), Identifier.random(using: &generator)]
+            for kind in kinds.prefix(6) {
+                for participant in participants where keys.count % 18 < 16 || participant == nil {
+                    keys.append(TimerKey(kind, chat: chat, participant: participant))
+                }
+            }
+        }
+        let hashes = keys.map { $0._rawHashValue(seed: 0) }
+        #expect(Set(hashes).count == keys.count, "two different keys hashed alike")
+        for shift in stride(from: 0, through: 55, by: 5) {
+            var buckets = [Int](repeating: 0, count: 32)
+            for hash in hashes { buckets[Int((UInt(bitPattern: hash) >> UInt(shift)) & 31)] += 1 }
+            let expected = hashes.count / 32
+            #expect(
+                buckets.allSatisfy { abs($0 - expected) < expected / 4 },
+                "bits \(shift)..<\(shift + 5): \(buckets)"
+            )
+        }
+        let key = TimerKey(
+            .participantIdle,
+            chat: Identifier(high: 1, low: 2),
+            participant: Identifier(high: 3, low: 4)
+        )
+        let copy = TimerKey(
+            .participantIdle,
+            chat: Identifier(high: 1, low: 2),
+            participant: Identifier(high: 3, low: 4)
+        )
+        #expect(key.hashValue == copy.hashValue && key._rawHashValue(seed: 5) == copy._rawHashValue(seed: 5))
+        let others = [
+            TimerKey(.participantDisconnect, chat: key.chatId, participant: key.participantId),
+            TimerKey(.participantIdle, chat: Identifier(high: 1, low: 3), participant: key.participantId),
+            TimerKey(.participantIdle, chat: key.chatId, participant: Identifier(high: 3, low: 5)),
+            TimerKey(.participantIdle, chat: key.chatId),
+        ]
+        #expect(Set(others.map(\.hashValue) + [key.hashValue]).count == 5)
+        #expect(key._rawHashValue(seed: 1) != key._rawHashValue(seed: 2))
+    }
+
     @Test func anEmptyIndexHasNothingDueAndNothingToRemove() {
         var index = DeadlineIndex()
         #expect(index.first == nil && index.isEmpty && index.due(at: .max).isEmpty)

@@ -60,6 +60,14 @@ public struct TimerKey: Hashable, Sendable, Comparable, CustomStringConvertible 
         return text
     }
 
+    /// The hash `Dictionary`, `Set` and `TreeDictionary` use: the chat's identifier hash seeded with the kind, then
+    /// the participant's seeded with that (`Identifier`'s keyed mix, not SipHash over three values: a chat's end
+    /// looks up about thirty keys).
+    public func _rawHashValue(seed: Int) -> Int {
+        let chat = chatId._rawHashValue(seed: seed ^ Int(kind.rawValue) &* 0x100_0000_01B3)
+        return participantId?._rawHashValue(seed: chat) ?? chat
+    }
+
     /// Orders by chat, kind, then participant (a stable order for firing and hashing).
     public static func < (lhs: TimerKey, rhs: TimerKey) -> Bool {
         if lhs.chatId != rhs.chatId { return lhs.chatId < rhs.chatId }
