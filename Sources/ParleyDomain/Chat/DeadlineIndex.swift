@@ -65,7 +65,9 @@ public struct DeadlineIndex: Sendable, Sequence {
             return
         }
         let chunk = chunkIndex(for: entry)
-        chunks[chunk].insert(entry, at: Self.lowerBound(of: entry, in: chunks[chunk]))
+        // The position first: no read of the chunk may overlap the write (a copy alive then would copy the chunk).
+        let position = Self.lowerBound(of: entry, in: chunks[chunk])
+        chunks[chunk].insert(entry, at: position)
         if chunks[chunk].count > Self.chunkCapacity {
             let half = chunks[chunk].count / 2
             let upper = Array(chunks[chunk][half...])
