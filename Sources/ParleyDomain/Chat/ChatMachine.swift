@@ -987,10 +987,10 @@ struct Transaction {
         // firing order. A firing's consequences can cancel a listed timer or move it later (it is skipped: its
         // deadline no longer matches), or arm one that is already due (after a long outage): only that sends the
         // loop back to the index.
-        var due = dueTimers()
+        var due = state.deadlines.due(at: now)
         var next = 0
         while fired < 100_000, next < due.count {
-            let (key, deadline) = due[next]
+            let (key, deadline) = (due[next].key, due[next].deadline)
             next += 1
             guard state.timers[key] == deadline else { continue }
             let mark = events.count
@@ -1002,16 +1002,11 @@ struct Transaction {
                 return false
             }
             if armedDue {
-                due = dueTimers()
+                due = state.deadlines.due(at: now)
                 next = 0
             }
         }
         return .timersFired(count: fired)
-    }
-
-    /// The timers due at `now`, earliest deadline first (then by key).
-    func dueTimers() -> [(key: TimerKey, deadline: Int64)] {
-        state.deadlines.due(at: now).map { ($0.key, $0.deadline) }
     }
 
     mutating func consequences(of key: TimerKey, deadline: Int64) {
