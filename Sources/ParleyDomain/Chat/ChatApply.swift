@@ -550,7 +550,7 @@ extension ChatMachine {
     private static func appendItem(_ item: TranscriptItem, to chat: inout ChatSession) {
         var item = item
         if let last = chat.items.last, item.timestamp < last.timestamp { item.timestamp = last.timestamp }
-        chat.itemIndex[item.id] = chat.items.count
+        if ChatSession.indexes(item) { chat.itemIndex[item.id] = chat.items.count }
         chat.items.append(item)
     }
 }

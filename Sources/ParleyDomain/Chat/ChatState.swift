@@ -277,7 +277,8 @@ public struct ChatSession: Sendable, Equatable, Encodable {
     public var connections: [Identifier: Connection]
     /// The transcript, in time order (in chunks: an append copies one chunk, not the transcript).
     public var items: ChunkedArray<TranscriptItem>
-    /// Item positions by id (persistent: an insert copies one path, not the index).
+    /// Positions of the chat's messages by id: the items a receipt can acknowledge, which are all the index is read
+    /// for (persistent: an insert copies one path, not the index). See `indexes(_:)`.
     public var itemIndex: TreeDictionary<Identifier, Int>
     /// Persistent-chat details.
     public var rehydration: Rehydration?
@@ -302,6 +303,10 @@ public struct ChatSession: Sendable, Equatable, Encodable {
     /// Whether the chat accepts actions at `now`: not ended, and not past its ceiling. Decisions use
     /// `ChatState.isActive(_:at:)`, which also ends a chat whose connect window is due.
     public func isActive(at now: Int64) -> Bool { status == .active && now < expiresAt }
+
+    /// Whether `itemIndex` holds `item`: messages do; events, which no receipt can name, do not (about a third of a
+    /// chat's items, each an insert into the index that nothing would read).
+    public static func indexes(_ item: TranscriptItem) -> Bool { item.type == "MESSAGE" }
 
     /// Participants still in the chat.
     public var presentParticipants: [Participant] {

@@ -422,7 +422,7 @@ extension ChatSession: SnapshotCodable {
             startRequestDigest: try reader.readBytes(),
             billableMessages: try reader.readSnapshot()
         )
-        for (position, item) in items.enumerated() { itemIndex[item.id] = position }
+        for (position, item) in items.enumerated() where Self.indexes(item) { itemIndex[item.id] = position }
     }
 }
 
