@@ -584,6 +584,8 @@ struct FieldCensus {
         "TieredSlot": ["cell"],
         // Storage only: a transcript in chunks (the encoding writes the count and the items, as an array's).
         "ChunkedArray": ["chunks", "count"],
+        // Storage only: a short array of entries, then a tree (the encoding writes the entries, as a map's).
+        "CompactMap": ["small", "large"],
         // Derived, not written: the timers in firing order, rebuilt from `timers` when a snapshot loads.
         "DeadlineIndex": ["chunks", "count"],
         "DeadlineIndex.Entry": ["deadline", "key"],

@@ -278,8 +278,8 @@ public struct ChatSession: Sendable, Equatable, Encodable {
     /// The transcript, in time order (in chunks: an append copies one chunk, not the transcript).
     public var items: ChunkedArray<TranscriptItem>
     /// Positions of the chat's messages by id: the items a receipt can acknowledge, which are all the index is read
-    /// for (persistent: an insert copies one path, not the index). See `indexes(_:)`.
-    public var itemIndex: TreeDictionary<Identifier, Int>
+    /// for (a short array, then persistent: an insert copies one path, not the index). See `indexes(_:)`.
+    public var itemIndex: CompactMap<Identifier, Int>
     /// Persistent-chat details.
     public var rehydration: Rehydration?
     /// Stored timer settings, "ROLE/TYPE" → minutes.
@@ -290,9 +290,10 @@ public struct ChatSession: Sendable, Equatable, Encodable {
     public var disconnectFlowId: String?
     /// Whether the customer ever created a connection.
     public var customerConnected: Bool
-    /// Messages and events by participant and ClientToken, for idempotent retries. A persistent map: a chat's copy
-    /// in a new snapshot shares it, and adding one entry copies a path, not every entry the chat ever recorded.
-    public var sentByClientToken: TreeDictionary<ClientTokenKey, SentRecord>
+    /// Messages and events by participant and ClientToken, for idempotent retries. A short array, then a persistent
+    /// map: a chat's copy in a new snapshot shares it, and adding one entry copies at most `CompactMap.smallLimit`
+    /// entries or one path, not every entry the chat ever recorded.
+    public var sentByClientToken: CompactMap<ClientTokenKey, SentRecord>
     /// The `ClientToken` and request digest of StartChatContact.
     public var startClientToken: String?
     /// Digest of the StartChatContact request.

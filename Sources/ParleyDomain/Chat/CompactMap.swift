@@ -1,0 +1,167 @@
+// A map for the small per-chat indexes (a chat's messages by id, its ClientTokens): a short array while it holds at
+// most `CompactMap.smallLimit` entries, a persistent `TreeDictionary` beyond.
+//
+// Most chats hold a few dozen entries or fewer. In a `TreeDictionary` each of those grows its root node one step at a
+// time (room for 1, 2, 4, 8 … entries), and every step frees the old node through the tree's generic deinit, which
+// looks up the node's type metadata at run time: about 2.5 K instructions a step, more than the insert itself. The
+// array grows twice and is searched newest first, where a receipt or a retried ClientToken usually points. A copy
+// shared with a published snapshot copies at most `smallLimit` entries on its next change; a large map copies one
+// path, as before. See docs/performance.md, "2026-11-23 (later): per-chat maps that start small".
+
+import HashTreeCollections
+
+/// A map that keeps up to `smallLimit` entries in an array (searched newest first) and more in a `TreeDictionary`.
+/// Equality, iteration content, the snapshot encoding and the JSON encoding are those of the same entries in a
+/// `TreeDictionary`: which form holds them never shows.
+public struct CompactMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    /// Entries in insertion order, while there are at most `smallLimit` (empty once `large` is set).
+    private var small: ContiguousArray<(key: Key, value: Value)> = []
+    /// Every entry, once more than `smallLimit` were held at the same time.
+    private var large: TreeDictionary<Key, Value>?
+
+    /// The most entries the array form holds.
+    public static var smallLimit: Int { 16 }
+
+    /// An empty map.
+    public init() {}
+
+    /// Entries in the map.
+    public var count: Int { large?.count ?? small.count }
+
+    /// Whether the map is empty.
+    public var isEmpty: Bool { count == 0 }
+
+    /// Whether the entries are in the tree form (tests).
+    var isLarge: Bool { large != nil }
+
+    /// The value of `key`; setting nil removes the entry.
+    public subscript(key: Key) -> Value? {
+        get {
+            if let large { return large[key] }
+            guard let index = smallIndex(of: key) else { return nil }
+            return small[index].value
+        }
+        set {
+            if large != nil {
+                large![key] = newValue
+            } else if let index = smallIndex(of: key) {
+                if let newValue { small[index].value = newValue } else { small.remove(at: index) }
+            } else if let newValue {
+                insertNew(key, newValue)
+            }
+        }
+    }
+
+    /// The position of `key` in `small`, searched from the newest entry.
+    private func smallIndex(of key: Key) -> Int? {
+        var index = small.count
+        while index > 0 {
+            index -= 1
+            if small[index].key == key { return index }
+        }
+        return nil
+    }
+
+    /// Adds an entry whose key the array form does not hold; the entry past `smallLimit` moves all to the tree.
+    private mutating func insertNew(_ key: Key, _ value: Value) {
+        if small.count < Self.smallLimit {
+            if small.capacity == 0 { small.reserveCapacity(4) }
+            small.append((key, value))
+            return
+        }
+        var tree = TreeDictionary<Key, Value>()
+        for entry in small { tree[entry.key] = entry.value }
+        tree[key] = value
+        small = []
+        large = tree
+    }
+}
+
+extension CompactMap: ExpressibleByDictionaryLiteral {
+    /// A map of `elements`; a repeated key keeps its last value.
+    public init(dictionaryLiteral elements: (Key, Value)...) {
+        self.init()
+        for (key, value) in elements { self[key] = value }
+    }
+}
+
+extension CompactMap: Sequence {
+    /// Iterates the entries: the array form in insertion order, the tree form in its own order.
+    public struct Iterator: IteratorProtocol {
+        fileprivate enum Source {
+            case small(IndexingIterator<ContiguousArray<(key: Key, value: Value)>>)
+            case large(TreeDictionary<Key, Value>.Iterator)
+        }
+        fileprivate var source: Source
+
+        /// The next entry.
+        public mutating func next() -> (key: Key, value: Value)? {
+            switch source {
+            case .small(var iterator):
+                defer { source = .small(iterator) }
+                return iterator.next()
+            case .large(var iterator):
+                defer { source = .large(iterator) }
+                return iterator.next()
+            }
+        }
+    }
+
+    /// An iterator over the entries.
+    public func makeIterator() -> Iterator {
+        if let large { return Iterator(source: .large(large.makeIterator())) }
+        return Iterator(source: .small(small.makeIterator()))
+    }
+
+    /// The number of entries.
+    public var underestimatedCount: Int { count }
+}
+
+extension CompactMap: Equatable where Value: Equatable {
+    /// Equal when they hold the same entries, in whichever form.
+    public static func == (lhs: CompactMap, rhs: CompactMap) -> Bool {
+        if let left = lhs.large, let right = rhs.large { return left == right }
+        return lhs.count == rhs.count && lhs.allSatisfy { rhs[$0.key] == $0.value }
+    }
+}
+
+extension CompactMap {
+    /// The entries as a `TreeDictionary`.
+    public var tree: TreeDictionary<Key, Value> {
+        if let large { return large }
+        var tree = TreeDictionary<Key, Value>()
+        for entry in small { tree[entry.key] = entry.value }
+        return tree
+    }
+}
+
+extension CompactMap: Encodable where Key: Encodable, Value: Encodable {
+    /// Encodes as a `TreeDictionary` of the same entries does.
+    public func encode(to encoder: any Encoder) throws { try tree.encode(to: encoder) }
+}
+
+extension CompactMap: SnapshotCodable where Key: SnapshotCodable & Comparable, Value: SnapshotCodable {
+    /// Writes what a `TreeDictionary` of the same entries writes: the count, then the entries in key order.
+    public func snapshotEncode(to writer: inout BinaryWriter) {
+        if let large { return large.snapshotEncode(to: &writer) }
+        writer.write(varUInt: UInt64(small.count))
+        for entry in small.sorted(by: { $0.key < $1.key }) {
+            entry.key.snapshotEncode(to: &writer)
+            entry.value.snapshotEncode(to: &writer)
+        }
+    }
+
+    /// Reads a map; a repeated key is an error.
+    public init(snapshotFrom reader: inout BinaryReader) throws(DecodeError) {
+        self.init()
+        let count = try reader.readCount()
+        for _ in 0..<count {
+            let key = try Key(snapshotFrom: &reader)
+            let value = try Value(snapshotFrom: &reader)
+            guard self[key] == nil else {
+                throw DecodeError(.invalidValue, "a repeated key in a snapshot map", offset: reader.offset)
+            }
+            self[key] = value
+        }
+    }
+}

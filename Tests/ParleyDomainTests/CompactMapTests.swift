@@ -1,0 +1,150 @@
+import Foundation
+import HashTreeCollections
+import Testing
+
+@testable import ParleyDomain
+
+/// `CompactMap` against a plain dictionary, across the move from its array form to its tree form, and its encodings
+/// against a `TreeDictionary` of the same entries (a chat's snapshot bytes and hash must not depend on the form).
+@Suite struct CompactMapTests {
+    static func key(_ number: Int) -> Identifier { Identifier(high: UInt64(number) << 40, low: UInt64(number)) }
+
+    static func encoded(_ value: some SnapshotCodable) -> [UInt8] {
+        var writer = BinaryWriter()
+        value.snapshotEncode(to: &writer)
+        return writer.bytes
+    }
+
+    static func decode<T: SnapshotCodable>(_ type: T.Type, _ bytes: [UInt8]) throws -> T {
+        try bytes.withUnsafeBytes { buffer in
+            var reader = BinaryReader(buffer)
+            return try T(snapshotFrom: &reader)
+        }
+    }
+
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func randomChangesMatchADictionaryAndLeaveCopiesAlone(seed: UInt64) {
+        var random = SplitMix(seed: seed)
+        var map = CompactMap<Identifier, Int>()
+        var model: [Identifier: Int] = [:]
+        var copies: [(CompactMap<Identifier, Int>, [Identifier: Int])] = []
+        var sawSmall = false
+        var sawLarge = false
+        for step in 0..<3000 {
+            // Keys from a range that starts below the array form's limit and widens past it, so that both forms are
+            // written, read and copied.
+            let range = 4 + step / 40
+            let key = Self.key(Int.random(in: 0..<range, using: &random))
+            switch Int.random(in: 0..<10, using: &random) {
+            case 0..<6:
+                map[key] = step
+                model[key] = step
+            case 6..<8:
+                map[key] = nil
+                model[key] = nil
+            default:
+                #expect(map[key] == model[key])
+            }
+            #expect(map.count == model.count)
+            sawSmall = sawSmall || (!map.isLarge && map.count > 1)
+            sawLarge = sawLarge || map.isLarge
+            #expect(map.isLarge || map.count <= CompactMap<Identifier, Int>.smallLimit)
+            if step % 97 == 0 { copies.append((map, model)) }
+        }
+        #expect(sawSmall && sawLarge)
+        #expect(Dictionary(uniqueKeysWithValues: map.map { ($0.key, $0.value) }) == model)
+        #expect(map[Self.key(1_000_000)] == nil)
+        for (copy, expected) in copies {
+            #expect(Dictionary(uniqueKeysWithValues: copy.map { ($0.key, $0.value) }) == expected)
+            #expect(copy.count == expected.count)
+        }
+    }
+
+    @Test func theLatestValueOfARepeatedKeyWinsInTheArrayForm() {
+        var map: CompactMap<Identifier, Int> = [Self.key(1): 1, Self.key(2): 2]
+        map[Self.key(1)] = 10
+        map[Self.key(3)] = 3
+        map[Self.key(2)] = nil
+        #expect(!map.isLarge)
+        #expect(map.count == 2)
+        #expect(map[Self.key(1)] == 10 && map[Self.key(2)] == nil && map[Self.key(3)] == 3)
+    }
+
+    @Test(arguments: [0, 1, 5, 16, 17, 40])
+    func encodesAsATreeDictionaryOfTheSameEntries(size: Int) throws {
+        var generator = SplitMix(seed: UInt64(size) + 11)
+        var map = CompactMap<ClientTokenKey, SentRecord>()
+        var tree = TreeDictionary<ClientTokenKey, SentRecord>()
+        for index in 0..<size {
+            let key = ClientTokenKeyTests.randomKey(using: &generator)
+            let record = SentRecord(id: Self.key(index), time: Int64(index))
+            map[key] = record
+            tree[key] = record
+        }
+        #expect(map.isLarge == (map.count > CompactMap<ClientTokenKey, SentRecord>.smallLimit))
+        #expect(Self.encoded(map) == Self.encoded(tree), "snapshot bytes")
+        let decoded = try Self.decode(CompactMap<ClientTokenKey, SentRecord>.self, Self.encoded(tree))
+        #expect(decoded == map)
+        #expect(decoded.tree == tree)
+
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        #expect(try encoder.encode(map) == encoder.encode(tree), "JSON")
+    }
+
+    @Test func equalityIgnoresTheFormAndTheOrder() {
+        let limit = CompactMap<Identifier, Int>.smallLimit
+        var grown = CompactMap<Identifier, Int>()
+        for number in 0...limit { grown[Self.key(number)] = number }
+        grown[Self.key(limit)] = nil
+        #expect(grown.isLarge)
+        var small = CompactMap<Identifier, Int>()
+        for number in (0..<limit).reversed() { small[Self.key(number)] = number }
+        #expect(!small.isLarge)
+        #expect(grown == small && small == grown)
+        small[Self.key(0)] = -1
+        #expect(grown != small && small != grown)
+    }
+
+    @Test func aRepeatedKeyInSnapshotBytesIsRefused() {
+        var writer = BinaryWriter()
+        writer.write(varUInt: 2)
+        for _ in 0..<2 {
+            Self.key(1).snapshotEncode(to: &writer)
+            Int64(5).snapshotEncode(to: &writer)
+        }
+        #expect(throws: DecodeError.self) { try Self.decode(CompactMap<Identifier, Int64>.self, writer.bytes) }
+    }
+}
+
+/// A chat's per-chat maps past the array form's limit, through the chat machine.
+@Suite struct ChatCompactMapTests {
+    @Test func aLongChatKeepsItsRetriesReceiptsAndMessageIndex() throws {
+        var harness = ChatHarness()
+        let (chat, token) = try harness.startConnectedChat()
+        let (agentId, agentToken) = try harness.joinAgent(chat.contactId)
+        var sent: [Identifier] = []
+        for number in 0..<40 {
+            harness.advance(Duration.second)
+            sent.append(try harness.send(token, "message \(number)", clientToken: "token-\(number)").id)
+        }
+        // A retry with an early token (in the tree form by now) gets the first answer, and records nothing.
+        let session = try harness.chat(chat.contactId)
+        #expect(session.sentByClientToken.isLarge && session.itemIndex.isLarge)
+        #expect(try harness.send(token, "message 3", clientToken: "token-3").id == sent[3])
+        #expect(try harness.chat(chat.contactId).items.count == session.items.count)
+        // A receipt for an early message lands on it.
+        let read = try harness.sendEvent(agentToken, ContentTypes.read, "{\"messageId\":\"\(sent[2])\"}")
+        let after = try harness.chat(chat.contactId)
+        let position = try #require(after.itemIndex[sent[2]])
+        #expect(after.items[position].id == sent[2])
+        #expect(after.items[position].receipts[agentId]?.readAt == read.time)
+        // The index holds exactly the messages, at their positions.
+        let messages = after.items.enumerated().filter { $0.element.type == "MESSAGE" }
+        #expect(messages.count == 40 && after.items.count > 40)
+        #expect(after.itemIndex.count == messages.count)
+        #expect(messages.allSatisfy { after.itemIndex[$0.element.id] == $0.offset })
+        try ChatStateSnapshotTests.roundTrip(harness.state, "a long chat", hashes: true)
+        #expect(try harness.replayMatches())
+    }
+}
