@@ -906,3 +906,14 @@ struct RecordFold {
         #expect(JSONText.serialize(record.jsonValue()) == line)
     }
 }
+
+/// Which messages the contact record counts.
+@Suite struct CountedMessageTests {
+    @Test func onlyPlainTextAndMarkdownMessagesCount() {
+        #expect(ContactRecordBuilder.counts(ContentTypes.plainText))
+        #expect(ContactRecordBuilder.counts(ContentTypes.markdown))
+        for other in [ContentTypes.json, ContentTypes.read, "text/plain2", "text/plai", "", "TEXT/PLAIN"] {
+            #expect(!ContactRecordBuilder.counts(other), "\(other)")
+        }
+    }
+}

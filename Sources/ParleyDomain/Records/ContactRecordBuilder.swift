@@ -6,7 +6,7 @@
 /// beside its builder (`CompletedContactRecords`), the metrics projections only count them.
 ///
 /// Parley's definitions where Amazon is vague (docs/records.md has the full list):
-/// - **Messages**: only `MessageSent` of `text/plain` or `text/markdown` counts (`countedContentTypes`); events,
+/// - **Messages**: only `MessageSent` of `text/plain` or `text/markdown` counts (`counts(_:)`); events,
 ///   receipts, JSON and interactive messages do not. A message belongs to the segment it was sent in. Lengths are
 ///   `Character` counts.
 /// - **Bot messages**: messages without a participant (flow prompts, `SYSTEM_MESSAGE`; the built-in bot, `BOT`;
@@ -29,8 +29,11 @@
 ///   or the chat ended), and every after-contact work started on it was cleared. `LastUpdateTimestamp` is the
 ///   timestamp of the last event that changed the record.
 public struct ContactRecordBuilder: Sendable, Equatable {
-    /// Content types that count as chat messages.
-    public static let countedContentTypes: Set<String> = [ContentTypes.plainText, ContentTypes.markdown]
+    /// Whether messages of `contentType` count as chat messages: text and markdown. Two comparisons of short strings,
+    /// where a set lookup hashed the content type of every message.
+    public static func counts(_ contentType: String) -> Bool {
+        contentType == ContentTypes.plainText || contentType == ContentTypes.markdown
+    }
 
     /// The open records by contact id.
     public private(set) var records = TieredMap<Identifier, ContactTraceRecord>()
@@ -155,7 +158,7 @@ extension ContactRecordFolding {
                 return true
             }
         case .messageSent(let message):
-            guard Builder.countedContentTypes.contains(message.contentType) else { break }
+            guard Builder.counts(message.contentType) else { break }
             update(message.contactId, at: timestamp, state, &output) { record, progress, state in
                 guard record.disconnectTimestamp == nil else { return false }
                 let sender = Builder.sender(of: message, in: state)
