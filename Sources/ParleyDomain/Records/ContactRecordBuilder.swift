@@ -161,7 +161,7 @@ extension ContactRecordFolding {
             guard Builder.counts(message.contentType) else { break }
             update(message.contactId, at: timestamp, state, &output) { record, progress, state in
                 guard record.disconnectTimestamp == nil else { return false }
-                let sender = Builder.sender(of: message, in: state)
+                let sender = Builder.sender(of: message, record: record, progress: progress, in: state)
                 let connected = record.agent?.connectedToAgentTimestamp
                 Builder.count(message, from: sender, at: timestamp, connected, &record.chatMetrics, &progress)
                 return true
@@ -488,6 +488,23 @@ extension ContactRecordBuilder {
         case other
     }
 
+    /// The sender's side, from what the segment's record already knows when it can: its customer, and the agents and
+    /// supervisors that joined it. Only other senders (bots, the system, an agent of an earlier segment) are looked up
+    /// in the chat, whose read out of the state copies the whole chat.
+    static func sender(
+        of message: MessageSent,
+        record: ContactTraceRecord,
+        progress: SegmentProgress,
+        in state: ChatState
+    ) -> Sender {
+        if let participantId = message.participantId {
+            if participantId == record.chatMetrics.customerMetrics?.participantId { return .customer }
+            if progress.agentParticipants.contains(participantId) { return .agent(participantId) }
+        }
+        return sender(of: message, in: state)
+    }
+
+    /// The sender's side, from the participant's role in the chat.
     static func sender(of message: MessageSent, in state: ChatState) -> Sender {
         guard let participantId = message.participantId else { return .bot }
         switch state.chats[message.chatId]?.participants[participantId]?.role {
