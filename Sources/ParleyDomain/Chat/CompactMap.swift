@@ -69,8 +69,7 @@ public struct CompactMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
             small.append((key, value))
             return
         }
-        var tree = TreeDictionary<Key, Value>()
-        for entry in small { tree[entry.key] = entry.value }
+        var tree = self.tree
         tree[key] = value
         small = []
         large = tree
