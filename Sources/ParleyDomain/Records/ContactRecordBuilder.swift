@@ -490,23 +490,16 @@ extension ContactRecordBuilder {
 
     /// The sender's side, from what the segment's record already knows when it can: its customer, and the agents and
     /// supervisors that joined it. Only other senders (bots, the system, an agent of an earlier segment) are looked up
-    /// in the chat, whose read out of the state copies the whole chat.
+    /// by their role in the chat, whose read out of the state copies the whole chat.
     static func sender(
         of message: MessageSent,
         record: ContactTraceRecord,
         progress: SegmentProgress,
         in state: ChatState
     ) -> Sender {
-        if let participantId = message.participantId {
-            if participantId == record.chatMetrics.customerMetrics?.participantId { return .customer }
-            if progress.agentParticipants.contains(participantId) { return .agent(participantId) }
-        }
-        return sender(of: message, in: state)
-    }
-
-    /// The sender's side, from the participant's role in the chat.
-    static func sender(of message: MessageSent, in state: ChatState) -> Sender {
         guard let participantId = message.participantId else { return .bot }
+        if participantId == record.chatMetrics.customerMetrics?.participantId { return .customer }
+        if progress.agentParticipants.contains(participantId) { return .agent(participantId) }
         switch state.chats[message.chatId]?.participants[participantId]?.role {
         case .customer?: return .customer
         case .agent?, .supervisor?: return .agent(participantId)
