@@ -24,17 +24,17 @@ extension ChatMachine {
                 chatId: event.chatId,
                 participantId: event.participantId
             )
-            state.chats[event.chatId]?.participants[event.participantId] = Participant(
-                participantId: event.participantId,
-                role: event.role,
-                displayName: event.displayName,
-                participantToken: event.participantToken,
-                joinedAt: timestamp,
-                openSockets: [],
-                idle: false,
-                connected: false
-            )
             updateChat(event.chatId, in: &state) { chat in
+                chat.participants[event.participantId] = Participant(
+                    participantId: event.participantId,
+                    role: event.role,
+                    displayName: event.displayName,
+                    participantToken: event.participantToken,
+                    joinedAt: timestamp,
+                    openSockets: [],
+                    idle: false,
+                    connected: false
+                )
                 if event.role == .customer { chat.customerParticipantId = event.participantId }
                 if event.role == .agent || event.role == .customBot { chat.activeRoleTimers = chat.roleTimers }
                 appendItem(
@@ -50,15 +50,16 @@ extension ChatMachine {
                 )
             }
         case .participantLeft(let event):
-            if let token = state.chats[event.chatId]?.participants[event.participantId]?.participantToken {
-                state.participantTokens[token] = nil
-            }
             let effective = event.effectiveAt ?? timestamp
+            var token: String?
             updateChat(event.chatId, in: &state) { chat in
-                chat.participants[event.participantId]?.leftAt = effective
-                chat.participants[event.participantId]?.leftReason = event.reason
-                chat.participants[event.participantId]?.openSockets = []
-                chat.participants[event.participantId]?.idle = false
+                chat.updateParticipant(event.participantId) { participant in
+                    token = participant.participantToken
+                    participant.leftAt = effective
+                    participant.leftReason = event.reason
+                    participant.openSockets = []
+                    participant.idle = false
+                }
                 appendItem(
                     eventItem(
                         event.itemId,
@@ -71,6 +72,7 @@ extension ChatMachine {
                     to: &chat
                 )
             }
+            if let token { state.participantTokens[token] = nil }
         case .connectionCreated(let event):
             let target = TokenTarget(
                 chatId: event.chatId,
@@ -79,7 +81,7 @@ extension ChatMachine {
             )
             state.connectionTokens[event.connectionToken] = target
             if let websocketToken = event.websocketToken { state.websocketTokens[websocketToken] = target }
-            var customerConnectedNow = false
+            var connectedContactId: Identifier?
             updateChat(event.chatId, in: &state) { chat in
                 chat.connections[event.connectionId] = Connection(
                     connectionId: event.connectionId,
@@ -89,27 +91,27 @@ extension ChatMachine {
                     websocketToken: event.websocketToken,
                     websocketExpiry: event.websocketExpiry
                 )
-                if event.connectParticipant { chat.participants[event.participantId]?.connected = true }
+                if event.connectParticipant {
+                    chat.updateParticipant(event.participantId) { $0.connected = true }
+                }
                 if event.participantId == chat.customerParticipantId {
                     chat.customerConnected = true
-                    customerConnectedNow = true
+                    connectedContactId = chat.currentContactId
                 }
             }
-            if customerConnectedNow, let contactId = state.chats[event.chatId]?.currentContactId,
-                state.contacts[contactId]?.status == .initiated
-            {
+            if let contactId = connectedContactId, state.contacts[contactId]?.status == .initiated {
                 state.contacts[contactId]?.status = .connected
             }
         case .websocketOpened(let event):
             updateChat(event.chatId, in: &state) { chat in
-                guard var participant = chat.participants[event.participantId] else { return }
-                participant.openSockets.append(event.socketId)
-                participant.openSockets.sort()
-                chat.participants[event.participantId] = participant
+                chat.updateParticipant(event.participantId) { participant in
+                    participant.openSockets.append(event.socketId)
+                    participant.openSockets.sort()
+                }
             }
         case .websocketClosed(let event):
             updateChat(event.chatId, in: &state) { chat in
-                chat.participants[event.participantId]?.openSockets.removeAll { $0 == event.socketId }
+                chat.updateParticipant(event.participantId) { $0.openSockets.removeAll { $0 == event.socketId } }
             }
         case .messageSent(let event):
             applyMessageSent(event, at: timestamp, to: &state)
@@ -123,7 +125,7 @@ extension ChatMachine {
                 }
                 switch event.contentType {
                 case ContentTypes.connectionAcknowledged:
-                    chat.participants[event.participantId]?.connected = true
+                    chat.updateParticipant(event.participantId) { $0.connected = true }
                 case ContentTypes.delivered, ContentTypes.read:
                     guard let messageId = event.receiptMessageId, let index = chat.itemIndex[messageId] else { return }
                     var receipt = chat.items[index].receipts[event.participantId] ?? Receipt()
@@ -146,7 +148,6 @@ extension ChatMachine {
                 contact.disconnectReason = event.reason
             }
         case .chatEnded(let event):
-            for contactId in state.chats[event.chatId]?.contactIds ?? [] { state.waiting[contactId] = nil }
             applyChatEnded(event, at: timestamp, to: &state)
         case .roleConfigUpdated(let event):
             updateChat(event.chatId, in: &state) { chat in
@@ -165,8 +166,10 @@ extension ChatMachine {
             state.timersFired += 1
         case .participantActivityChanged(let event):
             switch event.change {
-            case .idle: state.chats[event.chatId]?.participants[event.participantId]?.idle = true
-            case .returned: state.chats[event.chatId]?.participants[event.participantId]?.idle = false
+            case .idle:
+                updateChat(event.chatId, in: &state) { $0.updateParticipant(event.participantId) { $0.idle = true } }
+            case .returned:
+                updateChat(event.chatId, in: &state) { $0.updateParticipant(event.participantId) { $0.idle = false } }
             case .autoDisconnection: break
             }
         case .flowPublished(let event):
@@ -456,6 +459,7 @@ extension ChatMachine {
         let timersToRemove: [TimerKey]
         do {
             guard let ended = state.chats[event.chatId] else { return }
+            for contactId in ended.contactIds { state.waiting[contactId] = nil }
             for participant in ended.participants.values where participant.isPresent {
                 state.participantTokens[participant.participantToken] = nil
             }

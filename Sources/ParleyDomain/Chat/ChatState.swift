@@ -309,6 +309,13 @@ public struct ChatSession: Sendable, Equatable, Encodable {
     /// chat's items, each an insert into the index that nothing would read).
     public static func indexes(_ item: TranscriptItem) -> Bool { item.type == "MESSAGE" }
 
+    /// Changes participant `id` in place, if the chat has it: one lookup, and the participant is neither copied out
+    /// nor written back (each `participants[id]?.field = …` is a lookup and a copy of its own).
+    mutating func updateParticipant(_ id: Identifier, _ body: (inout Participant) -> Void) {
+        guard let index = participants.index(forKey: id) else { return }
+        body(&participants.values[index])
+    }
+
     /// Participants still in the chat.
     public var presentParticipants: [Participant] {
         participants.values.filter(\.isPresent).sorted { $0.joinedAt < $1.joinedAt }
