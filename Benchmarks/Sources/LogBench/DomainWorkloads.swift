@@ -155,22 +155,21 @@ struct DomainWorkloads {
     }
 
     /// Replays the log in `directory` the way a server starts: `Engine<ChatMachine>.replay` (read, decode, apply).
-    func replay(directory: String) throws -> (position: UInt64, applied: Int64) {
-        let snapshot = try Engine<ChatMachine>.replay(dataDirectory: directory, threads: .one)
-        return (snapshot.position, snapshot.state.eventCount)
+    /// The caller keeps the result, as a server does, and times its release apart.
+    func replay(directory: String) throws -> Snapshot<ChatState> {
+        try Engine<ChatMachine>.replay(dataDirectory: directory, threads: .one)
     }
 
     /// Replays the log in `directory` into the state and every projection (`ChatMachine.projections`: contact
     /// records, metrics v1 and v2), without checkpoints, as `parley replay --no-checkpoints` does; with `threads`
     /// `.two`, decoding runs on a second thread.
-    func replayAll(directory: String, threads: ReplayThreads) throws -> (position: UInt64, applied: Int64) {
-        let (snapshot, _) = try Engine<ChatMachine>.replay(
+    func replayAll(directory: String, threads: ReplayThreads) throws -> Snapshot<ChatState> {
+        try Engine<ChatMachine>.replay(
             dataDirectory: directory,
             projections: ChatMachine.projections,
             useCheckpoints: false,
             threads: threads
-        )
-        return (snapshot.position, snapshot.state.eventCount)
+        ).snapshot
     }
 
     /// What a decoding pass saw, so the binary and JSON decoders can be checked against each other.
