@@ -1107,6 +1107,49 @@ private struct PastSession {
 // MARK: - DisconnectParticipant and StopContact
 
 @Suite struct DisconnectTests {
+    @Test func anAgentLeavingChangesThatParticipantAndForgetsItsToken() throws {
+        var harness = ChatHarness()
+        let (chat, customerToken) = try harness.startConnectedChat()
+        guard
+            case .participantJoined(let agentId, let agentParticipantToken) = try harness.must(
+                .joinAgent(contactId: "\(chat.contactId)", displayName: "Sam")
+            )
+        else { throw HarnessError("no agent") }
+        let connection = try harness.connect(agentParticipantToken)
+        let agentToken = try #require(connection.connectionToken)
+        let websocket = try #require(connection.websocketToken)
+        _ = try harness.must(.openWebsocket(websocketToken: websocket, socketId: Identifier(high: 7, low: 1)))
+        let joined = try harness.chat(chat.contactId).participants[agentId]
+        #expect(joined?.openSockets == [Identifier(high: 7, low: 1)])
+        #expect(joined?.connected == true)
+        #expect(harness.state.participantTokens[agentParticipantToken]?.participantId == agentId)
+        // With a disconnect flow the customer stays in the chat after the agent leaves.
+        _ = try harness.must(.setDisconnectFlow(contactId: "\(chat.contactId)", flowId: "survey-flow"))
+        let customerBefore = try harness.chat(chat.contactId).participants[chat.participantId]
+        harness.advance(Duration.minute)
+        let left = harness.now
+
+        _ = try harness.must(.disconnectParticipant(connectionToken: agentToken, clientToken: nil))
+
+        let session = try harness.chat(chat.contactId)
+        let agent = try #require(session.participants[agentId])
+        #expect(agent.leftAt == left)
+        #expect(agent.leftReason == .agentDisconnect)
+        #expect(agent.openSockets.isEmpty)
+        #expect(agent.idle == false)
+        #expect(agent.isPresent == false)
+        #expect(harness.state.participantTokens[agentParticipantToken] == nil)
+        // The customer, its token and the chat stay as they were.
+        #expect(session.participants[chat.participantId] == customerBefore)
+        #expect(harness.state.participantTokens[chat.participantToken]?.participantId == chat.participantId)
+        #expect(session.status == .active)
+        let leaving = session.items.filter { $0.contentType == ContentTypes.participantLeft }
+        #expect(leaving.map(\.participantId) == [agentId])
+        #expect(leaving.first?.timestamp == left)
+        try harness.send(customerToken, "still here")
+        #expect(try harness.replayMatches())
+    }
+
     @Test func customerDisconnectEndsTheChat() throws {
         var harness = ChatHarness()
         let (chat, token) = try harness.startConnectedChat()
