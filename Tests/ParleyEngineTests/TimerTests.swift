@@ -133,7 +133,7 @@ import Testing
         await engine.close()
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func schedulerFiresDueDeadlines() async throws {
         let directory = TemporaryDirectory()
         let clock = ManualClock(startOfTest)

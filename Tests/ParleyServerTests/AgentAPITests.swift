@@ -307,7 +307,7 @@ import FoundationNetworking
     }
 
     /// An event stream opened before the session expired ends once it has: the agent hears nothing after the expiry.
-    @Test(.timeLimit(.minutes(1))) func anOpenEventStreamEndsWhenItsSessionExpires() async throws {
+    @Test(.timeLimit(.minutes(5))) func anOpenEventStreamEndsWhenItsSessionExpires() async throws {
         let clock = ManualClock(SystemClock().now())
         let hourLong: (inout ServerConfiguration) -> Void = { $0.agentSessionSeconds = 3600 }
         try await Self.withDesk(clock: clock, configure: hourLong) { desk in

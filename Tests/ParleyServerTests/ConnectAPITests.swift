@@ -288,7 +288,9 @@ import FoundationNetworking
         let ended = try await server.connect("GET", "/contacts/\(Self.instance)/\(contactId)")
         #expect((ended.json["Contact"] as? [String: Any])?["DisconnectTimestamp"] is Double)
 
-        let now = Int(Date().timeIntervalSince1970)
+        // Fractional seconds: an end truncated to the second would leave out a contact started in that second
+        // when the second opens a 15-minute bucket.
+        let now = Date().timeIntervalSince1970
         let v2 = try await server.connect(
             "POST",
             "/metrics/data",

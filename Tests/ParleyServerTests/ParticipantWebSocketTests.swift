@@ -138,7 +138,7 @@ import Testing
         return nil
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func twoDevicesHearEveryItemAndAReconnectFillsTheGapFromTheTranscript() async throws {
         let directory = TemporaryDirectory()
         let (_, participantToken) = try await ParticipantAPITests.startChat(directory)
