@@ -1,5 +1,6 @@
-import ParleyDomain
 import Testing
+
+@testable import ParleyDomain
 
 /// Decodes `bytes` with `body`, requiring every byte to be consumed.
 private func decoding<T>(
@@ -211,17 +212,13 @@ private struct Sample: Equatable {
         }
     }
 
-    @Test func hashesSpreadRandomIdentifiersOverEveryFiveBitLevel() {
-        // TreeDictionary branches on 5 bits of the hash per level, Dictionary masks the low bits: every window must
-        // spread version-4 identifiers (whose fixed version and variant bits a plain fold of the halves would keep).
+    @Test(arguments: HashSpread.secrets)
+    func hashesSpreadRandomIdentifiersOverEveryFiveBitLevel(secret: UInt64) {
+        // Every window must spread version-4 identifiers (whose fixed version and variant bits a plain fold of the
+        // halves would keep).
         var generator = SplitMix(seed: 42)
-        let hashes = (0..<8192).map { _ in Identifier.random(using: &generator)._rawHashValue(seed: 0) }
-        for shift in stride(from: 0, through: 55, by: 5) {
-            var buckets = [Int](repeating: 0, count: 32)
-            for hash in hashes { buckets[Int((UInt(bitPattern: hash) >> UInt(shift)) & 31)] += 1 }
-            // 256 expected per bucket, standard deviation ~16.
-            #expect(buckets.allSatisfy { (180...332).contains($0) }, "bits \(shift)..<\(shift + 5): \(buckets)")
-        }
+        let hashes = (0..<8192).map { _ in Identifier.random(using: &generator).keyedHash(seed: 0, secret: secret) }
+        #expect(HashSpread.unevenWindows(hashes) == [])
     }
 
     @Test func hashesDependOnBothHalvesAndTheSeedAndAgreeWithEquality() throws {

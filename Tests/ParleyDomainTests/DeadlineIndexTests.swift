@@ -100,7 +100,8 @@ import Testing
         #expect(state.deadlines.isEmpty && state.earliestDeadline == nil && state.timers.isEmpty)
     }
 
-    @Test func timerKeyHashesSpreadOverEveryFiveBitLevelAndTellEveryPartApart() {
+    @Test(arguments: HashSpread.secrets)
+    func timerKeyHashesSpreadOverEveryFiveBitLevel(secret: UInt64) {
         var generator = SplitMix(seed: 9)
         let kinds = TimerKind.allCases
         var keys: [TimerKey] = []
@@ -114,17 +115,12 @@ import Testing
                 }
             }
         }
-        let hashes = keys.map { $0._rawHashValue(seed: 0) }
+        let hashes = keys.map { $0.keyedHash(seed: 0, secret: secret) }
         #expect(Set(hashes).count == keys.count, "two different keys hashed alike")
-        for shift in stride(from: 0, through: 55, by: 5) {
-            var buckets = [Int](repeating: 0, count: 32)
-            for hash in hashes { buckets[Int((UInt(bitPattern: hash) >> UInt(shift)) & 31)] += 1 }
-            let expected = hashes.count / 32
-            #expect(
-                buckets.allSatisfy { abs($0 - expected) < expected / 4 },
-                "bits \(shift)..<\(shift + 5): \(buckets)"
-            )
-        }
+        #expect(HashSpread.unevenWindows(hashes) == [])
+    }
+
+    @Test func timerKeyHashesTellEveryPartApart() {
         let key = TimerKey(
             .participantIdle,
             chat: Identifier(high: 1, low: 2),

@@ -64,8 +64,13 @@ public struct TimerKey: Hashable, Sendable, Comparable, CustomStringConvertible 
     /// the participant's seeded with that (`Identifier`'s keyed mix, not SipHash over three values: a chat's end
     /// looks up about thirty keys).
     public func _rawHashValue(seed: Int) -> Int {
-        let chat = chatId._rawHashValue(seed: seed ^ Int(kind.rawValue) &* 0x100_0000_01B3)
-        return participantId?._rawHashValue(seed: chat) ?? chat
+        keyedHash(seed: seed, secret: Identifier.hashSecret)
+    }
+
+    /// The mix behind `_rawHashValue(seed:)`, with the secret given (tests check the spread for fixed secrets).
+    @inline(__always) func keyedHash(seed: Int, secret: UInt64) -> Int {
+        let chat = chatId.keyedHash(seed: seed ^ Int(kind.rawValue) &* 0x100_0000_01B3, secret: secret)
+        return participantId?.keyedHash(seed: chat, secret: secret) ?? chat
     }
 
     /// Orders by chat, kind, then participant (a stable order for firing and hashing).

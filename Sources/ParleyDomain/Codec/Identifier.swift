@@ -85,7 +85,12 @@ public struct Identifier: Hashable, Sendable, Comparable, CustomStringConvertibl
     /// cannot aim them at one bucket any more than with SipHash's seed. Hashing identifiers was ~7 % of a replay's
     /// instructions (docs/performance.md, "Late night of 2026-11-22").
     public func _rawHashValue(seed: Int) -> Int {
-        var mixed = high ^ Identifier.hashSecret ^ UInt64(UInt(bitPattern: seed))
+        keyedHash(seed: seed, secret: Identifier.hashSecret)
+    }
+
+    /// The mix behind `_rawHashValue(seed:)`, with the secret given (tests check the spread for fixed secrets).
+    @inline(__always) func keyedHash(seed: Int, secret: UInt64) -> Int {
+        var mixed = high ^ secret ^ UInt64(UInt(bitPattern: seed))
         mixed = (mixed ^ (mixed >> 32)) &* 0xD6E8_FEB8_6659_FD93
         mixed ^= low &* 0x9E37_79B9_7F4A_7C15
         mixed = (mixed ^ (mixed >> 32)) &* 0xD6E8_FEB8_6659_FD93
@@ -93,7 +98,7 @@ public struct Identifier: Hashable, Sendable, Comparable, CustomStringConvertibl
     }
 
     /// The process's hashing secret, drawn from `Hasher` (so `SWIFT_DETERMINISTIC_HASHING` fixes it too).
-    private static let hashSecret: UInt64 = {
+    static let hashSecret: UInt64 = {
         var hasher = Hasher()
         hasher.combine(0x5061_726C_6579 as UInt64)
         return UInt64(UInt(bitPattern: hasher.finalize()))
