@@ -501,7 +501,9 @@ import Testing
 struct FieldCensus {
     /// The stored properties the snapshot encoding (schema 1) knows, by type.
     static let known: [String: [String]] = [
-        "ChatState": [
+        // Storage only: the fields behind one reference (copy on write).
+        "ChatState": ["fields"],
+        "ChatState.Fields": [
             "instance", "contacts", "chats", "participantTokens", "connectionTokens", "websocketTokens", "startTokens",
             "timers", "timersFired", "billing", "activeChats", "lastTimestamp", "eventCount", "flows", "queues", "bots",
             "hoursOfOperations", "agents", "routingProfiles", "users", "agentStatuses", "lambdaFunctions",
@@ -608,10 +610,10 @@ struct FieldCensus {
 
     private mutating func visit(_ value: Any) {
         let mirror = Mirror(reflecting: value)
-        if mirror.displayStyle == .struct {
+        if mirror.displayStyle == .struct || mirror.displayStyle == .class {
             let name = String(reflecting: type(of: value))
             if name.hasPrefix("ParleyDomain.") {
-                // A generic struct counts once, whatever it is instantiated with.
+                // A generic type counts once, whatever it is instantiated with.
                 let short = String(name.dropFirst("ParleyDomain.".count).prefix { $0 != "<" })
                 if seen[short] == nil { seen[short] = mirror.children.map { $0.label ?? "?" } }
             }

@@ -467,65 +467,362 @@ public struct TokenTarget: Sendable, Equatable, Encodable {
 }
 
 /// Every projection of the chat domain, folded from events by `ChatMachine.apply`.
+///
+/// The fields sit behind one reference (copy on write): the state is one word to pass, so a generic call (the
+/// engine's step, each projection's `apply`) hands it on instead of copying some 800 bytes onto its stack. Changing
+/// a field copies the fields first if a published snapshot shares them.
 public struct ChatState: Sendable, Equatable {
+    /// The fields, changed only after `unique()` (so a shared box is never written and the unchecked Sendable holds).
+    final class Fields: @unchecked Sendable {
+        @exclusivity(unchecked) var instance: InstanceSettings?
+        @exclusivity(unchecked) var contacts = TieredMap<Identifier, ContactRecord>()
+        @exclusivity(unchecked) var chats = TieredMap<Identifier, ChatSession>()
+        @exclusivity(unchecked) var participantTokens: TreeDictionary<String, TokenTarget> = [:]
+        @exclusivity(unchecked) var connectionTokens = TieredMap<String, TokenTarget>()
+        @exclusivity(unchecked) var websocketTokens: TreeDictionary<String, TokenTarget> = [:]
+        @exclusivity(unchecked) var startTokens = TieredMap<String, Identifier>()
+        @exclusivity(unchecked) var timers: TreeDictionary<TimerKey, Int64> = [:]
+        @exclusivity(unchecked) var timersFired: Int64 = 0
+        @exclusivity(unchecked) var billing = BillingMeter()
+        @exclusivity(unchecked) var activeChats: Int64 = 0
+        @exclusivity(unchecked) var lastTimestamp: Int64 = 0
+        @exclusivity(unchecked) var eventCount: Int64 = 0
+        @exclusivity(unchecked) var flows: TreeDictionary<String, FlowResource> = [:]
+        @exclusivity(unchecked) var queues: TreeDictionary<String, QueueResource> = [:]
+        @exclusivity(unchecked) var bots: TreeDictionary<String, BotResource> = [:]
+        @exclusivity(unchecked) var hoursOfOperations: TreeDictionary<String, HoursOfOperation> = [:]
+        @exclusivity(unchecked) var agents: TreeDictionary<String, AgentSession> = [:]
+        @exclusivity(unchecked) var routingProfiles: TreeDictionary<String, RoutingProfile> = [:]
+        @exclusivity(unchecked) var users: TreeDictionary<String, AgentUser> = [:]
+        @exclusivity(unchecked) var agentStatuses: TreeDictionary<String, AgentStatus> = [:]
+        @exclusivity(unchecked) var lambdaFunctions: TreeDictionary<String, String> = [:]
+        @exclusivity(unchecked) var descriptions: TreeDictionary<String, String> = [:]
+        @exclusivity(unchecked) var pendingInvocations: TreeDictionary<Identifier, PendingInvocation> = [:]
+        @exclusivity(unchecked) var waiting: TreeDictionary<Identifier, QueuePosition> = [:]
+        @exclusivity(unchecked) var agentDesk = AgentDesk()
+        @exclusivity(unchecked) var deadlines = DeadlineIndex()
+
+        init() {}
+
+        /// A copy of every field.
+        init(copying other: Fields) {
+            instance = other.instance
+            contacts = other.contacts
+            chats = other.chats
+            participantTokens = other.participantTokens
+            connectionTokens = other.connectionTokens
+            websocketTokens = other.websocketTokens
+            startTokens = other.startTokens
+            timers = other.timers
+            timersFired = other.timersFired
+            billing = other.billing
+            activeChats = other.activeChats
+            lastTimestamp = other.lastTimestamp
+            eventCount = other.eventCount
+            flows = other.flows
+            queues = other.queues
+            bots = other.bots
+            hoursOfOperations = other.hoursOfOperations
+            agents = other.agents
+            routingProfiles = other.routingProfiles
+            users = other.users
+            agentStatuses = other.agentStatuses
+            lambdaFunctions = other.lambdaFunctions
+            descriptions = other.descriptions
+            pendingInvocations = other.pendingInvocations
+            waiting = other.waiting
+            agentDesk = other.agentDesk
+            deadlines = other.deadlines
+        }
+
+        /// Whether every field equals `other`'s.
+        func equals(_ other: Fields) -> Bool {
+            instance == other.instance
+                && contacts == other.contacts
+                && chats == other.chats
+                && participantTokens == other.participantTokens
+                && connectionTokens == other.connectionTokens
+                && websocketTokens == other.websocketTokens
+                && startTokens == other.startTokens
+                && timers == other.timers
+                && timersFired == other.timersFired
+                && billing == other.billing
+                && activeChats == other.activeChats
+                && lastTimestamp == other.lastTimestamp
+                && eventCount == other.eventCount
+                && flows == other.flows
+                && queues == other.queues
+                && bots == other.bots
+                && hoursOfOperations == other.hoursOfOperations
+                && agents == other.agents
+                && routingProfiles == other.routingProfiles
+                && users == other.users
+                && agentStatuses == other.agentStatuses
+                && lambdaFunctions == other.lambdaFunctions
+                && descriptions == other.descriptions
+                && pendingInvocations == other.pendingInvocations
+                && waiting == other.waiting
+                && agentDesk == other.agentDesk
+                && deadlines == other.deadlines
+        }
+    }
+
+    private var fields = Fields()
+
     /// The instance, once configured.
-    public var instance: InstanceSettings?
+    public var instance: InstanceSettings? {
+        _read { yield fields.instance }
+        _modify {
+            unique()
+            yield &fields.instance
+        }
+    }
+
     /// Contact segments by id (ended ones may be in a checkpoint's cold tier).
-    public var contacts = TieredMap<Identifier, ContactRecord>()
+    public var contacts: TieredMap<Identifier, ContactRecord> {
+        _read { yield fields.contacts }
+        _modify {
+            unique()
+            yield &fields.contacts
+        }
+    }
+
     /// Chats by id (initial contact id); ended ones may be in a checkpoint's cold tier, active ones never are.
-    public var chats = TieredMap<Identifier, ChatSession>()
+    public var chats: TieredMap<Identifier, ChatSession> {
+        _read { yield fields.chats }
+        _modify {
+            unique()
+            yield &fields.chats
+        }
+    }
+
     /// Participant tokens of present participants.
-    public var participantTokens: TreeDictionary<String, TokenTarget> = [:]
+    public var participantTokens: TreeDictionary<String, TokenTarget> {
+        _read { yield fields.participantTokens }
+        _modify {
+            unique()
+            yield &fields.participantTokens
+        }
+    }
+
     /// Connection tokens (they stay valid for reading transcripts until they expire).
-    public var connectionTokens = TieredMap<String, TokenTarget>()
+    public var connectionTokens: TieredMap<String, TokenTarget> {
+        _read { yield fields.connectionTokens }
+        _modify {
+            unique()
+            yield &fields.connectionTokens
+        }
+    }
+
     /// Websocket URL tokens.
-    public var websocketTokens: TreeDictionary<String, TokenTarget> = [:]
+    public var websocketTokens: TreeDictionary<String, TokenTarget> {
+        _read { yield fields.websocketTokens }
+        _modify {
+            unique()
+            yield &fields.websocketTokens
+        }
+    }
+
     /// StartChatContact ClientTokens → contact id.
-    public var startTokens = TieredMap<String, Identifier>()
+    public var startTokens: TieredMap<String, Identifier> {
+        _read { yield fields.startTokens }
+        _modify {
+            unique()
+            yield &fields.startTokens
+        }
+    }
+
     /// Open deadlines (the timer projection). Changed through `setTimer` and `removeTimer`, which keep `deadlines`
     /// in step.
-    public internal(set) var timers: TreeDictionary<TimerKey, Int64> = [:]
+    public internal(set) var timers: TreeDictionary<TimerKey, Int64> {
+        _read { yield fields.timers }
+        _modify {
+            unique()
+            yield &fields.timers
+        }
+    }
+
     /// Timers that fired, in all.
-    public var timersFired: Int64 = 0
+    public var timersFired: Int64 {
+        _read { yield fields.timersFired }
+        _modify {
+            unique()
+            yield &fields.timersFired
+        }
+    }
+
     /// The billing meter.
-    public var billing = BillingMeter()
+    public var billing: BillingMeter {
+        _read { yield fields.billing }
+        _modify {
+            unique()
+            yield &fields.billing
+        }
+    }
+
     /// Chats not yet ended.
-    public var activeChats: Int64 = 0
+    public var activeChats: Int64 {
+        _read { yield fields.activeChats }
+        _modify {
+            unique()
+            yield &fields.activeChats
+        }
+    }
+
     /// The timestamp of the last event applied (µs).
-    public var lastTimestamp: Int64 = 0
+    public var lastTimestamp: Int64 {
+        _read { yield fields.lastTimestamp }
+        _modify {
+            unique()
+            yield &fields.lastTimestamp
+        }
+    }
+
     /// Events applied.
-    public var eventCount: Int64 = 0
+    public var eventCount: Int64 {
+        _read { yield fields.eventCount }
+        _modify {
+            unique()
+            yield &fields.eventCount
+        }
+    }
+
     /// Published flows by id.
-    public var flows: TreeDictionary<String, FlowResource> = [:]
+    public var flows: TreeDictionary<String, FlowResource> {
+        _read { yield fields.flows }
+        _modify {
+            unique()
+            yield &fields.flows
+        }
+    }
+
     /// Queues by id.
-    public var queues: TreeDictionary<String, QueueResource> = [:]
+    public var queues: TreeDictionary<String, QueueResource> {
+        _read { yield fields.queues }
+        _modify {
+            unique()
+            yield &fields.queues
+        }
+    }
+
     /// Built-in bots by id.
-    public var bots: TreeDictionary<String, BotResource> = [:]
+    public var bots: TreeDictionary<String, BotResource> {
+        _read { yield fields.bots }
+        _modify {
+            unique()
+            yield &fields.bots
+        }
+    }
+
     /// Hours of operation by id.
-    public var hoursOfOperations: TreeDictionary<String, HoursOfOperation> = [:]
+    public var hoursOfOperations: TreeDictionary<String, HoursOfOperation> {
+        _read { yield fields.hoursOfOperations }
+        _modify {
+            unique()
+            yield &fields.hoursOfOperations
+        }
+    }
+
     /// Agents' live routing state (status, slots), by user id.
-    public var agents: TreeDictionary<String, AgentSession> = [:]
+    public var agents: TreeDictionary<String, AgentSession> {
+        _read { yield fields.agents }
+        _modify {
+            unique()
+            yield &fields.agents
+        }
+    }
+
     /// Routing profiles by id.
-    public var routingProfiles: TreeDictionary<String, RoutingProfile> = [:]
+    public var routingProfiles: TreeDictionary<String, RoutingProfile> {
+        _read { yield fields.routingProfiles }
+        _modify {
+            unique()
+            yield &fields.routingProfiles
+        }
+    }
+
     /// Users (agents) by id.
-    public var users: TreeDictionary<String, AgentUser> = [:]
+    public var users: TreeDictionary<String, AgentUser> {
+        _read { yield fields.users }
+        _modify {
+            unique()
+            yield &fields.users
+        }
+    }
+
     /// Agent statuses by id.
-    public var agentStatuses: TreeDictionary<String, AgentStatus> = [:]
+    public var agentStatuses: TreeDictionary<String, AgentStatus> {
+        _read { yield fields.agentStatuses }
+        _modify {
+            unique()
+            yield &fields.agentStatuses
+        }
+    }
+
     /// Lambda function names/ARNs → HTTP endpoints.
-    public var lambdaFunctions: TreeDictionary<String, String> = [:]
+    public var lambdaFunctions: TreeDictionary<String, String> {
+        _read { yield fields.lambdaFunctions }
+        _modify {
+            unique()
+            yield &fields.lambdaFunctions
+        }
+    }
+
     /// Descriptions of queues, hours, routing profiles and agent statuses, by `DescribedResourceKind.key(id)`.
-    public var descriptions: TreeDictionary<String, String> = [:]
+    public var descriptions: TreeDictionary<String, String> {
+        _read { yield fields.descriptions }
+        _modify {
+            unique()
+            yield &fields.descriptions
+        }
+    }
+
     /// Lambda calls requested by flows and not answered yet (the effect runner performs them).
-    public var pendingInvocations: TreeDictionary<Identifier, PendingInvocation> = [:]
+    public var pendingInvocations: TreeDictionary<Identifier, PendingInvocation> {
+        _read { yield fields.pendingInvocations }
+        _modify {
+            unique()
+            yield &fields.pendingInvocations
+        }
+    }
 
     /// Contacts waiting in a queue (not yet assigned, chat not ended), by contact id: what routing looks at.
-    public internal(set) var waiting: TreeDictionary<Identifier, QueuePosition> = [:]
+    public internal(set) var waiting: TreeDictionary<Identifier, QueuePosition> {
+        _read { yield fields.waiting }
+        _modify {
+            unique()
+            yield &fields.waiting
+        }
+    }
+
     /// Agent credentials, sessions and event feeds (the agent desktop).
-    public internal(set) var agentDesk = AgentDesk()
+    public internal(set) var agentDesk: AgentDesk {
+        _read { yield fields.agentDesk }
+        _modify {
+            unique()
+            yield &fields.agentDesk
+        }
+    }
 
     /// The open deadlines in firing order (derived from `timers`, kept in step by `apply`, rebuilt when a snapshot
     /// loads), so that neither the scheduler nor a chat's end has to scan every timer.
-    public private(set) var deadlines = DeadlineIndex()
+    public private(set) var deadlines: DeadlineIndex {
+        _read { yield fields.deadlines }
+        _modify {
+            unique()
+            yield &fields.deadlines
+        }
+    }
+
+    /// Copies the fields if another state shares them, so they can change.
+    @inline(__always) private mutating func unique() {
+        if !isKnownUniquelyReferenced(&fields) { fields = Fields(copying: fields) }
+    }
+
+    /// Whether two states hold equal fields.
+    public static func == (left: ChatState, right: ChatState) -> Bool {
+        left.fields === right.fields || left.fields.equals(right.fields)
+    }
 
     /// An empty state.
     public init() {}
