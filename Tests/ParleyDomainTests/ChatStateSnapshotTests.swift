@@ -502,8 +502,9 @@ struct FieldCensus {
     /// The stored properties the snapshot encoding (schema 1) knows, by type.
     static let known: [String: [String]] = [
         // Storage only: the fields behind one reference (copy on write).
-        "ChatState": ["fields"],
-        "ChatState.Fields": [
+        "ChatState": ["box"],
+        "ChatState.Box": ["stored"],
+        "ChatState.Stored": [
             "instance", "contacts", "chats", "participantTokens", "connectionTokens", "websocketTokens", "startTokens",
             "timers", "timersFired", "billing", "activeChats", "lastTimestamp", "eventCount", "flows", "queues", "bots",
             "hoursOfOperations", "agents", "routingProfiles", "users", "agentStatuses", "lambdaFunctions",

@@ -472,356 +472,304 @@ public struct TokenTarget: Sendable, Equatable, Encodable {
 /// engine's step, each projection's `apply`) hands it on instead of copying some 800 bytes onto its stack. Changing
 /// a field copies the fields first if a published snapshot shares them.
 public struct ChatState: Sendable, Equatable {
-    /// The fields, changed only after `unique()` (so a shared box is never written and the unchecked Sendable holds).
-    final class Fields: @unchecked Sendable {
-        @exclusivity(unchecked) var instance: InstanceSettings?
-        @exclusivity(unchecked) var contacts = TieredMap<Identifier, ContactRecord>()
-        @exclusivity(unchecked) var chats = TieredMap<Identifier, ChatSession>()
-        @exclusivity(unchecked) var participantTokens: TreeDictionary<String, TokenTarget> = [:]
-        @exclusivity(unchecked) var connectionTokens = TieredMap<String, TokenTarget>()
-        @exclusivity(unchecked) var websocketTokens: TreeDictionary<String, TokenTarget> = [:]
-        @exclusivity(unchecked) var startTokens = TieredMap<String, Identifier>()
-        @exclusivity(unchecked) var timers: TreeDictionary<TimerKey, Int64> = [:]
-        @exclusivity(unchecked) var timersFired: Int64 = 0
-        @exclusivity(unchecked) var billing = BillingMeter()
-        @exclusivity(unchecked) var activeChats: Int64 = 0
-        @exclusivity(unchecked) var lastTimestamp: Int64 = 0
-        @exclusivity(unchecked) var eventCount: Int64 = 0
-        @exclusivity(unchecked) var flows: TreeDictionary<String, FlowResource> = [:]
-        @exclusivity(unchecked) var queues: TreeDictionary<String, QueueResource> = [:]
-        @exclusivity(unchecked) var bots: TreeDictionary<String, BotResource> = [:]
-        @exclusivity(unchecked) var hoursOfOperations: TreeDictionary<String, HoursOfOperation> = [:]
-        @exclusivity(unchecked) var agents: TreeDictionary<String, AgentSession> = [:]
-        @exclusivity(unchecked) var routingProfiles: TreeDictionary<String, RoutingProfile> = [:]
-        @exclusivity(unchecked) var users: TreeDictionary<String, AgentUser> = [:]
-        @exclusivity(unchecked) var agentStatuses: TreeDictionary<String, AgentStatus> = [:]
-        @exclusivity(unchecked) var lambdaFunctions: TreeDictionary<String, String> = [:]
-        @exclusivity(unchecked) var descriptions: TreeDictionary<String, String> = [:]
-        @exclusivity(unchecked) var pendingInvocations: TreeDictionary<Identifier, PendingInvocation> = [:]
-        @exclusivity(unchecked) var waiting: TreeDictionary<Identifier, QueuePosition> = [:]
-        @exclusivity(unchecked) var agentDesk = AgentDesk()
-        @exclusivity(unchecked) var deadlines = DeadlineIndex()
-
-        init() {}
-
-        /// A copy of every field.
-        init(copying other: Fields) {
-            instance = other.instance
-            contacts = other.contacts
-            chats = other.chats
-            participantTokens = other.participantTokens
-            connectionTokens = other.connectionTokens
-            websocketTokens = other.websocketTokens
-            startTokens = other.startTokens
-            timers = other.timers
-            timersFired = other.timersFired
-            billing = other.billing
-            activeChats = other.activeChats
-            lastTimestamp = other.lastTimestamp
-            eventCount = other.eventCount
-            flows = other.flows
-            queues = other.queues
-            bots = other.bots
-            hoursOfOperations = other.hoursOfOperations
-            agents = other.agents
-            routingProfiles = other.routingProfiles
-            users = other.users
-            agentStatuses = other.agentStatuses
-            lambdaFunctions = other.lambdaFunctions
-            descriptions = other.descriptions
-            pendingInvocations = other.pendingInvocations
-            waiting = other.waiting
-            agentDesk = other.agentDesk
-            deadlines = other.deadlines
-        }
-
-        /// Whether every field equals `other`'s.
-        func equals(_ other: Fields) -> Bool {
-            instance == other.instance
-                && contacts == other.contacts
-                && chats == other.chats
-                && participantTokens == other.participantTokens
-                && connectionTokens == other.connectionTokens
-                && websocketTokens == other.websocketTokens
-                && startTokens == other.startTokens
-                && timers == other.timers
-                && timersFired == other.timersFired
-                && billing == other.billing
-                && activeChats == other.activeChats
-                && lastTimestamp == other.lastTimestamp
-                && eventCount == other.eventCount
-                && flows == other.flows
-                && queues == other.queues
-                && bots == other.bots
-                && hoursOfOperations == other.hoursOfOperations
-                && agents == other.agents
-                && routingProfiles == other.routingProfiles
-                && users == other.users
-                && agentStatuses == other.agentStatuses
-                && lambdaFunctions == other.lambdaFunctions
-                && descriptions == other.descriptions
-                && pendingInvocations == other.pendingInvocations
-                && waiting == other.waiting
-                && agentDesk == other.agentDesk
-                && deadlines == other.deadlines
-        }
+    /// The stored fields, kept together so that the state holds them behind one reference.
+    struct Stored: Sendable, Equatable {
+        var instance: InstanceSettings?
+        var contacts = TieredMap<Identifier, ContactRecord>()
+        var chats = TieredMap<Identifier, ChatSession>()
+        var participantTokens: TreeDictionary<String, TokenTarget> = [:]
+        var connectionTokens = TieredMap<String, TokenTarget>()
+        var websocketTokens: TreeDictionary<String, TokenTarget> = [:]
+        var startTokens = TieredMap<String, Identifier>()
+        var timers: TreeDictionary<TimerKey, Int64> = [:]
+        var timersFired: Int64 = 0
+        var billing = BillingMeter()
+        var activeChats: Int64 = 0
+        var lastTimestamp: Int64 = 0
+        var eventCount: Int64 = 0
+        var flows: TreeDictionary<String, FlowResource> = [:]
+        var queues: TreeDictionary<String, QueueResource> = [:]
+        var bots: TreeDictionary<String, BotResource> = [:]
+        var hoursOfOperations: TreeDictionary<String, HoursOfOperation> = [:]
+        var agents: TreeDictionary<String, AgentSession> = [:]
+        var routingProfiles: TreeDictionary<String, RoutingProfile> = [:]
+        var users: TreeDictionary<String, AgentUser> = [:]
+        var agentStatuses: TreeDictionary<String, AgentStatus> = [:]
+        var lambdaFunctions: TreeDictionary<String, String> = [:]
+        var descriptions: TreeDictionary<String, String> = [:]
+        var pendingInvocations: TreeDictionary<Identifier, PendingInvocation> = [:]
+        var waiting: TreeDictionary<Identifier, QueuePosition> = [:]
+        var agentDesk = AgentDesk()
+        var deadlines = DeadlineIndex()
     }
 
-    private var fields = Fields()
+    /// The heap box of the fields, changed only after `unique()` (so a shared box is never written and the unchecked
+    /// Sendable holds).
+    final class Box: @unchecked Sendable {
+        @exclusivity(unchecked) var stored: Stored
+        init(_ stored: Stored) { self.stored = stored }
+    }
+
+    private var box = Box(Stored())
 
     /// The instance, once configured.
     public var instance: InstanceSettings? {
-        _read { yield fields.instance }
+        _read { yield box.stored.instance }
         _modify {
             unique()
-            yield &fields.instance
+            yield &box.stored.instance
         }
     }
 
     /// Contact segments by id (ended ones may be in a checkpoint's cold tier).
     public var contacts: TieredMap<Identifier, ContactRecord> {
-        _read { yield fields.contacts }
+        _read { yield box.stored.contacts }
         _modify {
             unique()
-            yield &fields.contacts
+            yield &box.stored.contacts
         }
     }
 
     /// Chats by id (initial contact id); ended ones may be in a checkpoint's cold tier, active ones never are.
     public var chats: TieredMap<Identifier, ChatSession> {
-        _read { yield fields.chats }
+        _read { yield box.stored.chats }
         _modify {
             unique()
-            yield &fields.chats
+            yield &box.stored.chats
         }
     }
 
     /// Participant tokens of present participants.
     public var participantTokens: TreeDictionary<String, TokenTarget> {
-        _read { yield fields.participantTokens }
+        _read { yield box.stored.participantTokens }
         _modify {
             unique()
-            yield &fields.participantTokens
+            yield &box.stored.participantTokens
         }
     }
 
     /// Connection tokens (they stay valid for reading transcripts until they expire).
     public var connectionTokens: TieredMap<String, TokenTarget> {
-        _read { yield fields.connectionTokens }
+        _read { yield box.stored.connectionTokens }
         _modify {
             unique()
-            yield &fields.connectionTokens
+            yield &box.stored.connectionTokens
         }
     }
 
     /// Websocket URL tokens.
     public var websocketTokens: TreeDictionary<String, TokenTarget> {
-        _read { yield fields.websocketTokens }
+        _read { yield box.stored.websocketTokens }
         _modify {
             unique()
-            yield &fields.websocketTokens
+            yield &box.stored.websocketTokens
         }
     }
 
     /// StartChatContact ClientTokens → contact id.
     public var startTokens: TieredMap<String, Identifier> {
-        _read { yield fields.startTokens }
+        _read { yield box.stored.startTokens }
         _modify {
             unique()
-            yield &fields.startTokens
+            yield &box.stored.startTokens
         }
     }
 
     /// Open deadlines (the timer projection). Changed through `setTimer` and `removeTimer`, which keep `deadlines`
     /// in step.
     public internal(set) var timers: TreeDictionary<TimerKey, Int64> {
-        _read { yield fields.timers }
+        _read { yield box.stored.timers }
         _modify {
             unique()
-            yield &fields.timers
+            yield &box.stored.timers
         }
     }
 
     /// Timers that fired, in all.
     public var timersFired: Int64 {
-        _read { yield fields.timersFired }
+        _read { yield box.stored.timersFired }
         _modify {
             unique()
-            yield &fields.timersFired
+            yield &box.stored.timersFired
         }
     }
 
     /// The billing meter.
     public var billing: BillingMeter {
-        _read { yield fields.billing }
+        _read { yield box.stored.billing }
         _modify {
             unique()
-            yield &fields.billing
+            yield &box.stored.billing
         }
     }
 
     /// Chats not yet ended.
     public var activeChats: Int64 {
-        _read { yield fields.activeChats }
+        _read { yield box.stored.activeChats }
         _modify {
             unique()
-            yield &fields.activeChats
+            yield &box.stored.activeChats
         }
     }
 
     /// The timestamp of the last event applied (µs).
     public var lastTimestamp: Int64 {
-        _read { yield fields.lastTimestamp }
+        _read { yield box.stored.lastTimestamp }
         _modify {
             unique()
-            yield &fields.lastTimestamp
+            yield &box.stored.lastTimestamp
         }
     }
 
     /// Events applied.
     public var eventCount: Int64 {
-        _read { yield fields.eventCount }
+        _read { yield box.stored.eventCount }
         _modify {
             unique()
-            yield &fields.eventCount
+            yield &box.stored.eventCount
         }
     }
 
     /// Published flows by id.
     public var flows: TreeDictionary<String, FlowResource> {
-        _read { yield fields.flows }
+        _read { yield box.stored.flows }
         _modify {
             unique()
-            yield &fields.flows
+            yield &box.stored.flows
         }
     }
 
     /// Queues by id.
     public var queues: TreeDictionary<String, QueueResource> {
-        _read { yield fields.queues }
+        _read { yield box.stored.queues }
         _modify {
             unique()
-            yield &fields.queues
+            yield &box.stored.queues
         }
     }
 
     /// Built-in bots by id.
     public var bots: TreeDictionary<String, BotResource> {
-        _read { yield fields.bots }
+        _read { yield box.stored.bots }
         _modify {
             unique()
-            yield &fields.bots
+            yield &box.stored.bots
         }
     }
 
     /// Hours of operation by id.
     public var hoursOfOperations: TreeDictionary<String, HoursOfOperation> {
-        _read { yield fields.hoursOfOperations }
+        _read { yield box.stored.hoursOfOperations }
         _modify {
             unique()
-            yield &fields.hoursOfOperations
+            yield &box.stored.hoursOfOperations
         }
     }
 
     /// Agents' live routing state (status, slots), by user id.
     public var agents: TreeDictionary<String, AgentSession> {
-        _read { yield fields.agents }
+        _read { yield box.stored.agents }
         _modify {
             unique()
-            yield &fields.agents
+            yield &box.stored.agents
         }
     }
 
     /// Routing profiles by id.
     public var routingProfiles: TreeDictionary<String, RoutingProfile> {
-        _read { yield fields.routingProfiles }
+        _read { yield box.stored.routingProfiles }
         _modify {
             unique()
-            yield &fields.routingProfiles
+            yield &box.stored.routingProfiles
         }
     }
 
     /// Users (agents) by id.
     public var users: TreeDictionary<String, AgentUser> {
-        _read { yield fields.users }
+        _read { yield box.stored.users }
         _modify {
             unique()
-            yield &fields.users
+            yield &box.stored.users
         }
     }
 
     /// Agent statuses by id.
     public var agentStatuses: TreeDictionary<String, AgentStatus> {
-        _read { yield fields.agentStatuses }
+        _read { yield box.stored.agentStatuses }
         _modify {
             unique()
-            yield &fields.agentStatuses
+            yield &box.stored.agentStatuses
         }
     }
 
     /// Lambda function names/ARNs → HTTP endpoints.
     public var lambdaFunctions: TreeDictionary<String, String> {
-        _read { yield fields.lambdaFunctions }
+        _read { yield box.stored.lambdaFunctions }
         _modify {
             unique()
-            yield &fields.lambdaFunctions
+            yield &box.stored.lambdaFunctions
         }
     }
 
     /// Descriptions of queues, hours, routing profiles and agent statuses, by `DescribedResourceKind.key(id)`.
     public var descriptions: TreeDictionary<String, String> {
-        _read { yield fields.descriptions }
+        _read { yield box.stored.descriptions }
         _modify {
             unique()
-            yield &fields.descriptions
+            yield &box.stored.descriptions
         }
     }
 
     /// Lambda calls requested by flows and not answered yet (the effect runner performs them).
     public var pendingInvocations: TreeDictionary<Identifier, PendingInvocation> {
-        _read { yield fields.pendingInvocations }
+        _read { yield box.stored.pendingInvocations }
         _modify {
             unique()
-            yield &fields.pendingInvocations
+            yield &box.stored.pendingInvocations
         }
     }
 
     /// Contacts waiting in a queue (not yet assigned, chat not ended), by contact id: what routing looks at.
     public internal(set) var waiting: TreeDictionary<Identifier, QueuePosition> {
-        _read { yield fields.waiting }
+        _read { yield box.stored.waiting }
         _modify {
             unique()
-            yield &fields.waiting
+            yield &box.stored.waiting
         }
     }
 
     /// Agent credentials, sessions and event feeds (the agent desktop).
     public internal(set) var agentDesk: AgentDesk {
-        _read { yield fields.agentDesk }
+        _read { yield box.stored.agentDesk }
         _modify {
             unique()
-            yield &fields.agentDesk
+            yield &box.stored.agentDesk
         }
     }
 
     /// The open deadlines in firing order (derived from `timers`, kept in step by `apply`, rebuilt when a snapshot
     /// loads), so that neither the scheduler nor a chat's end has to scan every timer.
     public private(set) var deadlines: DeadlineIndex {
-        _read { yield fields.deadlines }
+        _read { yield box.stored.deadlines }
         _modify {
             unique()
-            yield &fields.deadlines
+            yield &box.stored.deadlines
         }
     }
 
     /// Copies the fields if another state shares them, so they can change.
     @inline(__always) private mutating func unique() {
-        if !isKnownUniquelyReferenced(&fields) { fields = Fields(copying: fields) }
+        if !isKnownUniquelyReferenced(&box) { copyBox() }
     }
+
+    /// Gives the state a box of its own. Not inlined into the accessors, as in `TieredSlot`: a copy of the fields in
+    /// their frames would make each of their calls allocate its frame on the heap.
+    @inline(never)
+    private mutating func copyBox() { box = Box(box.stored) }
 
     /// Whether two states hold equal fields.
     public static func == (left: ChatState, right: ChatState) -> Bool {
-        left.fields === right.fields || left.fields.equals(right.fields)
+        left.box === right.box || left.box.stored == right.box.stored
     }
 
     /// An empty state.
