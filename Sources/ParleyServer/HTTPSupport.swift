@@ -131,6 +131,14 @@ public enum JSONResponse {
     ///   - value: The body.
     ///   - status: The HTTP status, 200 by default.
     public static func make(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
+        // A flat answer is written directly, byte for byte what the encoder below would write.
+        if let flat = value as? any FlatJSONEncodable {
+            return Response(
+                status: status,
+                headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: flat.flatJSON())
+            )
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data: Data
@@ -164,19 +172,37 @@ extension Request {
     ///   - type: What to decode.
     ///   - maxBytes: The body limit (the server's `maxBodyBytes`).
     public func decodeJSON<Value: Decodable>(_ type: Value.Type, maxBytes: Int) async throws(APIError) -> Value {
-        try JSONRequest.decode(type, from: try await collectBody(maxBytes: maxBytes))
+        try JSONRequest.decode(type, from: Self.jsonData(try await collectBuffer(maxBytes: maxBytes)))
+    }
+
+    /// `decodeJSON` for a body that is usually a flat object of strings: such a body is read without `JSONDecoder`
+    /// (see `FlatJSONObject`); any other, valid or not, goes to `JSONDecoder` and gives its value or its error.
+    func decodeFlatJSON<Value: FlatJSONDecodable>(_ type: Value.Type, maxBytes: Int) async throws(APIError) -> Value {
+        let buffer = try await collectBuffer(maxBytes: maxBytes)
+        if let object = buffer.withUnsafeReadableBytes(FlatJSONObject.parse), let value = Value(flat: object) {
+            return value
+        }
+        return try JSONRequest.decode(type, from: Self.jsonData(buffer))
     }
 
     /// Reads the whole body (at most `maxBytes`, else `.bodyTooLarge`); an empty or blank body reads as `{}`.
     public func collectBody(maxBytes: Int) async throws(APIError) -> Data {
-        let buffer: ByteBuffer
+        Self.jsonData(try await collectBuffer(maxBytes: maxBytes))
+    }
+
+    /// The whole body, at most `maxBytes` (else `.bodyTooLarge`).
+    private func collectBuffer(maxBytes: Int) async throws(APIError) -> ByteBuffer {
         do {
-            buffer = try await body.collect(upTo: maxBytes)
+            return try await body.collect(upTo: maxBytes)
         } catch is NIOTooManyBytesError {
             throw APIError(.bodyTooLarge, "the request body is larger than \(maxBytes) bytes")
         } catch {
             throw APIError(.serialization, "the request body could not be read: \(error)")
         }
+    }
+
+    /// The body's bytes as JSON text: an empty or blank body reads as `{}`.
+    private static func jsonData(_ buffer: ByteBuffer) -> Data {
         let data = Data(buffer.readableBytesView)
         if data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return Data("{}".utf8) }
         return data

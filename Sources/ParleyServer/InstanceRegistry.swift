@@ -108,7 +108,9 @@ public final class InstanceRegistry: Sendable {
 
     /// The instance whose participants hold `token` (a participant, connection or websocket token), or home.
     func owner(ofToken token: String) -> ServerState {
-        for state in engines {
+        // With home alone there is nothing to choose: home answers, and refuses a token it does not know.
+        guard let others = hosted.withLock({ $0.others.isEmpty ? nil : $0.others.map(\.state) }) else { return home }
+        for state in [home] + others {
             // Read through the snapshot, not out of it: binding its state would copy every reference it holds.
             let snapshot = state.snapshot
             if snapshot.state.participantTokens[token] != nil || snapshot.state.connectionTokens[token] != nil

@@ -5,6 +5,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 import ParleyDomain
 import ParleyEngine
 
@@ -150,7 +151,7 @@ struct ParticipantAPI: Sendable {
 
     // MARK: SendMessage and SendEvent
 
-    struct SendBody: Decodable {
+    struct SendBody: FlatJSONDecodable {
         var contentType: String
         var content: String?
         var clientToken: String?
@@ -160,15 +161,30 @@ struct ParticipantAPI: Sendable {
             case content = "Content"
             case clientToken = "ClientToken"
         }
+
+        init?(flat object: FlatJSONObject) {
+            // ContentType is required and may not be null; the others may be absent or null.
+            guard case .some(.some(let contentType)) = object[CodingKeys.contentType.rawValue] else { return nil }
+            self.contentType = contentType
+            content = object[CodingKeys.content.rawValue] ?? nil
+            clientToken = object[CodingKeys.clientToken.rawValue] ?? nil
+        }
     }
 
-    struct SentAnswer: Encodable {
+    struct SentAnswer: FlatJSONEncodable {
         var id: String
         var absoluteTime: String
 
         enum CodingKeys: String, CodingKey {
             case id = "Id"
             case absoluteTime = "AbsoluteTime"
+        }
+
+        func flatJSON() -> ByteBuffer {
+            var writer = FlatJSONWriter(capacity: 48 + id.utf8.count + absoluteTime.utf8.count)
+            writer.member("AbsoluteTime", absoluteTime)
+            writer.member("Id", id)
+            return writer.finish()
         }
     }
 
@@ -185,7 +201,7 @@ struct ParticipantAPI: Sendable {
         maxBodyBytes: Int
     ) async throws -> (token: String, body: SendBody, content: String) {
         let token = try bearer(request)
-        let body = try await request.decodeJSON(SendBody.self, maxBytes: maxBodyBytes)
+        let body = try await request.decodeFlatJSON(SendBody.self, maxBytes: maxBodyBytes)
         guard let content = body.content else { throw ChatError(.validation, "Content is required") }
         return (token, body, content)
     }
@@ -208,7 +224,7 @@ struct ParticipantAPI: Sendable {
 
     func event(_ request: Request) async throws -> Response {
         let token = try Self.bearer(request)
-        let body = try await body(request, SendBody.self)
+        let body = try await request.decodeFlatJSON(SendBody.self, maxBytes: server.configuration.maxBodyBytes)
         return await server.submit(
             .sendEvent(
                 connectionToken: token,
