@@ -345,7 +345,10 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
     /// Decides pending commands in order against the working state until the batch is full or none are left.
     @_specialize(where Machine == ChatMachine)
     private func decideNextBatch() -> Batch {
-        var batch = Batch(state: state, projections: projections, lastTimestamp: lastTimestamp)
+        var batch = Batch(state: state, projections: ProjectionSet(), lastTimestamp: lastTimestamp)
+        // The batch's working projections, folded as the machine applies each event, with the state right after it:
+        // held outside the batch so that the observer can change them while the machine changes `batch.state`.
+        var working = projections
         let maxRecordBytes = log.options.maxRecordBytes
         var taken = 0
         while taken < pending.count && batch.bytes < Self.batchTargetBytes {
@@ -354,21 +357,24 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
             let now = max(clock.now(), batch.lastTimestamp + 1)
             var context = DecisionContext(now: now, generator: generator)
             // Decided on the batch's working state itself: on success it is the state after the command's events.
-            let result = Machine.decideInPlace(&batch.state, entry.command, context: &context)
+            let result = Machine.decideInPlace(&batch.state, entry.command, context: &context) {
+                event,
+                timestamp,
+                state in
+                working.apply(event, at: timestamp, state: state)
+            }
             generator = context.randomSource
             let decision: Decision<Machine.Event, Machine.Reply>
-            let intermediate: [Machine.State]
             switch result {
             case .rejected(let failure):
                 batch.answers.append((entry.continuation, Outcome(result: .failure(failure), events: 0)))
                 continue
             case .rejectedAfterChange(let failure):
-                batch.state = workingState(of: batch)
+                (batch.state, working) = rebuiltWorkingState(of: batch)
                 batch.answers.append((entry.continuation, Outcome(result: .failure(failure), events: 0)))
                 continue
-            case .decided(let decided, let states):
+            case .decided(let decided):
                 decision = decided
-                intermediate = states
             }
             var records: [LogRecord] = []
             records.reserveCapacity(decision.events.count)
@@ -386,25 +392,12 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
                     "the command's events (\(bytes) bytes, largest \(largest)) exceed the record limit of "
                         + "\(maxRecordBytes) bytes or the command limit of \(FrameHeader.maxRawLength / 2) bytes"
                 )
-                batch.state = workingState(of: batch)
+                (batch.state, working) = rebuiltWorkingState(of: batch)
                 let outcome = Outcome(result: .failure(Machine.storageFailure(error.description)), events: 0)
                 batch.answers.append((entry.continuation, outcome))
                 continue
             }
-            for (index, (event, record)) in zip(decision.events, records).enumerated() {
-                if index < intermediate.count {
-                    batch.projections.apply(event, at: record.timestamp, state: intermediate[index])
-                } else {
-                    Self.step(
-                        event,
-                        at: record.timestamp,
-                        state: &batch.state,
-                        projections: &batch.projections,
-                        applied: true
-                    )
-                }
-                batch.events.append((event, record.timestamp))
-            }
+            for (event, record) in zip(decision.events, records) { batch.events.append((event, record.timestamp)) }
             if let last = records.last { batch.lastTimestamp = last.timestamp }
             batch.records.append(contentsOf: records)
             batch.bytes += bytes
@@ -412,15 +405,20 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
             batch.answers.append((entry.continuation, outcome))
         }
         pending.removeFirst(taken)
+        batch.projections = working
         return batch
     }
 
-    /// The working state of `batch` rebuilt from the committed state and the events the batch holds: after a command
-    /// that changed it in place was rejected (rare: `InPlaceDecision.rejectedAfterChange`, or events too large).
-    private func workingState(of batch: Batch) -> Machine.State {
+    /// The working state and projections of `batch` rebuilt from the committed ones and the events the batch holds:
+    /// after a command that changed them in place was rejected (rare: `InPlaceDecision.rejectedAfterChange`, or
+    /// events too large).
+    private func rebuiltWorkingState(of batch: Batch) -> (Machine.State, ProjectionSet<Machine>) {
         var rebuilt = state
-        for (event, timestamp) in batch.events { Machine.apply(event, at: timestamp, to: &rebuilt) }
-        return rebuilt
+        var rebuiltProjections = projections
+        for (event, timestamp) in batch.events {
+            Self.step(event, at: timestamp, state: &rebuilt, projections: &rebuiltProjections)
+        }
+        return (rebuilt, rebuiltProjections)
     }
 
     /// Appends the batch as one frame; once durable commits its state, publishes it and answers the callers.

@@ -419,3 +419,60 @@ struct MovementTotals: Projection, Equatable {
         #expect(unknown?.code == .unknownProjection)
     }
 }
+
+/// Notes per text (`.noted` events): the writer's observer tells it of a note that a refusal then voids.
+struct NoteTally: Projection, Equatable {
+    typealias Machine = Ledger
+    static let name = "notes"
+    static let version = 1
+    var notes: [String: Int64] = [:]
+
+    init() {}
+
+    mutating func apply(_ event: Ledger.Event, at timestamp: Int64, state: Ledger.State) {
+        if case .noted(let text) = event { notes[text, default: 0] += 1 }
+    }
+
+    func snapshotEncode(to writer: inout BinaryWriter) { notes.snapshotEncode(to: &writer) }
+
+    init(snapshotFrom reader: inout BinaryReader) throws(DecodeError) {
+        notes = try [String: Int64](snapshotFrom: &reader)
+    }
+}
+
+/// The writer folds projections as the machine applies each event of a command, not from copies of the state.
+@Suite struct LiveProjectionTests {
+    @Test func batchedCommandsFoldProjectionsAsAReplayDoes() async throws {
+        let directory = TemporaryDirectory()
+        let engine = try await CheckpointTests().open(directory, [MovementTotals.self, NoteTally.self])
+        for name in CheckpointTests.names { _ = await engine.submit(.open(name)) }
+        // Concurrent submissions form batches; transfers write two events (the projection reads the balance after
+        // each), and every fifth command notes a memo and is then refused.
+        await withTaskGroup(of: Void.self) { group in
+            for index in 0..<200 {
+                group.addTask {
+                    let name = CheckpointTests.names[index % 3]
+                    switch index % 5 {
+                    case 0: _ = await engine.submit(.deposit(name, Int64(index % 7) + 5))
+                    case 1:
+                        _ = await engine.submit(.transfer(from: name, to: CheckpointTests.names[(index + 1) % 3], 2))
+                    case 2: _ = await engine.submit(.memoThenRefuse("void \(index)"))
+                    case 3: _ = await engine.submit(.memo("kept \(index % 4)"))
+                    default: _ = await engine.submit(.withdraw(name, 1))
+                    }
+                }
+            }
+        }
+        let live = engine.snapshot
+        await engine.close()
+        let replayed = try CheckpointTests().fullReplay(directory, [MovementTotals.self, NoteTally.self])
+        #expect(replayed.state == live.state)
+        let liveMovements = try #require(live.projections[MovementTotals.self])
+        #expect(liveMovements == replayed.projections[MovementTotals.self])
+        #expect(!liveMovements.withdrawn.isEmpty)
+        let liveNotes = try #require(live.projections[NoteTally.self])
+        #expect(liveNotes == replayed.projections[NoteTally.self])
+        #expect(liveNotes.notes.keys.allSatisfy { $0.hasPrefix("kept") })
+        #expect(liveNotes.notes.values.reduce(0, +) == 40)
+    }
+}

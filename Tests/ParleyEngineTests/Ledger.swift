@@ -149,10 +149,15 @@ enum Ledger: EventSourcedMachine {
     static func decideInPlace(
         _ state: inout State,
         _ command: Command,
-        context: inout DecisionContext
+        context: inout DecisionContext,
+        observe: (_ event: Event, _ timestamp: Int64, _ state: State) -> Void
     ) -> InPlaceDecision<State, Event, Reply, Failure> {
-        guard case .memoThenRefuse(let text) = command else { return decideOnCopy(&state, command, context: &context) }
+        guard case .memoThenRefuse(let text) = command else {
+            return decideOnCopy(&state, command, context: &context, observe: observe)
+        }
         apply(.noted(text), at: context.now, to: &state)
+        // The writer's working projections see the note too, and must be restored with the state.
+        observe(.noted(text), context.now, state)
         return .rejectedAfterChange(Failure(code: .refused, message: "refused after noting \(text)"))
     }
 

@@ -58,23 +58,26 @@ public enum ChatMachine: EventSourcedMachine {
     public static func decideInPlace(
         _ state: inout ChatState,
         _ command: ChatCommand,
-        context: inout DecisionContext
+        context: inout DecisionContext,
+        observe: (_ event: ChatEvent, _ timestamp: Int64, _ state: ChatState) -> Void
     ) -> InPlaceDecision<ChatState, ChatEvent, ChatReply, ChatError> {
         if command != .fireDueTimers, timerCommand(in: state, now: context.now) != nil {
-            return decideOnCopy(&state, command, context: &context)
+            return decideOnCopy(&state, command, context: &context, observe: observe)
         }
-        var transaction = Transaction(state: vacant, context: context, keepsIntermediateStates: true)
-        swap(&transaction.state, &state)
-        defer {
+        // The transaction holds the observer only while this call runs.
+        return withoutActuallyEscaping(observe) { observe in
+            var transaction = Transaction(state: vacant, context: context, observer: observe)
             swap(&transaction.state, &state)
-            context = transaction.context
-        }
-        do throws(ChatError) {
-            let reply = try transaction.run(command)
-            let decision = Decision(events: transaction.events, reply: reply)
-            return .decided(decision, intermediate: transaction.intermediateStates)
-        } catch {
-            return transaction.events.isEmpty ? .rejected(error) : .rejectedAfterChange(error)
+            defer {
+                swap(&transaction.state, &state)
+                context = transaction.context
+            }
+            do throws(ChatError) {
+                let reply = try transaction.run(command)
+                return .decided(Decision(events: transaction.events, reply: reply))
+            } catch {
+                return transaction.events.isEmpty ? .rejected(error) : .rejectedAfterChange(error)
+            }
         }
     }
 
@@ -88,15 +91,13 @@ struct Transaction {
     var state: ChatState
     var context: DecisionContext
     var events: [ChatEvent] = []
-    /// Whether `emit` keeps the state after each event but the last, in `intermediateStates`.
-    let keepsIntermediateStates: Bool
-    /// The state after each emitted event but the last (when `keepsIntermediateStates`).
-    var intermediateStates: [ChatState] = []
+    /// Told of each emitted event right after it is applied, with the state after it (`decideInPlace`'s observer).
+    let observer: ((ChatEvent, Int64, ChatState) -> Void)?
 
-    init(state: ChatState, context: DecisionContext, keepsIntermediateStates: Bool = false) {
+    init(state: ChatState, context: DecisionContext, observer: ((ChatEvent, Int64, ChatState) -> Void)? = nil) {
         self.state = state
         self.context = context
-        self.keepsIntermediateStates = keepsIntermediateStates
+        self.observer = observer
     }
 
     /// The command's time.
@@ -106,9 +107,10 @@ struct Transaction {
     var nextTimestamp: Int64 { context.timestamp(ofEvent: events.count) }
 
     mutating func emit(_ event: ChatEvent) {
-        if keepsIntermediateStates, !events.isEmpty { intermediateStates.append(state) }
-        ChatMachine.apply(event, at: nextTimestamp, to: &state)
+        let timestamp = nextTimestamp
+        ChatMachine.apply(event, at: timestamp, to: &state)
         events.append(event)
+        observer?(event, timestamp, state)
     }
 
     mutating func newId() -> Identifier { context.newIdentifier() }

@@ -27,11 +27,14 @@ public protocol EventSourcedMachine {
     ) -> Result<Decision<Event, Reply>, Failure>
 
     /// `decide` for the single writer, on the state it changes in place instead of on a copy (which would copy every
-    /// path of the state it changes): see `InPlaceDecision` for what it leaves in `state`.
+    /// path of the state it changes): see `InPlaceDecision` for what it leaves in `state`. `observe` is told of each
+    /// event right after it is applied, with the state after it (how the writer folds its projections without keeping
+    /// a copy of the state per event); after a rejection, what it was told is void.
     static func decideInPlace(
         _ state: inout State,
         _ command: Command,
-        context: inout DecisionContext
+        context: inout DecisionContext,
+        observe: (_ event: Event, _ timestamp: Int64, _ state: State) -> Void
     ) -> InPlaceDecision<State, Event, Reply, Failure>
 
     /// Folds one recorded event, stamped `timestamp` (µs since the Unix epoch), into `state`.
@@ -61,31 +64,33 @@ extension EventSourcedMachine {
     /// No checkpoints unless the machine provides a codec.
     public static var stateSnapshot: StateSnapshotCodec<State>? { nil }
 
-    /// Decides on a copy of `state`, then applies the events to `state` (keeping the state after each but the last).
+    /// Decides on a copy of `state`, then applies the events to `state`, telling `observe` of each.
     public static func decideInPlace(
         _ state: inout State,
         _ command: Command,
-        context: inout DecisionContext
+        context: inout DecisionContext,
+        observe: (_ event: Event, _ timestamp: Int64, _ state: State) -> Void
     ) -> InPlaceDecision<State, Event, Reply, Failure> {
-        decideOnCopy(&state, command, context: &context)
+        decideOnCopy(&state, command, context: &context, observe: observe)
     }
 
     /// `decideInPlace` by `decide` on a copy of `state` and `apply`: what machines without a cheaper way use.
     public static func decideOnCopy(
         _ state: inout State,
         _ command: Command,
-        context: inout DecisionContext
+        context: inout DecisionContext,
+        observe: (_ event: Event, _ timestamp: Int64, _ state: State) -> Void
     ) -> InPlaceDecision<State, Event, Reply, Failure> {
         switch decide(state, command, context: &context) {
         case .failure(let failure):
             return .rejected(failure)
         case .success(let decision):
-            var intermediate: [State] = []
             for (index, event) in decision.events.enumerated() {
-                if index > 0 { intermediate.append(state) }
-                apply(event, at: context.timestamp(ofEvent: index), to: &state)
+                let timestamp = context.timestamp(ofEvent: index)
+                apply(event, at: timestamp, to: &state)
+                observe(event, timestamp, state)
             }
-            return .decided(decision, intermediate: intermediate)
+            return .decided(decision)
         }
     }
 }
@@ -93,9 +98,8 @@ extension EventSourcedMachine {
 /// What `decideInPlace` did, and what it left in the state it was given.
 public enum InPlaceDecision<State, Event, Reply, Failure: Error> {
     /// Accepted: the state is now the state after every event of the decision (what `apply` makes of them, each
-    /// stamped `context.timestamp(ofEvent:)`), and `intermediate[k]` is the state after event k, for every event but
-    /// the last (projections fold each event with the state after it).
-    case decided(Decision<Event, Reply>, intermediate: [State])
+    /// stamped `context.timestamp(ofEvent:)`), and the observer was told of each event in turn.
+    case decided(Decision<Event, Reply>)
     /// Rejected, and the state is as it was given.
     case rejected(Failure)
     /// Rejected after the state had changed (events applied before the failure, which are dropped with it): the
