@@ -147,6 +147,22 @@ private struct Conversation {
         #expect(empty.nextToken == nil)
     }
 
+    @Test func formattedTimesAreThePaddedInterpolation() {
+        // Years 0–9999 are written in place; the interpolation stays the reference (and writes the rest).
+        var seed: UInt64 = 42
+        var samples: [Int64] = [
+            0, -1, 999, 1000, -62_167_219_200_000_000, -62_167_219_200_000_001, 253_402_300_799_999_999,
+            253_402_300_800_000_000,
+        ]
+        for _ in 0..<20_000 {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            samples.append(Int64(bitPattern: seed >> 1) % 300_000_000_000_000_000 - 80_000_000_000_000_000)
+        }
+        for micros in samples { #expect(ISOTime.format(micros) == ISOTime.paddedFormat(micros), "\(micros)") }
+        #expect(ISOTime.format(0) == "1970-01-01T00:00:00.000Z")
+        #expect(ISOTime.format(-1) == "1969-12-31T23:59:59.999Z")
+    }
+
     @Test(arguments: [
         ("2025-01-02T03:04:05.6789012Z", "2025-01-02T03:04:05.678Z"),
         ("2025-01-02T03:04:05.5Z", "2025-01-02T03:04:05.500Z"),

@@ -10,6 +10,44 @@ public enum ISOTime {
         let minute = inDay / 60_000 % 60
         let second = inDay / 1000 % 60
         let milli = inDay % 1000
+        guard (0...9999).contains(year) else { return paddedFormat(micros) }
+        // The 24 ASCII bytes written in place: an answer, a transcript item and a record each format times.
+        return String(unsafeUninitializedCapacity: 24) { bytes in
+            func put(_ value: Int64, _ width: Int, at offset: Int) {
+                var value = value
+                for index in stride(from: offset + width - 1, through: offset, by: -1) {
+                    bytes[index] = UInt8(truncatingIfNeeded: 48 + value % 10)
+                    value /= 10
+                }
+            }
+            put(year, 4, at: 0)
+            bytes[4] = UInt8(ascii: "-")
+            put(month, 2, at: 5)
+            bytes[7] = UInt8(ascii: "-")
+            put(day, 2, at: 8)
+            bytes[10] = UInt8(ascii: "T")
+            put(hour, 2, at: 11)
+            bytes[13] = UInt8(ascii: ":")
+            put(minute, 2, at: 14)
+            bytes[16] = UInt8(ascii: ":")
+            put(second, 2, at: 17)
+            bytes[19] = UInt8(ascii: ".")
+            put(milli, 3, at: 20)
+            bytes[23] = UInt8(ascii: "Z")
+            return 24
+        }
+    }
+
+    /// `format` by string interpolation: years outside 0–9999, and the reference its tests compare with.
+    static func paddedFormat(_ micros: Int64) -> String {
+        let millis = CivilTime.floorDivide(micros, 1000)
+        let days = CivilTime.floorDivide(millis, 86_400_000)
+        let (year, month, day) = CivilTime.civil(fromDays: days)
+        let inDay = millis - days * 86_400_000
+        let hour = inDay / 3_600_000
+        let minute = inDay / 60_000 % 60
+        let second = inDay / 1000 % 60
+        let milli = inDay % 1000
         return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2))"
             + ".\(pad(milli, 3))Z"
     }
