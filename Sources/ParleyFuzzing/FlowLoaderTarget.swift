@@ -218,17 +218,5 @@ struct InMemoryChat {
     }
 }
 
-/// A deterministic random source (SplitMix64), so a run is a function of its input.
-struct SplitMix: RandomNumberGenerator, Sendable {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// A deterministic random source, so a run is a function of its input.
+typealias SplitMix = SplitMix64

@@ -1,3 +1,5 @@
+import ParleyDomain
+
 /// Checks that hashes spread evenly over every 5-bit window: `TreeDictionary` branches on 5 bits per level and
 /// `Dictionary` masks the low bits.
 ///

@@ -22,21 +22,6 @@ final class TemporaryDirectory: Sendable {
     var logPath: String { EventLog.logDirectory(in: path) }
 }
 
-/// SplitMix64: a small deterministic generator, so identifiers are predictable.
-struct SplitMix64: RandomNumberGenerator, Sendable {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// 2023-11-14T22:13:20Z in µs: where manual clocks start.
 let startOfTest: Int64 = 1_700_000_000_000_000
 

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import ParleyDomain
 import Testing
 
 @testable import ParleyServer
@@ -12,19 +13,8 @@ import Testing
     typealias SendBody = ParticipantAPI.SendBody
     typealias SentAnswer = ParticipantAPI.SentAnswer
 
-    /// A small deterministic generator (SplitMix64), so a failure can be replayed.
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-        mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
-    }
+    /// A deterministic generator, so a failure can be replayed.
+    typealias Generator = SplitMix64
 
     /// Text pieces: ASCII, the characters JSON must escape, and one-, two-, three- and four-byte UTF-8.
     static let scalars: [Unicode.Scalar] =
@@ -135,7 +125,7 @@ import Testing
     }
 
     @Test func sound_bodiesReadAsJSONDecoderReadsThem() throws {
-        var random = Generator(state: 1)
+        var random = Generator(seed: 1)
         for _ in 0..<4000 {
             let bytes = Self.body(&random, flaw: nil)
             let reference = try JSONDecoder().decode(SendBody.self, from: Data(bytes))
@@ -154,7 +144,7 @@ import Testing
 
     @Test(arguments: Flaw.allCases)
     func spoiled_bodiesAreLeftToJSONDecoderOrReadTheSame(_ flaw: Flaw) {
-        var random = Generator(state: UInt64(Flaw.allCases.firstIndex(of: flaw)!) + 100)
+        var random = Generator(seed: UInt64(Flaw.allCases.firstIndex(of: flaw)!) + 100)
         var declined = 0
         for _ in 0..<500 {
             let bytes = Self.body(&random, flaw: flaw)
@@ -224,7 +214,7 @@ import Testing
     @Test func answersAreWhatJSONEncoderWrites() async throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var random = Generator(state: 7)
+        var random = Generator(seed: 7)
         var answers = (0..<0x80).map { SentAnswer(id: "a\(Character(Unicode.Scalar(UInt8($0))))b", absoluteTime: "t") }
         for _ in 0..<2000 { answers.append(SentAnswer(id: Self.text(&random), absoluteTime: Self.text(&random))) }
         for answer in answers {
@@ -249,4 +239,9 @@ import Testing
         mutating func write(_ buffer: ByteBuffer) async throws { into.bytes += buffer.readableBytesView }
         consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
     }
+}
+
+extension SplitMix64 {
+    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
+    mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
 }

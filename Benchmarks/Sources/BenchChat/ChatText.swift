@@ -1,3 +1,5 @@
+import ParleyDomain
+
 /// Message texts and names for the generated chats: fragments of what customers and agents write, with numbers and
 /// names filled in, so that texts repeat about as much as real chat does (phrases recur, order numbers don't).
 public enum ChatText {

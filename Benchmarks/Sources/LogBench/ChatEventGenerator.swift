@@ -1,4 +1,5 @@
 import BenchChat
+import ParleyDomain
 
 /// Simulates a busy contact center: many chats in progress at once, each going through start, bot attributes, an
 /// agent joining, turns of typing, messages and receipts, sometimes a transfer, then the end; their events

@@ -1,4 +1,5 @@
 import BenchChat
+import ParleyDomain
 
 extension ChatText {
     /// 2–5 attributes a contact starts with (language, tier, customer id, entry point, country).

@@ -1,5 +1,6 @@
 import BenchChat
 import EventLog
+import ParleyDomain
 
 /// The PostgreSQL peer: the same records in a table in the style of Message DB, `messages(global_position
 /// bigserial primary key, position, time, stream_name, type, data bytea, metadata jsonb, id uuid)` with Message DB's

@@ -1,6 +1,8 @@
-/// SplitMix64: a small deterministic random number generator, so that every run generates the same events.
+/// SplitMix64: a small deterministic random number generator. Given to an engine in place of the system's, it makes
+/// every identifier and token predictable (tests, fuzzing, benchmarks); never for a real server.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+    /// The generator's whole state.
+    public var state: UInt64
 
     /// A generator whose sequence is fixed by `seed`.
     public init(seed: UInt64) { state = seed }
