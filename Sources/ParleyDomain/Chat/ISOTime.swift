@@ -20,20 +20,15 @@ public enum ISOTime {
                     value /= 10
                 }
             }
+            // The separators from the pattern, then the digits over its zeros.
+            _ = bytes.initialize(from: "0000-00-00T00:00:00.000Z".utf8)
             put(year, 4, at: 0)
-            bytes[4] = UInt8(ascii: "-")
             put(month, 2, at: 5)
-            bytes[7] = UInt8(ascii: "-")
             put(day, 2, at: 8)
-            bytes[10] = UInt8(ascii: "T")
             put(hour, 2, at: 11)
-            bytes[13] = UInt8(ascii: ":")
             put(minute, 2, at: 14)
-            bytes[16] = UInt8(ascii: ":")
             put(second, 2, at: 17)
-            bytes[19] = UInt8(ascii: ".")
             put(milli, 3, at: 20)
-            bytes[23] = UInt8(ascii: "Z")
             return 24
         }
     }
