@@ -16,7 +16,9 @@ import Synchronization
 /// pure CPU work (`decide`, `apply`, `encode`) and bookkeeping. Blocking file I/O runs elsewhere: appends and syncs
 /// on the log's dispatch queues, opening and replaying on a dispatch queue of the engine's, never on Swift's
 /// cooperative pool. The actor's serial execution is the single writer; callers suspend (instead of blocking a
-/// thread) while their batch syncs, and the actor is free to collect the next batch meanwhile.
+/// thread) while their batch syncs, and the actor is free to collect the next batch meanwhile. Submitting does not
+/// enter the actor: a command is queued in an inbox under a lock, and the writer task takes what has queued each
+/// time it starts a batch (a command that finds the writer stopped starts it).
 ///
 /// Reads never wait for the writer: `snapshot` is published through a mutex after every committed batch.
 ///
@@ -69,10 +71,11 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
     /// What `open` found.
     public nonisolated let openReport: OpenReport
 
-    /// Commands waiting for the next batch, in arrival order.
-    private var pending: [PendingCommand] = []
-    /// The task deciding and committing batches while there are pending commands.
-    var writer: Task<Void, Never>?
+    /// Commands submitted and not yet taken by the writer, and the writer's task: callers queue here under a lock
+    /// without hopping onto the actor (a hop is two task switches a command).
+    private nonisolated let inbox = Mutex(Inbox())
+    /// Commands the writer took from the inbox that did not fit in its last batch, in arrival order.
+    private var backlog: [PendingCommand] = []
     /// Set by `close()`: no command is accepted any more.
     var closed = false
     private var closing: Task<Void, Never>?
@@ -106,6 +109,17 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
         var command: Machine.Command
         var continuation: CheckedContinuation<Outcome, Never>
     }
+
+    private struct Inbox {
+        var pending: [PendingCommand] = []
+        /// The task deciding and committing batches, while there are commands to decide; nil when it has stopped.
+        var writer: Task<Void, Never>?
+        /// Set by `close()`: no command is queued any more.
+        var closed = false
+    }
+
+    /// The task deciding and committing batches, if one is running (a batch may be in flight).
+    var writer: Task<Void, Never>? { inbox.withLock { $0.writer } }
 
     private struct PositionWaiter {
         var position: UInt64
@@ -255,7 +269,7 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
     ///
     /// A rejected command writes nothing. If the log cannot make the batch durable, the failure is
     /// `Machine.storageFailure(_:)` and the state is unchanged; after `close()` it is a storage failure too.
-    public func submit(_ command: Machine.Command) async -> Result<Machine.Reply, Machine.Failure> {
+    public nonisolated func submit(_ command: Machine.Command) async -> Result<Machine.Reply, Machine.Failure> {
         await process(command).result
     }
 
@@ -289,6 +303,7 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
             return
         }
         closed = true
+        inbox.withLock { $0.closed = true }
         let task = Task { await self.finishClosing() }
         closing = task
         await task.value
@@ -318,28 +333,42 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
         for waiter in closeWaiters { waiter.resume() }
     }
 
-    /// Queues `command` for the next batch and returns once it is answered.
+    /// Queues `command` for the next batch and returns once it is answered; starts the writer if it has stopped.
     @_specialize(where Machine == ChatMachine)
-    func process(_ command: Machine.Command) async -> Outcome {
-        if closed {
-            let error = EngineError(.closed, "the engine is closed")
-            return Outcome(result: .failure(Machine.storageFailure(error.description)), events: 0)
-        }
-        return await withCheckedContinuation { continuation in
-            pending.append(PendingCommand(command: command, continuation: continuation))
-            if writer == nil {
-                writer = Task { await self.drain() }
+    nonisolated func process(_ command: Machine.Command) async -> Outcome {
+        await withCheckedContinuation { continuation in
+            let refused = inbox.withLock { inbox in
+                if inbox.closed { return true }
+                inbox.pending.append(PendingCommand(command: command, continuation: continuation))
+                if inbox.writer == nil { inbox.writer = Task { await self.drain() } }
+                return false
+            }
+            if refused {
+                let error = EngineError(.closed, "the engine is closed")
+                continuation.resume(
+                    returning: Outcome(result: .failure(Machine.storageFailure(error.description)), events: 0)
+                )
             }
         }
     }
 
-    /// The writer loop: decides and commits batches until no command is waiting.
+    /// The writer loop: decides and commits batches until no command is waiting, then marks itself stopped (under
+    /// the inbox's lock, so that a command queued after that starts a new writer).
     private func drain() async {
-        while !pending.isEmpty {
+        while true {
+            if backlog.isEmpty {
+                let taken = inbox.withLock { inbox -> [PendingCommand] in
+                    if inbox.pending.isEmpty { inbox.writer = nil }
+                    var taken: [PendingCommand] = []
+                    swap(&taken, &inbox.pending)
+                    return taken
+                }
+                if taken.isEmpty { return }
+                backlog = taken
+            }
             let batch = decideNextBatch()
             await commit(batch)
         }
-        writer = nil
     }
 
     /// Decides pending commands in order against the working state until the batch is full or none are left.
@@ -351,8 +380,8 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
         var working = projections
         let maxRecordBytes = log.options.maxRecordBytes
         var taken = 0
-        while taken < pending.count && batch.bytes < Self.batchTargetBytes {
-            let entry = pending[taken]
+        while taken < backlog.count && batch.bytes < Self.batchTargetBytes {
+            let entry = backlog[taken]
             taken += 1
             let now = max(clock.now(), batch.lastTimestamp + 1)
             var context = DecisionContext(now: now, generator: generator)
@@ -404,7 +433,7 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
             let outcome = Outcome(result: .success(decision.reply), events: records.count)
             batch.answers.append((entry.continuation, outcome))
         }
-        pending.removeFirst(taken)
+        backlog.removeFirst(taken)
         batch.projections = working
         return batch
     }

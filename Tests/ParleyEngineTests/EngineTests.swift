@@ -145,6 +145,29 @@ import Testing
         #expect(engine.snapshot.state.memos.isEmpty)
     }
 
+    @Test func closeDecidesWhatWasQueuedAndRefusesWhatComesAfter() async throws {
+        let directory = TemporaryDirectory()
+        let engine = try await openLedger(directory)
+        _ = try await engine.submit(.open("a")).get()
+        // Deposits race the close: each is either decided and durable, or refused as closed; none is lost.
+        let deposits = (0..<60).map { _ in Task { await engine.submit(.deposit("a", 1)) } }
+        await engine.close()
+        var accepted = 0
+        for deposit in deposits {
+            switch await deposit.value {
+            case .success: accepted += 1
+            case .failure(let failure):
+                #expect(failure.code == .storage)
+                #expect(failure.message.hasPrefix("closed: "))
+            }
+        }
+        let late = await engine.submit(.deposit("a", 1))
+        #expect(late.failure?.message.hasPrefix("closed: ") == true)
+        #expect(engine.snapshot.state.accounts["a"]?.balance == Int64(accepted))
+        let replayed = try Engine<Ledger>.replay(dataDirectory: directory.path)
+        #expect(replayed.state.accounts["a"]?.balance == Int64(accepted))
+    }
+
     @Test func aCommandRefusedAfterChangingTheWorkingStateLeavesNoTrace() async throws {
         let directory = TemporaryDirectory()
         let engine = try await openLedger(directory)
