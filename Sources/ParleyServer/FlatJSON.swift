@@ -154,14 +154,7 @@ struct FlatJSONObject {
             guard bytes.count - index >= 4 else { return nil }
             var value: UInt16 = 0
             for _ in 0..<4 {
-                let byte = bytes[index]
-                let digit: UInt8
-                switch byte {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-                default: return nil
-                }
+                guard let digit = Hex.value(bytes[index]) else { return nil }
                 value = value << 4 | UInt16(digit)
                 index += 1
             }
@@ -219,10 +212,9 @@ struct FlatJSONWriter {
                 case 0x0D: buffer.writeStaticString("\\r")
                 case 0x09: buffer.writeStaticString("\\t")
                 default:
-                    let digits: [UInt8] = Array("0123456789abcdef".utf8)
                     buffer.writeStaticString("\\u00")
-                    buffer.writeInteger(digits[Int(byte >> 4)])
-                    buffer.writeInteger(digits[Int(byte & 0x0F)])
+                    buffer.writeInteger(Hex.lowerDigits[Int(byte >> 4)])
+                    buffer.writeInteger(Hex.lowerDigits[Int(byte & 0x0F)])
                 }
             }
             buffer.writeBytes(UnsafeBufferPointer(rebasing: utf8[start...]))

@@ -464,7 +464,7 @@ enum SigV4 {
         var index = 0
         while index < bytes.count {
             if bytes[index] == UInt8(ascii: "%"), index + 2 < bytes.count,
-                let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2])
+                let high = Hex.value(bytes[index + 1]), let low = Hex.value(bytes[index + 2])
             {
                 result.append(high << 4 | low)
                 index += 3
@@ -485,8 +485,8 @@ enum SigV4 {
                 result.append(byte)
             } else {
                 result.append(UInt8(ascii: "%"))
-                result.append(upperHexDigits[Int(byte >> 4)])
-                result.append(upperHexDigits[Int(byte & 0x0F)])
+                result.append(Hex.upperDigits[Int(byte >> 4)])
+                result.append(Hex.upperDigits[Int(byte & 0x0F)])
             }
         }
         return String(decoding: result, as: UTF8.self)
@@ -503,18 +503,6 @@ enum SigV4 {
         }
     }
 
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
-    }
-
-    private static let upperHexDigits = Array("0123456789ABCDEF".utf8)
-    private static let lowerHexDigits = Array("0123456789abcdef".utf8)
-
     private static let headerWhitespace: Set<Character> = [" ", "\t", "\r", "\n", "\r\n", "\u{0B}", "\u{0C}"]
 
     /// A header value with leading and trailing whitespace removed and inner runs collapsed to one space.
@@ -527,8 +515,8 @@ enum SigV4 {
         var result: [UInt8] = []
         result.reserveCapacity(bytes.count * 2)
         for byte in bytes {
-            result.append(lowerHexDigits[Int(byte >> 4)])
-            result.append(lowerHexDigits[Int(byte & 0x0F)])
+            result.append(Hex.lowerDigits[Int(byte >> 4)])
+            result.append(Hex.lowerDigits[Int(byte & 0x0F)])
         }
         return String(decoding: result, as: UTF8.self)
     }

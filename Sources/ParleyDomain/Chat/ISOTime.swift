@@ -2,14 +2,7 @@
 public enum ISOTime {
     /// Formats µs since the epoch with millisecond precision.
     public static func format(_ micros: Int64) -> String {
-        let millis = CivilTime.floorDivide(micros, 1000)
-        let days = CivilTime.floorDivide(millis, 86_400_000)
-        let (year, month, day) = CivilTime.civil(fromDays: days)
-        let inDay = millis - days * 86_400_000
-        let hour = inDay / 3_600_000
-        let minute = inDay / 60_000 % 60
-        let second = inDay / 1000 % 60
-        let milli = inDay % 1000
+        let (year, month, day, hour, minute, second, milli) = fields(micros)
         guard (0...9999).contains(year) else { return paddedFormat(micros) }
         // The 24 ASCII bytes written in place: an answer, a transcript item and a record each format times.
         return String(unsafeUninitializedCapacity: 24) { bytes in
@@ -35,16 +28,20 @@ public enum ISOTime {
 
     /// `format` by string interpolation: years outside 0–9999, and the reference its tests compare with.
     static func paddedFormat(_ micros: Int64) -> String {
+        let (year, month, day, hour, minute, second, milli) = fields(micros)
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2))"
+            + ".\(pad(milli, 3))Z"
+    }
+
+    /// The UTC calendar fields of µs since the epoch, to the millisecond.
+    private static func fields(
+        _ micros: Int64
+    ) -> (year: Int64, month: Int64, day: Int64, hour: Int64, minute: Int64, second: Int64, milli: Int64) {
         let millis = CivilTime.floorDivide(micros, 1000)
         let days = CivilTime.floorDivide(millis, 86_400_000)
         let (year, month, day) = CivilTime.civil(fromDays: days)
         let inDay = millis - days * 86_400_000
-        let hour = inDay / 3_600_000
-        let minute = inDay / 60_000 % 60
-        let second = inDay / 1000 % 60
-        let milli = inDay % 1000
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2))"
-            + ".\(pad(milli, 3))Z"
+        return (year, month, day, inDay / 3_600_000, inDay / 60_000 % 60, inDay / 1000 % 60, inDay % 1000)
     }
 
     /// Parses `yyyy-MM-ddTHH:mm:ss[.fraction]Z` (or a `+00:00` offset) to µs; nil if malformed.
