@@ -157,7 +157,7 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
         dataDirectory: String,
         options: EventLogOptions = EventLogOptions(),
         clock: any EngineClock = SystemClock(),
-        generator: any RandomNumberGenerator & Sendable = SystemRandomNumberGenerator(),
+        generator: any RandomNumberGenerator & Sendable = BufferedSystemRandom(),
         projections: [any Projection<Machine>.Type] = [],
         checkpoints: CheckpointPolicy = CheckpointPolicy()
     ) async throws(EngineError) -> Engine {
