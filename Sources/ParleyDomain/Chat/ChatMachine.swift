@@ -552,10 +552,10 @@ struct Transaction {
             throw ChatError(.validation, "ContentType \(contentType) is not supported by this chat")
         }
         try checkContent(content, required: true)
-        if participant.role == .customer {
-            let present = chat.presentParticipants
+        // A string has no more characters than UTF-8 bytes: only a longer one needs the bot check and its count.
+        if participant.role == .customer, content.utf8.count > ContentTypes.maxBotInputCharacters {
             let botAnswering =
-                (present.contains { $0.role == .customBot } && !present.contains { $0.role == .agent })
+                (chat.hasPresentParticipant { $0 == .customBot } && !chat.hasPresentParticipant { $0 == .agent })
                 || botIsListening(chat)
             if botAnswering, content.count > ContentTypes.maxBotInputCharacters {
                 throw ChatError(
@@ -592,7 +592,10 @@ struct Transaction {
         in chat: ChatSession
     ) throws(ChatError) -> ChatReply? {
         guard let clientToken else { return nil }
-        guard clientToken.count <= 500 else { throw ChatError(.validation, "ClientToken is longer than 500") }
+        // Characters are counted only past 500 UTF-8 bytes (a string has no more characters than bytes).
+        guard clientToken.utf8.count <= 500 || clientToken.count <= 500 else {
+            throw ChatError(.validation, "ClientToken is longer than 500")
+        }
         guard let sent = chat.sentByClientToken[ClientTokenKey(participant.participantId, kind, clientToken)] else {
             return nil
         }
@@ -716,7 +719,7 @@ struct Transaction {
     /// ends otherwise.
     mutating func agentsLeft(_ chatId: Identifier, reason: DisconnectReason, at effectiveAt: Int64) {
         guard let chat = state.chats[chatId] else { return }
-        if chat.presentParticipants.contains(where: { $0.role == .agent }) {
+        if chat.hasPresentParticipant({ $0 == .agent }) {
             return
         }
         roleTimersMayStop(chatId)
@@ -907,9 +910,8 @@ struct Transaction {
 
     /// Whether idle timers run: a customer together with an agent or a custom bot.
     func roleTimersRun(_ chat: ChatSession) -> Bool {
-        let present = chat.presentParticipants
-        return present.contains { $0.role == .customer }
-            && present.contains { $0.role == .agent || $0.role == .customBot }
+        chat.hasPresentParticipant { $0 == .customer }
+            && chat.hasPresentParticipant { $0 == .agent || $0 == .customBot }
     }
 
     /// (Re)starts the timers of every human participant, from `base` (an agent or bot just joined).

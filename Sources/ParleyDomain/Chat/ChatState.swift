@@ -321,6 +321,12 @@ public struct ChatSession: Sendable, Equatable, Encodable {
         participants.values.filter(\.isPresent).sorted { $0.joinedAt < $1.joinedAt }
     }
 
+    /// Whether a present participant has a role that `matches`: `presentParticipants.contains` without building and
+    /// sorting that array (every message asks it, through the role timers).
+    public func hasPresentParticipant(_ matches: (ParticipantRole) -> Bool) -> Bool {
+        participants.values.contains { $0.isPresent && matches($0.role) }
+    }
+
     /// The key of a role timer setting.
     public static func timerSettingKey(_ role: ParticipantRole, _ type: ParticipantTimerType) -> String {
         "\(role)/\(type)"

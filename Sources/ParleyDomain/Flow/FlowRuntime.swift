@@ -167,7 +167,7 @@ extension Transaction {
         // An inbound or disconnect flow that ends without handing the contact to a queue or an agent disconnects it.
         guard let contact = state.contacts[contactId], let chat = state.chats[contact.chatId], chat.status == .active,
             chat.currentContactId == contactId, contact.flowRun?.status == .ended, contact.queued == nil,
-            !chat.presentParticipants.contains(where: { $0.role == .agent })
+            !chat.hasPresentParticipant({ $0 == .agent })
         else { return }
         endChat(chat.chatId, .contactFlowDisconnect, at: now)
     }
@@ -368,7 +368,7 @@ extension Transaction {
         }
         let events = (action.parameters["Events"]?.array ?? []).compactMap(\.string)
         if events.contains("BotParticipantDisconnected"),
-            state.chats[contact.chatId]?.presentParticipants.contains(where: { $0.role == .customBot }) != true
+            state.chats[contact.chatId]?.hasPresentParticipant({ $0 == .customBot }) != true
         {
             fail(contactId, action, "ParticipantNotFound", reason: "no custom bot participant to wait for")
             return
