@@ -153,6 +153,19 @@ private func participantTimers(_ harness: ChatHarness, _ chat: Identifier) -> [T
         harness.expectRejected(roleConfig(chat.contactId, entries), "InvalidRequestException", 400)
         #expect(try harness.replayMatches())
     }
+
+    /// The stored keys come from a table made once: each is still the role and the type's API spellings.
+    @Test func settingKeysAreRoleSlashType() {
+        var keys = Set<String>()
+        for role in ParticipantRole.allCases {
+            for type in ParticipantTimerType.allCases {
+                let key = ChatSession.timerSettingKey(role, type)
+                #expect(key == "\(role.description)/\(type.description)")
+                keys.insert(key)
+            }
+        }
+        #expect(keys.count == ParticipantRole.allCases.count * ParticipantTimerType.allCases.count)
+    }
 }
 
 // MARK: - Idle and auto-disconnect timers

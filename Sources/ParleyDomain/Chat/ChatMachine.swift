@@ -927,7 +927,9 @@ struct Transaction {
         for kind in [TimerKind.participantIdle, .participantDisconnect] {
             cancelTimer(TimerKey(kind, chat: chatId, participant: participantId))
         }
-        guard let chat = state.chats[chatId], let participant = chat.participants[participantId] else { return }
+        guard let chat = state.chats[chatId], !chat.activeRoleTimers.isEmpty,
+            let participant = chat.participants[participantId]
+        else { return }
         let timers = chat.activeRoleTimers
         if let minutes = timers[ChatSession.timerSettingKey(participant.role, .idle)] {
             let key = TimerKey(.participantIdle, chat: chatId, participant: participantId)
