@@ -909,10 +909,7 @@ struct Transaction {
     // MARK: - Role timers
 
     /// Whether idle timers run: a customer together with an agent or a custom bot.
-    func roleTimersRun(_ chat: ChatSession) -> Bool {
-        chat.hasPresentParticipant { $0 == .customer }
-            && chat.hasPresentParticipant { $0 == .agent || $0 == .customBot }
-    }
+    func roleTimersRun(_ chat: ChatSession) -> Bool { ChatSession.roleTimersRun(among: chat.participants) }
 
     /// (Re)starts the timers of every human participant, from `base` (an agent or bot just joined).
     mutating func restartRoleTimers(_ chatId: Identifier, base: Int64) {
@@ -927,23 +924,29 @@ struct Transaction {
         for kind in [TimerKind.participantIdle, .participantDisconnect] {
             cancelTimer(TimerKey(kind, chat: chatId, participant: participantId))
         }
-        guard let chat = state.chats[chatId], !chat.activeRoleTimers.isEmpty,
-            let participant = chat.participants[participantId]
+        // Read through stored properties where the chat lies: binding the chat (`guard let chat = state.chats[id]`)
+        // copies it, about 1 K instructions with its release, and most chats have no role timer settings in force.
+        guard let timers = state.chats[chatId]?.activeRoleTimers, !timers.isEmpty,
+            let role = state.chats[chatId]?.participants[participantId]?.role
         else { return }
-        let timers = chat.activeRoleTimers
-        if let minutes = timers[ChatSession.timerSettingKey(participant.role, .idle)] {
-            let key = TimerKey(.participantIdle, chat: chatId, participant: participantId)
-            emit(.timerArmed(TimerArmed(key: key, deadline: base + minutes * Duration.minute)))
-        } else if let minutes = timers[ChatSession.timerSettingKey(participant.role, .disconnectNonCustomer)] {
-            let key = TimerKey(.participantDisconnect, chat: chatId, participant: participantId)
-            emit(.timerArmed(TimerArmed(key: key, deadline: base + minutes * Duration.minute)))
+        let kind: TimerKind
+        let minutes: Int64
+        if let idle = timers[ChatSession.timerSettingKey(role, .idle)] {
+            (kind, minutes) = (.participantIdle, idle)
+        } else if let disconnect = timers[ChatSession.timerSettingKey(role, .disconnectNonCustomer)] {
+            (kind, minutes) = (.participantDisconnect, disconnect)
+        } else {
+            return
         }
+        let key = TimerKey(kind, chat: chatId, participant: participantId)
+        emit(.timerArmed(TimerArmed(key: key, deadline: base + minutes * Duration.minute)))
     }
 
     /// A participant sent a message at `time`: it is no longer idle and its timers start over from that time.
     mutating func participantWasActive(_ chatId: Identifier, _ participantId: Identifier, at time: Int64) {
-        guard let chat = state.chats[chatId], let participant = chat.participants[participantId] else { return }
-        if participant.idle {
+        // Only the participant is copied out of the chat, as in `armRoleTimer`.
+        guard let sender = state.chats[chatId]?.participants[participantId] else { return }
+        if sender.idle {
             emit(
                 .participantActivityChanged(
                     ParticipantActivityChanged(
@@ -955,7 +958,9 @@ struct Transaction {
                 )
             )
         }
-        guard roleTimersRun(chat), participant.role == .customer || participant.role == .agent else { return }
+        guard sender.role == .customer || sender.role == .agent,
+            let participants = state.chats[chatId]?.participants, ChatSession.roleTimersRun(among: participants)
+        else { return }
         armRoleTimer(chatId, participantId, base: time)
     }
 

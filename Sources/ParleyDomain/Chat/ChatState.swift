@@ -327,6 +327,14 @@ public struct ChatSession: Sendable, Equatable, Encodable {
         participants.values.contains { $0.isPresent && matches($0.role) }
     }
 
+    /// Whether idle timers run among `participants`: a customer together with an agent or a custom bot. Takes the
+    /// participants rather than the chat: `chats[id]?.participants` reads them where the chat lies, while binding the
+    /// chat or calling a method of it through the map copies the whole chat (about 1 K instructions with its release).
+    public static func roleTimersRun(among participants: [Identifier: Participant]) -> Bool {
+        participants.values.contains { $0.isPresent && $0.role == .customer }
+            && participants.values.contains { $0.isPresent && ($0.role == .agent || $0.role == .customBot) }
+    }
+
     /// The key of a role timer setting.
     public static func timerSettingKey(_ role: ParticipantRole, _ type: ParticipantTimerType) -> String {
         timerSettingKeys[Int(role.rawValue) &* 2 &+ Int(type.rawValue) &- 3]

@@ -49,8 +49,11 @@ extension Transaction {
 
     /// Whether the chat's current contact has a flow waiting for the customer's answer to a bot.
     func botIsListening(_ chat: ChatSession) -> Bool {
-        guard let run = state.contacts[chat.currentContactId]?.flowRun else { return false }
-        return run.status == .waiting && run.waitEvents.contains(Self.botInputEvent)
+        // Through stored properties where the contact lies: binding the run copies it and the contact.
+        guard state.contacts[chat.currentContactId]?.flowRun?.status == .waiting,
+            let waitEvents = state.contacts[chat.currentContactId]?.flowRun?.waitEvents
+        else { return false }
+        return waitEvents.contains(Self.botInputEvent)
     }
 
     /// The block's bot reference: `LexV2Bot.AliasArn`, else `LexBot.Name`, templated.

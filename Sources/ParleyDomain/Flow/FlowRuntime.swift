@@ -15,13 +15,14 @@ extension Transaction {
     /// waiting in GetParticipantInput takes the message as the input.
     mutating func customerMessage(_ chatId: Identifier, _ content: String) {
         guard let contactId = state.chats[chatId]?.currentContactId,
-            let run = state.contacts[contactId]?.flowRun, run.status == .waiting
+            state.contacts[contactId]?.flowRun?.status == .waiting,
+            let waitEvents = state.contacts[contactId]?.flowRun?.waitEvents
         else { return }
-        if run.waitEvents.contains("CustomerReturned") {
+        if waitEvents.contains("CustomerReturned") {
             waitEnded(contactId, event: "CustomerReturned")
-        } else if run.waitEvents.contains("ParticipantInput") {
+        } else if waitEvents.contains("ParticipantInput") {
             inputReceived(contactId, content)
-        } else if run.waitEvents.contains(Self.botInputEvent) {
+        } else if waitEvents.contains(Self.botInputEvent) {
             botInputReceived(contactId, content)
         }
     }
