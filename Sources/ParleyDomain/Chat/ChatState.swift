@@ -324,6 +324,14 @@ public struct ChatSession: Sendable, Equatable, Encodable {
     /// Whether a present participant has a role that `matches`: `presentParticipants.contains` without building and
     /// sorting that array (every message asks it, through the role timers).
     public func hasPresentParticipant(_ matches: (ParticipantRole) -> Bool) -> Bool {
+        Self.hasPresentParticipant(in: participants, matches)
+    }
+
+    /// Whether a present participant among `participants` has a role that `matches`.
+    static func hasPresentParticipant(
+        in participants: [Identifier: Participant],
+        _ matches: (ParticipantRole) -> Bool
+    ) -> Bool {
         participants.values.contains { $0.isPresent && matches($0.role) }
     }
 
@@ -331,8 +339,8 @@ public struct ChatSession: Sendable, Equatable, Encodable {
     /// participants rather than the chat: `chats[id]?.participants` reads them where the chat lies, while binding the
     /// chat or calling a method of it through the map copies the whole chat (about 1 K instructions with its release).
     public static func roleTimersRun(among participants: [Identifier: Participant]) -> Bool {
-        participants.values.contains { $0.isPresent && $0.role == .customer }
-            && participants.values.contains { $0.isPresent && ($0.role == .agent || $0.role == .customBot) }
+        hasPresentParticipant(in: participants) { $0 == .customer }
+            && hasPresentParticipant(in: participants) { $0 == .agent || $0 == .customBot }
     }
 
     /// The key of a role timer setting.

@@ -49,11 +49,7 @@ extension Transaction {
 
     /// Whether the chat's current contact has a flow waiting for the customer's answer to a bot.
     func botIsListening(_ chat: ChatSession) -> Bool {
-        // Through stored properties where the contact lies: binding the run copies it and the contact.
-        guard state.contacts[chat.currentContactId]?.flowRun?.status == .waiting,
-            let waitEvents = state.contacts[chat.currentContactId]?.flowRun?.waitEvents
-        else { return false }
-        return waitEvents.contains(Self.botInputEvent)
+        waitEvents(of: chat.currentContactId)?.contains(Self.botInputEvent) == true
     }
 
     /// The block's bot reference: `LexV2Bot.AliasArn`, else `LexBot.Name`, templated.

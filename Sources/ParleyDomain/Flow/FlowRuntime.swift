@@ -11,12 +11,17 @@ extension Transaction {
         continueFlow(contactId)
     }
 
+    /// The events the contact's flow is parked waiting for, or nil unless its run is waiting. Read through stored
+    /// properties where the contact lies: binding the run copies it (a customer's every message asks this).
+    func waitEvents(of contactId: Identifier) -> [String]? {
+        guard state.contacts[contactId]?.flowRun?.status == .waiting else { return nil }
+        return state.contacts[contactId]?.flowRun?.waitEvents
+    }
+
     /// A customer message: a flow parked in a Wait that listens for `CustomerReturned` takes that branch, and one
     /// waiting in GetParticipantInput takes the message as the input.
     mutating func customerMessage(_ chatId: Identifier, _ content: String) {
-        guard let contactId = state.chats[chatId]?.currentContactId,
-            state.contacts[contactId]?.flowRun?.status == .waiting,
-            let waitEvents = state.contacts[contactId]?.flowRun?.waitEvents
+        guard let contactId = state.chats[chatId]?.currentContactId, let waitEvents = waitEvents(of: contactId)
         else { return }
         if waitEvents.contains("CustomerReturned") {
             waitEnded(contactId, event: "CustomerReturned")
@@ -30,8 +35,7 @@ extension Transaction {
     /// The custom bot left: a Wait listening for `BotParticipantDisconnected` takes that branch.
     mutating func botParticipantLeft(_ chatId: Identifier) {
         guard let contactId = state.chats[chatId]?.currentContactId,
-            let run = state.contacts[contactId]?.flowRun, run.status == .waiting,
-            run.waitEvents.contains("BotParticipantDisconnected")
+            waitEvents(of: contactId)?.contains("BotParticipantDisconnected") == true
         else { return }
         waitEnded(contactId, event: "BotParticipantDisconnected")
     }
