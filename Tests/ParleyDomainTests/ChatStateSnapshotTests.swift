@@ -542,7 +542,9 @@ struct FieldCensus {
         "Rehydration": ["type", "sourceContactId", "continuedFromContactId", "pastContactIds"],
         "SentRecord": ["id", "time"],
         "ClientTokenKey": ["participantId", "kind", "token"],
-        "BillingMeter": ["messagesByMonth", "totalMessages"],
+        // The encoding writes `closedMonths` and the `open` month merged, as the month-by-month counts.
+        "BillingMeter": ["totalMessages", "closedMonths", "open"],
+        "BillingMeter.OpenMonth": ["key", "start", "end", "count"],
         "TokenTarget": ["chatId", "participantId", "connectionId"],
         "TimerKey": ["kind", "chatId", "participantId"],
         "Identifier": ["high", "low"],

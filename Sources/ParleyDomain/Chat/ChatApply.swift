@@ -422,8 +422,7 @@ extension ChatMachine {
     }
 
     private static func applyMessageSent(_ event: MessageSent, at timestamp: Int64, to state: inout ChatState) {
-        state.billing.totalMessages += 1
-        state.billing.messagesByMonth[CivilTime.month(of: timestamp), default: 0] += 1
+        state.billing.countMessage(at: timestamp)
         state.contacts.update(event.contactId) { $0.billableMessages += 1 }
         updateChat(event.chatId, in: &state) { chat in
             chat.billableMessages += 1
@@ -580,6 +579,16 @@ public enum CivilTime {
             out[6] = digit(month)
             return 7
         }
+    }
+
+    /// "YYYY-MM" of `timestamp`, with the first µs of that month and of the next.
+    public static func monthBounds(of timestamp: Int64) -> (key: String, start: Int64, end: Int64) {
+        let (year, month, _) = civil(fromDays: floorDivide(timestamp, Duration.day))
+        let start = ISOTime.days(fromCivil: year, month, 1) * Duration.day
+        let end =
+            (month == 12 ? ISOTime.days(fromCivil: year + 1, 1, 1) : ISOTime.days(fromCivil: year, month + 1, 1))
+            * Duration.day
+        return (Self.month(of: timestamp), start, end)
     }
 
     /// Year, month, day of a day count since 1970-01-01 (Howard Hinnant's algorithm).

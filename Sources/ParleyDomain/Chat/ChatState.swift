@@ -477,11 +477,74 @@ public struct SentRecord: Sendable, Equatable, Encodable {
 }
 
 /// Billable messages per instance and UTC month ("2026-11").
+///
+/// The month of the last message counted is kept open beside the others, with its bounds and its count: consecutive
+/// messages nearly always fall in one month, and counting one then needs neither the month's name nor a dictionary
+/// lookup (about 650 instructions a message before). Equality, the encodings and the state hash see only the merged
+/// months.
 public struct BillingMeter: Sendable, Equatable, Encodable {
     /// Messages by month.
-    public var messagesByMonth: [String: Int64] = [:]
+    public var messagesByMonth: [String: Int64] {
+        get {
+            guard let open else { return closedMonths }
+            var all = closedMonths
+            all[open.key] = open.count
+            return all
+        }
+        set {
+            closedMonths = newValue
+            open = nil
+        }
+    }
     /// Messages in all.
     public var totalMessages: Int64 = 0
+
+    /// The months other than `open`'s.
+    private var closedMonths: [String: Int64] = [:]
+    /// The month of the last message counted, if it is not in `closedMonths`.
+    private var open: OpenMonth?
+
+    /// A month being counted: its name, its first µs and the next month's, and its messages so far.
+    struct OpenMonth: Sendable {
+        var key: String
+        var start: Int64
+        var end: Int64
+        var count: Int64
+    }
+
+    /// A meter with these counts.
+    public init(messagesByMonth: [String: Int64] = [:], totalMessages: Int64 = 0) {
+        closedMonths = messagesByMonth
+        self.totalMessages = totalMessages
+    }
+
+    /// Counts one billable message sent at `timestamp` (µs).
+    mutating func countMessage(at timestamp: Int64) {
+        totalMessages += 1
+        if let month = open, month.start <= timestamp, timestamp < month.end {
+            open!.count += 1
+            return
+        }
+        if let open { closedMonths[open.key] = open.count }
+        let (key, start, end) = CivilTime.monthBounds(of: timestamp)
+        open = OpenMonth(key: key, start: start, end: end, count: (closedMonths.removeValue(forKey: key) ?? 0) + 1)
+    }
+
+    /// Equal when they count the same messages in the same months.
+    public static func == (lhs: BillingMeter, rhs: BillingMeter) -> Bool {
+        lhs.totalMessages == rhs.totalMessages && lhs.messagesByMonth == rhs.messagesByMonth
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case messagesByMonth, totalMessages
+    }
+
+    /// Encodes the merged months and the total.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(messagesByMonth, forKey: .messagesByMonth)
+        try container.encode(totalMessages, forKey: .totalMessages)
+    }
 }
 
 /// Where a token leads.
