@@ -659,6 +659,40 @@ struct RecordFold {
         #expect(record.queue?.duration == 30, "still queued when the contact was stopped")
     }
 
+    @Test func anAgentWithoutRoutingIsNamedByItsParticipantAndLengthsCountCharacters() throws {
+        var harness = try Self.setUp()
+        var fold = RecordFold()
+        harness.now = Self.t0
+        let chat = try harness.startChat()
+        harness.now = Self.at(1)
+        let customer = try #require(try harness.connect(chat.participantToken).connectionToken)
+        harness.now = Self.at(5)
+        let (agentId, agent) = try harness.joinAgent(chat.contactId, name: "Zoë Agent")
+        // Characters, not UTF-8 bytes or scalars: an accent, a flag of two scalars, a CR LF pair.
+        let greeting = "Bonjour, ça va ? 🇫🇷"
+        let answer = "Très bien\r\nmerci"
+        #expect(greeting.utf8.count != greeting.count && answer.utf8.count != answer.count)
+        harness.now = Self.at(10)
+        try harness.send(agent, greeting)
+        harness.now = Self.at(20)
+        try harness.send(customer, answer)
+        harness.now = Self.at(30)
+        _ = try harness.must(.stopContact(instanceId: Self.instance, contactId: chat.contactId.description))
+        fold.catchUp(harness)
+        let record = try fold.record(chat.contactId)
+        #expect(record.agent?.username == "Zoë Agent")
+        #expect(record.chatMetrics.totalMessages == 2)
+        #expect(record.chatMetrics.conversationTurnCount == 1)
+        let agentMetrics = try #require(record.chatMetrics.agentMetrics)
+        #expect(agentMetrics.participantId == agentId)
+        #expect(agentMetrics.messagesSent == 1)
+        #expect(agentMetrics.messageLengthInChars == Int64(greeting.count))
+        let customerMetrics = try #require(record.chatMetrics.customerMetrics)
+        #expect(customerMetrics.messagesSent == 1)
+        #expect(customerMetrics.messageLengthInChars == Int64(answer.count))
+        #expect(customerMetrics.totalResponseTimeInMillis == 10_000)
+    }
+
     // MARK: - (e) Expiry
 
     @Test func theDurationCeilingExpiresTheChat() throws {

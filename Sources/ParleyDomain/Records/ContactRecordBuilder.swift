@@ -127,15 +127,19 @@ extension ContactRecordFolding {
     ) {
         typealias Builder = ContactRecordBuilder
         switch event {
+        // The closures below capture single fields, never a payload with references: capturing one copies the whole
+        // event first (its references retained, then released), about 470 instructions a message.
         case .contactStarted(let started):
             guard start(started, at: timestamp, state: state), let previous = started.previousContactId else { break }
+            let contactId = started.contactId
             update(previous, at: timestamp, state, &output) { record, progress, _ in
                 progress.closed = true
-                return Builder.assign(&record.nextContactId, started.contactId)
+                return Builder.assign(&record.nextContactId, contactId)
             }
         case .participantJoined(let joined):
+            let (role, participantId, displayName) = (joined.role, joined.participantId, joined.displayName)
             update(joined.contactId, at: timestamp, state, &output) { record, progress, _ in
-                Builder.join(joined, at: timestamp, record: &record, progress: &progress)
+                Builder.join(role, participantId, displayName, at: timestamp, record: &record, progress: &progress)
             }
         case .participantLeft(let left):
             update(left.contactId, at: timestamp, state, &output) { record, progress, _ in
@@ -159,11 +163,21 @@ extension ContactRecordFolding {
             }
         case .messageSent(let message):
             guard Builder.counts(message.contentType) else { break }
+            let (chatId, participantId) = (message.chatId, message.participantId)
+            let length = Int64(Builder.characterCount(message.content))
             update(message.contactId, at: timestamp, state, &output) { record, progress, state in
                 guard record.disconnectTimestamp == nil else { return false }
-                let sender = Builder.sender(of: message, record: record, progress: progress, in: state)
+                let sender = Builder.sender(participantId, chatId, record: record, progress: progress, in: state)
                 let connected = record.agent?.connectedToAgentTimestamp
-                Builder.count(message, from: sender, at: timestamp, connected, &record.chatMetrics, &progress)
+                Builder.count(
+                    length: length,
+                    by: participantId,
+                    from: sender,
+                    at: timestamp,
+                    connected,
+                    &record.chatMetrics,
+                    &progress
+                )
                 return true
             }
         case .attributesUpdated(let updated):
@@ -381,32 +395,34 @@ extension ContactRecordBuilder: ContactRecordFolding {
 extension ContactRecordBuilder {
     /// Returns whether it changed the record.
     fileprivate static func join(
-        _ joined: ParticipantJoined,
+        _ role: ParticipantRole,
+        _ participantId: Identifier,
+        _ displayName: String,
         at timestamp: Int64,
         record: inout ContactTraceRecord,
         progress: inout SegmentProgress
     ) -> Bool {
-        switch joined.role {
+        switch role {
         case .customer:
             guard record.chatMetrics.customerMetrics == nil else { return false }
             record.chatMetrics.customerMetrics = CTRParticipantMetrics(
-                participantId: joined.participantId,
+                participantId: participantId,
                 participantType: .customer
             )
             return true
         case .agent, .supervisor:
-            progress.agentParticipants.append(joined.participantId)
+            progress.agentParticipants.append(participantId)
             var changed = false
             if progress.agentParticipants.count > 1 { changed = assign(&record.chatMetrics.multiParty, true) }
-            guard joined.role == .agent, progress.agentParticipantId == nil else { return changed }
-            progress.agentParticipantId = joined.participantId
+            guard role == .agent, progress.agentParticipantId == nil else { return changed }
+            progress.agentParticipantId = participantId
             // Without a routing assignment (ContactAssigned fills the user in) the section names the participant.
-            var agent = CTRAgent(userId: "", username: joined.displayName, routingProfileId: "", routingProfileName: "")
+            var agent = CTRAgent(userId: "", username: displayName, routingProfileId: "", routingProfileName: "")
             agent.connectedToAgentTimestamp = timestamp
             let agentChanged = assign(&record.agent, agent)
             let metricsChanged = assign(
                 &record.chatMetrics.agentMetrics,
-                CTRParticipantMetrics(participantId: joined.participantId, participantType: .agent)
+                CTRParticipantMetrics(participantId: participantId, participantType: .agent)
             )
             let dequeued = record.queue?.dequeueTimestamp == nil && dequeue(&record, at: timestamp)
             return changed || agentChanged || metricsChanged || dequeued
@@ -492,15 +508,16 @@ extension ContactRecordBuilder {
     /// supervisors that joined it. Only other senders (bots, the system, an agent of an earlier segment) are looked up
     /// by their role in the chat, whose read out of the state copies the whole chat.
     static func sender(
-        of message: MessageSent,
+        _ participantId: Identifier?,
+        _ chatId: Identifier,
         record: ContactTraceRecord,
         progress: SegmentProgress,
         in state: ChatState
     ) -> Sender {
-        guard let participantId = message.participantId else { return .bot }
+        guard let participantId else { return .bot }
         if participantId == record.chatMetrics.customerMetrics?.participantId { return .customer }
         if progress.agentParticipants.contains(participantId) { return .agent(participantId) }
-        switch state.chats[message.chatId]?.participants[participantId]?.role {
+        switch state.chats[chatId]?.participants[participantId]?.role {
         case .customer?: return .customer
         case .agent?, .supervisor?: return .agent(participantId)
         case .customBot?, .system?: return .bot
@@ -539,20 +556,20 @@ extension ContactRecordBuilder {
     }
 
     fileprivate static func count(
-        _ message: MessageSent,
+        length: Int64,
+        by participantId: Identifier?,
         from sender: Sender,
         at timestamp: Int64,
         _ connectedToAgent: Int64?,
         _ metrics: inout CTRChatMetrics,
         _ progress: inout SegmentProgress
     ) {
-        let length = Int64(characterCount(message.content))
         metrics.totalMessages += 1
         guard sender != .customer else {
             var customer =
                 metrics.customerMetrics
                 ?? CTRParticipantMetrics(
-                    participantId: message.participantId ?? Identifier(high: 0, low: 0),
+                    participantId: participantId ?? Identifier(high: 0, low: 0),
                     participantType: .customer
                 )
             customer.countMessage(length: length, at: timestamp)
