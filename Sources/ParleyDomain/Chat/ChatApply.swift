@@ -563,11 +563,16 @@ public enum CivilTime {
     /// "YYYY-MM" of `timestamp`.
     public static func month(of timestamp: Int64) -> String {
         let (year, month, _) = civil(fromDays: floorDivide(timestamp, Duration.day))
+        return monthName(year, month)
+    }
+
+    /// "YYYY-MM" of `month` (1–12) of `year`.
+    private static func monthName(_ year: Int64, _ month: Int64) -> String {
         guard (1000...9999).contains(year) else {
             let monthText = month < 10 ? "0\(month)" : "\(month)"
             return "\(year)-\(monthText)"
         }
-        // Every message is counted by month: seven ASCII bytes, a small string, no interpolation.
+        // Seven ASCII bytes: a small string, no interpolation.
         return String(unsafeUninitializedCapacity: 7) { out in
             func digit(_ value: Int64) -> UInt8 { UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value % 10) }
             out[0] = digit(year / 1000)
@@ -588,7 +593,7 @@ public enum CivilTime {
         let end =
             (month == 12 ? ISOTime.days(fromCivil: year + 1, 1, 1) : ISOTime.days(fromCivil: year, month + 1, 1))
             * Duration.day
-        return (Self.month(of: timestamp), start, end)
+        return (monthName(year, month), start, end)
     }
 
     /// Year, month, day of a day count since 1970-01-01 (Howard Hinnant's algorithm).
