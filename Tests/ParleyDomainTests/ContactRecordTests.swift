@@ -48,6 +48,18 @@ struct RecordFold {
     /// profiles "front" (harness-queue and support) and "back" (billing); users sam (front, accepts offers by hand,
     /// ACW limit `samACW` s, 0 = until cleared) and bea (back, auto-accept, ACW until cleared); an Available status.
     /// Nobody is available yet.
+    /// Starts a chat at `t0` (with `request`, or the harness's default one) and connects its customer a second later;
+    /// returns the chat and the customer's connection token.
+    static func startConnected(
+        _ harness: inout ChatHarness,
+        _ request: StartChatContactRequest? = nil
+    ) throws -> (chat: StartChatContactResponse, customer: String) {
+        harness.now = t0
+        let chat = try request.map { try harness.startChat($0) } ?? harness.startChat()
+        harness.now = at(1)
+        return (chat, try #require(try harness.connect(chat.participantToken).connectionToken))
+    }
+
     static func setUp(samACW: Int64 = 0) throws -> ChatHarness {
         var harness = ChatHarness()
         for command in SampleFlows.setup(instanceId: instance) { _ = try harness.must(command) }
@@ -486,13 +498,11 @@ struct RecordFold {
         var fold = RecordFold()
         harness.now = Self.at(-60)
         try Self.available("sam", &harness)
-        harness.now = Self.t0
         let initial = "Hello? Anyone there?"
-        let chat = try harness.startChat(
+        let (chat, customer) = try Self.startConnected(
+            &harness,
             ChatHarness.request { $0.initialMessage = .init(contentType: ContentTypes.plainText, content: initial) }
         )
-        harness.now = Self.at(1)
-        let customer = try #require(try harness.connect(chat.participantToken).connectionToken)
         harness.now = Self.at(20)
         #expect(harness.fireTimers() == 1, "sam misses the offer")
         harness.now = Self.at(45)
@@ -582,10 +592,7 @@ struct RecordFold {
                 content: Self.botFlow
             )
         )
-        harness.now = Self.t0
-        let chat = try harness.startChat(ChatHarness.request { $0.contactFlowId = "bot-flow" })
-        harness.now = Self.at(1)
-        let customer = try #require(try harness.connect(chat.participantToken).connectionToken)
+        let (chat, customer) = try Self.startConnected(&harness, ChatHarness.request { $0.contactFlowId = "bot-flow" })
         harness.now = Self.at(10)
         try harness.send(customer, "Where is my order?")
         #expect(try harness.chat(chat.contactId).status == .ended)
@@ -622,10 +629,7 @@ struct RecordFold {
     @Test func aCustomBotsMessagesAreBotMessages() throws {
         var harness = try Self.setUp()
         var fold = RecordFold()
-        harness.now = Self.t0
-        let chat = try harness.startChat()
-        harness.now = Self.at(1)
-        let customer = try #require(try harness.connect(chat.participantToken).connectionToken)
+        let (chat, customer) = try Self.startConnected(&harness)
         harness.now = Self.at(5)
         let (_, botParticipantToken) = try harness.joinBot(chat.contactId, name: "Helper")
         harness.now = Self.at(6)
@@ -662,10 +666,7 @@ struct RecordFold {
     @Test func anAgentWithoutRoutingIsNamedByItsParticipantAndLengthsCountCharacters() throws {
         var harness = try Self.setUp()
         var fold = RecordFold()
-        harness.now = Self.t0
-        let chat = try harness.startChat()
-        harness.now = Self.at(1)
-        let customer = try #require(try harness.connect(chat.participantToken).connectionToken)
+        let (chat, customer) = try Self.startConnected(&harness)
         harness.now = Self.at(5)
         let (agentId, agent) = try harness.joinAgent(chat.contactId, name: "Zoë Agent")
         // Characters, not UTF-8 bytes or scalars: an accent, a flag of two scalars, a CR LF pair.
@@ -752,16 +753,14 @@ struct RecordFold {
         var fold = RecordFold()
         harness.now = Self.at(-60)
         try Self.available("sam", &harness)
-        harness.now = Self.t0
-        let chat = try harness.startChat(
+        let (chat, customer) = try Self.startConnected(
+            &harness,
             ChatHarness.request {
                 $0.contactFlowId = SampleFlows.inboundId
                 $0.attributes = ["b": "2", "a": "1"]
                 $0.initialMessage = .init(contentType: ContentTypes.plainText, content: "Hi")
             }
         )
-        harness.now = Self.at(1)
-        let customer = try #require(try harness.connect(chat.participantToken).connectionToken)
         harness.now = Self.at(5)
         let (_, sam) = try Self.accept("sam", chat.contactId, &harness)
         harness.now = Self.at(9)
@@ -820,15 +819,13 @@ struct RecordFold {
         var fold = RecordFold()
         harness.now = Self.at(-60)
         try Self.available("sam", &harness)
-        harness.now = Self.t0
-        let chat = try harness.startChat(
+        let (chat, customer) = try Self.startConnected(
+            &harness,
             ChatHarness.request {
                 $0.attributes = ["tier": "gold"]
                 $0.customerId = "cust-1"
             }
         )
-        harness.now = Self.at(1)
-        let customer = try #require(try harness.connect(chat.participantToken).connectionToken)
         harness.now = Self.at(4)
         try harness.send(customer, "Hi")
         harness.now = Self.at(7)
