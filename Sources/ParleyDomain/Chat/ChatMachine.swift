@@ -543,17 +543,19 @@ struct Transaction {
         _ content: String,
         _ clientToken: String?
     ) throws(ChatError) -> ChatReply {
-        let (chat, participant, _) = try connection(token)
-        if let reply = try retry(of: clientToken, .message, by: participant, in: chat) { return reply }
+        let send = try sendTarget(token, .message, clientToken, contentType)
+        let participant = send.participant
+        if let reply = try retry(of: clientToken, send.earlier) { return reply }
         guard ContentTypes.sendable.contains(contentType) else {
             throw ChatError(.validation, "ContentType \(contentType) cannot be sent as a message")
         }
-        guard chat.supportedContentTypes.contains(contentType) else {
+        guard send.supportsContentType else {
             throw ChatError(.validation, "ContentType \(contentType) is not supported by this chat")
         }
         try checkContent(content, required: true)
         // A string has no more characters than UTF-8 bytes: only a longer one needs the bot check and its count.
         if participant.role == .customer, content.utf8.count > ContentTypes.maxBotInputCharacters {
+            guard let chat = state.chats[send.chatId] else { throw ChatQueries.invalidConnectionToken }
             let botAnswering =
                 (chat.hasPresentParticipant { $0 == .customBot } && !chat.hasPresentParticipant { $0 == .agent })
                 || botIsListening(chat)
@@ -569,8 +571,8 @@ struct Transaction {
         emit(
             .messageSent(
                 MessageSent(
-                    chatId: chat.chatId,
-                    contactId: chat.currentContactId,
+                    chatId: send.chatId,
+                    contactId: send.contactId,
                     participantId: participant.participantId,
                     messageId: messageId,
                     contentType: contentType,
@@ -579,27 +581,88 @@ struct Transaction {
                 )
             )
         )
-        participantWasActive(chat.chatId, participant.participantId, at: time)
-        if participant.role == .customer { customerMessage(chat.chatId, content) }
+        participantWasActive(send.chatId, participant.participantId, at: time)
+        if participant.role == .customer { customerMessage(send.chatId, content) }
         return .sent(id: messageId, absoluteTime: time)
     }
 
-    /// An earlier message or event with the same ClientToken from the same participant: the same answer, no events.
-    func retry(
-        of clientToken: String?,
-        _ kind: ClientTokenKey.Kind,
-        by participant: Participant,
-        in chat: ChatSession
-    ) throws(ChatError) -> ChatReply? {
+    /// The answer to an earlier message or event with the same ClientToken from the same participant (`earlier`,
+    /// from `sendTarget`): the same answer, no events. A ClientToken over 500 characters is refused first.
+    func retry(of clientToken: String?, _ earlier: SentRecord?) throws(ChatError) -> ChatReply? {
         guard let clientToken else { return nil }
         // Characters are counted only past 500 UTF-8 bytes (a string has no more characters than bytes).
         guard clientToken.utf8.count <= 500 || clientToken.count <= 500 else {
             throw ChatError(.validation, "ClientToken is longer than 500")
         }
-        guard let sent = chat.sentByClientToken[ClientTokenKey(participant.participantId, kind, clientToken)] else {
-            return nil
+        guard let earlier else { return nil }
+        return .sent(id: earlier.id, absoluteTime: earlier.time)
+    }
+
+    /// What a SendMessage or SendEvent needs of the chat behind its ConnectionToken, checked as `connection(_:)`
+    /// checks it.
+    struct SendTarget {
+        /// The chat.
+        var chatId: Identifier
+        /// Its current contact.
+        var contactId: Identifier
+        /// The sender.
+        var participant: Participant
+        /// What the sender's earlier send with the same ClientToken was answered, if there was one.
+        var earlier: SentRecord?
+        /// Whether the chat supports the content type.
+        var supportsContentType: Bool
+    }
+
+    /// The chat, sender, earlier answer and content type support of a send, read where the chat lies: one lookup,
+    /// and the chat is not copied (binding it, as `connection(_:)` does, cost about 3 K instructions a send: every
+    /// field retained and released). Errors come in `connection(_:)`'s order.
+    func sendTarget(
+        _ token: String,
+        _ kind: ClientTokenKey.Kind,
+        _ clientToken: String?,
+        _ contentType: String
+    ) throws(ChatError) -> SendTarget {
+        guard let target = state.connectionTokens[token], let connectionId = target.connectionId else {
+            throw ChatQueries.invalidConnectionToken
         }
-        return .sent(id: sent.id, absoluteTime: sent.time)
+        let key = clientToken.map { ClientTokenKey(target.participantId, kind, $0) }
+        let now = self.now  // the closure captures no `self`, and reads only fields (a method of the chat copies it)
+        let found = state.chats[slot: target.chatId]?.withPointer { chat -> Found? in
+            guard let connection = chat.pointee.connections[connectionId],
+                let participant = chat.pointee.participants[target.participantId]
+            else { return nil }
+            return Found(
+                expiry: connection.expiry,
+                open: chat.pointee.status == .active && now < chat.pointee.expiresAt,
+                customerConnected: chat.pointee.customerConnected,
+                send: SendTarget(
+                    chatId: chat.pointee.chatId,
+                    contactId: chat.pointee.currentContactId,
+                    participant: participant,
+                    earlier: key.flatMap { chat.pointee.sentByClientToken[$0] },
+                    supportsContentType: chat.pointee.supportedContentTypes.contains(contentType)
+                )
+            )
+        }
+        guard let found = found ?? nil else { throw ChatQueries.invalidConnectionToken }
+        guard now < found.expiry else { throw ChatQueries.expiredConnectionToken }
+        // `ChatState.isActive(_:at:)`, from the fields read.
+        let windowOpen =
+            found.customerConnected
+            || state.timers[TimerKey(.connectWindow, chat: found.send.chatId)].map { now < $0 } ?? true
+        guard found.open, windowOpen else { throw ChatError(.accessDenied, "the chat has ended") }
+        guard found.send.participant.isPresent else {
+            throw ChatError(.accessDenied, "the participant has left the chat")
+        }
+        return found.send
+    }
+
+    /// What `sendTarget` reads in the chat.
+    private struct Found {
+        var expiry: Int64
+        var open: Bool
+        var customerConnected: Bool
+        var send: SendTarget
     }
 
     func checkContent(_ content: String?, required: Bool) throws(ChatError) {
@@ -619,14 +682,16 @@ struct Transaction {
         _ content: String?,
         _ clientToken: String?
     ) throws(ChatError) -> ChatReply {
-        let (chat, participant, _) = try connection(token)
-        if let reply = try retry(of: clientToken, .event, by: participant, in: chat) { return reply }
+        let send = try sendTarget(token, .event, clientToken, contentType)
+        let participant = send.participant
+        if let reply = try retry(of: clientToken, send.earlier) { return reply }
         guard ContentTypes.clientEvents.contains(contentType) else {
             throw ChatError(.validation, "ContentType \(contentType) is not an event a participant can send")
         }
         try checkContent(content, required: false)
         var receiptFor: Identifier?
         if contentType == ContentTypes.delivered || contentType == ContentTypes.read {
+            guard let chat = state.chats[send.chatId] else { throw ChatQueries.invalidConnectionToken }
             guard let messageId = ReceiptContent.messageId(in: content) else {
                 throw ChatError(.validation, "a receipt's Content must be {\"messageId\":\"<message id>\"}")
             }
@@ -647,8 +712,8 @@ struct Transaction {
         emit(
             .eventSent(
                 EventSent(
-                    chatId: chat.chatId,
-                    contactId: chat.currentContactId,
+                    chatId: send.chatId,
+                    contactId: send.contactId,
                     participantId: participant.participantId,
                     eventId: eventId,
                     contentType: contentType,

@@ -171,11 +171,17 @@ public enum ChatQueries {
         guard let target = state.connectionTokens[token], let connectionId = target.connectionId,
             let chat = state.chats[target.chatId], let connection = chat.connections[connectionId],
             let participant = chat.participants[target.participantId]
-        else { throw ChatError(.accessDenied, "the connection token is not valid") }
-        guard now < connection.expiry else {
-            throw ChatError(.accessDenied, "the connection token expired; call CreateParticipantConnection again")
-        }
+        else { throw invalidConnectionToken }
+        guard now < connection.expiry else { throw expiredConnectionToken }
         return (chat, participant, connection)
+    }
+
+    /// The answer to a ConnectionToken that names no connection.
+    static var invalidConnectionToken: ChatError { ChatError(.accessDenied, "the connection token is not valid") }
+
+    /// The answer to a ConnectionToken whose connection expired.
+    static var expiredConnectionToken: ChatError {
+        ChatError(.accessDenied, "the connection token expired; call CreateParticipantConnection again")
     }
 
     /// The stored items of one contact segment, in time order.
