@@ -994,6 +994,17 @@ struct Transaction {
         guard let timers = state.chats[chatId]?.activeRoleTimers, !timers.isEmpty,
             let role = state.chats[chatId]?.participants[participantId]?.role
         else { return }
+        armFirstRoleTimer(chatId, participantId, role, timers, base: base)
+    }
+
+    /// Arms the first timer that `timers` (the chat's settings in force) set for `role`, from `base`.
+    mutating func armFirstRoleTimer(
+        _ chatId: Identifier,
+        _ participantId: Identifier,
+        _ role: ParticipantRole,
+        _ timers: [String: Int64],
+        base: Int64
+    ) {
         let kind: TimerKind
         let minutes: Int64
         if let idle = timers[ChatSession.timerSettingKey(role, .idle)] {
@@ -1007,10 +1018,30 @@ struct Transaction {
         emit(.timerArmed(TimerArmed(key: key, deadline: base + minutes * Duration.minute)))
     }
 
+    /// What a message's sender changes in its chat's timers: whether it was idle, its role, whether role timers run
+    /// in the chat, and the settings in force.
+    private struct SenderTimers {
+        var idle: Bool
+        var role: ParticipantRole
+        var timersRun: Bool
+        var settings: [String: Int64]
+    }
+
     /// A participant sent a message at `time`: it is no longer idle and its timers start over from that time.
     mutating func participantWasActive(_ chatId: Identifier, _ participantId: Identifier, at time: Int64) {
-        // Only the participant is copied out of the chat, as in `armRoleTimer`.
-        guard let sender = state.chats[chatId]?.participants[participantId] else { return }
+        // One read of the chat where it lies (`TieredSlot.withPointer`); before, four lookups, each chain through the
+        // map, and the participants copied one by one for the role timer check.
+        let read = state.chats[slot: chatId]?.withPointer { chat -> SenderTimers? in
+            guard let index = chat.pointee.participants.index(forKey: participantId) else { return nil }
+            let values = chat.pointee.participants.values
+            return SenderTimers(
+                idle: values[index].idle,
+                role: values[index].role,
+                timersRun: ChatSession.roleTimersRun(among: chat.pointee.participants),
+                settings: chat.pointee.activeRoleTimers
+            )
+        }
+        guard let sender = read ?? nil else { return }
         if sender.idle {
             emit(
                 .participantActivityChanged(
@@ -1023,10 +1054,13 @@ struct Transaction {
                 )
             )
         }
-        guard sender.role == .customer || sender.role == .agent,
-            let participants = state.chats[chatId]?.participants, ChatSession.roleTimersRun(among: participants)
-        else { return }
-        armRoleTimer(chatId, participantId, base: time)
+        // The activity change above moves no participant in or out, so `timersRun` still holds.
+        guard sender.role == .customer || sender.role == .agent, sender.timersRun else { return }
+        for kind in [TimerKind.participantIdle, .participantDisconnect] {
+            cancelTimer(TimerKey(kind, chat: chatId, participant: participantId))
+        }
+        guard !sender.settings.isEmpty else { return }
+        armFirstRoleTimer(chatId, participantId, sender.role, sender.settings, base: time)
     }
 
     /// Stops every idle / disconnect timer of the chat when they no longer run.

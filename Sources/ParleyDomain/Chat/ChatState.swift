@@ -332,7 +332,15 @@ public struct ChatSession: Sendable, Equatable, Encodable {
         in participants: [Identifier: Participant],
         _ matches: (ParticipantRole) -> Bool
     ) -> Bool {
-        participants.values.contains { $0.isPresent && matches($0.role) }
+        // By position: `values.contains` copies each participant out (its strings and sockets retained and released),
+        // while a field read through the subscript is loaded where it lies.
+        let values = participants.values
+        var index = values.startIndex
+        while index != values.endIndex {
+            if values[index].leftAt == nil, matches(values[index].role) { return true }
+            values.formIndex(after: &index)
+        }
+        return false
     }
 
     /// Whether idle timers run among `participants`: a customer together with an agent or a custom bot. Takes the

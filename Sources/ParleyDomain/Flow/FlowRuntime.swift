@@ -11,11 +11,16 @@ extension Transaction {
         continueFlow(contactId)
     }
 
-    /// The events the contact's flow is parked waiting for, or nil unless its run is waiting. Read through stored
-    /// properties where the contact lies: binding the run copies it (a customer's every message asks this).
+    /// The events the contact's flow is parked waiting for, or nil unless its run is waiting. Read where the contact
+    /// lies (`TieredSlot.withPointer`), in one lookup: a customer's every message asks this, and a chain of stored
+    /// properties (`contacts[id]?.flowRun?.status`) copied the record's optional run, twice.
     func waitEvents(of contactId: Identifier) -> [String]? {
-        guard state.contacts[contactId]?.flowRun?.status == .waiting else { return nil }
-        return state.contacts[contactId]?.flowRun?.waitEvents
+        state.contacts[slot: contactId]?.withPointer { contact -> [String]? in
+            switch contact.pointee.flowRun?.status {
+            case .waiting?: contact.pointee.flowRun?.waitEvents
+            default: nil
+            }
+        } ?? nil
     }
 
     /// A customer message: a flow parked in a Wait that listens for `CustomerReturned` takes that branch, and one
