@@ -589,6 +589,8 @@ struct FieldCensus {
         "TieredSlot": ["cell"],
         // Storage only: a transcript in chunks (the encoding writes the count and the items, as an array's).
         "ChunkedArray": ["chunks", "count"],
+        // Storage only: one chunk, reflected as the elements it holds (its own mirror; the encoding writes the items).
+        "ChunkStorage": ["elements"],
         // Storage only: a short array of entries, then a tree (the encoding writes the entries, as a map's).
         "CompactMap": ["small", "large"],
         // Derived, not written: the timers in firing order, rebuilt from `timers` when a snapshot loads.

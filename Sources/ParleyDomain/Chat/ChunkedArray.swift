@@ -3,7 +3,16 @@
 // message then cost O(transcript) to copy and later to free. `ChunkedArray` keeps the elements in fixed-size chunks,
 // so an append or a change copies one chunk and the list of chunk references, not every element.
 
+import Synchronization
+
 /// An array kept in chunks of 16 elements: copies share the chunks, and a write copies only the chunk it touches.
+///
+/// An append does not copy a shared last chunk when it can claim the chunk's next free slot: each chunk counts the
+/// slots any copy has filled (`claimed`), and every copy sees only the prefix of the chunk that its own `count`
+/// covers. The one copy whose end is the chunk's end claims the slot with a compare-and-exchange and writes there;
+/// a copy that finds the slot taken (another copy appended first) copies its prefix. So the engine's working state
+/// appends a message to the transcript chunk it shares with the published snapshot in place, where an array chunk
+/// was copied and, a batch later, the old copy freed.
 public struct ChunkedArray<Element> {
     /// Elements per chunk (a power of two). 16 rather than 64: an append to a shared last chunk copies half a chunk
     /// on average, and with 400-message chats 16 took 4 % fewer instructions per command than 64 (`replay-profile
@@ -11,8 +20,8 @@ public struct ChunkedArray<Element> {
     static var chunkShift: Int { 4 }
     static var chunkCapacity: Int { 1 << chunkShift }
 
-    /// Every chunk is full but the last.
-    private var chunks: [[Element]] = []
+    /// Every chunk is full but the last (this copy's view of each: see `visible(_:)`).
+    private var chunks: [ChunkStorage<Element>] = []
     /// The number of elements.
     public private(set) var count = 0
 
@@ -24,20 +33,117 @@ public struct ChunkedArray<Element> {
         for element in elements { append(element) }
     }
 
-    /// Adds `element` at the end: copies at most the last chunk (when it is shared) and the chunk list.
-    public mutating func append(_ element: Element) {
-        if count & (Self.chunkCapacity - 1) == 0 {
+    /// Adds `element` at the end: in place when this copy can claim the last chunk's next slot, else by copying at
+    /// most the last chunk (and the chunk list, when it is shared).
+    public mutating func append(_ element: consuming Element) {
+        let offset = count & (Self.chunkCapacity - 1)
+        if offset == 0 {
             // Not reserved: a short transcript stays as small as an array of its items (the chunk grows by doubling).
-            chunks.append([element])
+            chunks.append(ChunkStorage(capacity: 1, holding: element))
         } else {
-            chunks[chunks.count - 1].append(element)
+            let last = chunks.count - 1
+            if chunks[last].claim(offset) {
+                (chunks[last].elements + offset).initialize(to: element)
+            } else {
+                appendByCopy(element, offset)
+            }
         }
         count += 1
+    }
+
+    /// Appends `element` at `offset` of a new last chunk: the old one is full, or another copy claimed the slot.
+    /// A full chunk that only this copy holds has its elements moved into the larger one, not copied and released.
+    @inline(never)
+    private mutating func appendByCopy(_ element: consuming Element, _ offset: Int) {
+        let last = chunks.count - 1
+        let unique = isKnownUniquelyReferenced(&chunks[last])
+        let old = chunks[last]
+        let capacity = offset < old.capacity ? old.capacity : Swift.min(old.capacity * 2, Self.chunkCapacity)
+        chunks[last] = ChunkStorage(from: old, moving: unique, prefix: offset, capacity: capacity, appending: element)
     }
 
     /// Adds the elements of `elements` at the end, in order.
     public mutating func append(contentsOf elements: some Sequence<Element>) {
         for element in elements { append(element) }
+    }
+
+    /// The identity of chunk `index`'s storage (tests: which copies share it).
+    func chunkIdentity(_ index: Int) -> ObjectIdentifier { ObjectIdentifier(chunks[index]) }
+
+    /// How many elements of chunk `index` this copy holds.
+    private func visible(_ index: Int) -> Int {
+        index == chunks.count - 1 ? count - (index << Self.chunkShift) : Self.chunkCapacity
+    }
+}
+
+/// One chunk of a `ChunkedArray`: room for `capacity` elements, of which the first `claimed` are initialized. Copies
+/// of the array that share the chunk each see a prefix of it.
+final class ChunkStorage<Element>: @unchecked Sendable {
+    // Unchecked: the elements below `claimed` are never written while the chunk is shared (a write to a shared chunk
+    // copies it, `ChunkedArray.subscript`'s `_modify`), and a slot at or past `claimed` is written only by the one
+    // copy that claimed it through the atomic counter, before any other copy can see it.
+
+    /// Room for this many elements.
+    let capacity: Int
+    /// Slots filled by any copy of the array, in order.
+    private let claimed: Atomic<Int>
+    /// The elements.
+    let elements: UnsafeMutablePointer<Element>
+
+    /// A chunk holding `element` alone.
+    init(capacity: Int, holding element: consuming Element) {
+        self.capacity = capacity
+        elements = .allocate(capacity: capacity)
+        elements.initialize(to: element)
+        claimed = Atomic(1)
+    }
+
+    /// A chunk holding the first `prefix` elements of `source`, then `element`. With `moving` (the caller holds
+    /// `source` alone and `prefix` is all it holds) they are moved out of `source`, which is left empty.
+    init(from source: ChunkStorage, moving: Bool, prefix: Int, capacity: Int, appending element: consuming Element) {
+        self.capacity = capacity
+        elements = .allocate(capacity: capacity)
+        if moving, source.claimed.load(ordering: .acquiring) == prefix {
+            elements.moveInitialize(from: source.elements, count: prefix)
+            source.claimed.store(0, ordering: .releasing)
+        } else {
+            elements.initialize(from: source.elements, count: prefix)
+        }
+        (elements + prefix).initialize(to: element)
+        claimed = Atomic(prefix + 1)
+    }
+
+    /// A chunk holding a copy of the first `prefix` elements of `source`, with the same capacity.
+    init(copying source: ChunkStorage, prefix: Int) {
+        capacity = source.capacity
+        elements = .allocate(capacity: capacity)
+        elements.initialize(from: source.elements, count: prefix)
+        claimed = Atomic(prefix)
+    }
+
+    deinit {
+        elements.deinitialize(count: claimed.load(ordering: .acquiring))
+        elements.deallocate()
+    }
+
+    /// Claims slot `offset` if it is the next free slot and there is room; whether it did. The caller then
+    /// initializes the slot, before any other copy can see it.
+    func claim(_ offset: Int) -> Bool {
+        offset < capacity
+            && claimed.compareExchange(expected: offset, desired: offset + 1, ordering: .acquiringAndReleasing)
+                .exchanged
+    }
+}
+
+extension ChunkStorage: CustomReflectable {
+    /// The initialized elements (the census of stored fields sees a chunk as what it holds).
+    var customMirror: Mirror {
+        let filled = claimed.load(ordering: .acquiring)
+        return Mirror(
+            self,
+            children: ["elements": Array(UnsafeBufferPointer(start: elements, count: filled))],
+            displayStyle: .class
+        )
     }
 }
 
@@ -51,12 +157,20 @@ extension ChunkedArray: RandomAccessCollection, MutableCollection {
     public subscript(position: Int) -> Element {
         get {
             precondition(position >= 0 && position < count, "index \(position) out of 0..<\(count)")
-            return chunks[position >> Self.chunkShift][position & (Self.chunkCapacity - 1)]
+            return chunks[position >> Self.chunkShift].elements[position & (Self.chunkCapacity - 1)]
         }
         _modify {
             precondition(position >= 0 && position < count, "index \(position) out of 0..<\(count)")
-            yield &chunks[position >> Self.chunkShift][position & (Self.chunkCapacity - 1)]
+            let index = position >> Self.chunkShift
+            if !isKnownUniquelyReferenced(&chunks[index]) { copyChunk(index) }
+            yield &chunks[index].elements[position & (Self.chunkCapacity - 1)]
         }
+    }
+
+    /// Gives chunk `index` to this copy alone. Apart from the accessor, to keep its frame small.
+    @inline(never)
+    private mutating func copyChunk(_ index: Int) {
+        chunks[index] = ChunkStorage(copying: chunks[index], prefix: visible(index))
     }
 }
 
@@ -68,7 +182,7 @@ extension ChunkedArray: ExpressibleByArrayLiteral {
 extension ChunkedArray: Equatable where Element: Equatable {
     /// Equal when they hold equal elements in the same order.
     public static func == (lhs: ChunkedArray, rhs: ChunkedArray) -> Bool {
-        lhs.count == rhs.count && lhs.chunks == rhs.chunks
+        lhs.count == rhs.count && lhs.elementsEqual(rhs)
     }
 }
 
