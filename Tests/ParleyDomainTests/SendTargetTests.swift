@@ -18,6 +18,15 @@ import Testing
         .sendMessage(connectionToken: token, contentType: type, content: "hi", clientToken: clientToken)
     }
 
+    static func receipt(_ token: String, _ type: String, _ messageId: Identifier) -> ChatCommand {
+        .sendEvent(
+            connectionToken: token,
+            contentType: type,
+            content: "{\"messageId\":\"\(messageId)\"}",
+            clientToken: nil
+        )
+    }
+
     @Test func anExpiredConnectionIsNamedBeforeAnEndedChatAndTheRequestsOwnFlaws() throws {
         var harness = ChatHarness()
         let (_, token) = try harness.startConnectedChat(ChatHarness.request { $0.chatDurationInMinutes = 60 })
@@ -93,26 +102,12 @@ import Testing
         let (chat, token) = try harness.startConnectedChat()
         let (agentId, agentToken) = try harness.joinAgent(chat.contactId)
         let own = try harness.send(token, "hello")
-        let ownReceipt = harness.expectRejected(
-            .sendEvent(
-                connectionToken: token,
-                contentType: ContentTypes.read,
-                content: "{\"messageId\":\"\(own.id)\"}",
-                clientToken: nil
-            ),
-            Self.validation,
-            400
-        )
+        let ownReceipt = harness.expectRejected(Self.receipt(token, ContentTypes.read, own.id), Self.validation, 400)
         #expect(ownReceipt?.message == "a participant cannot acknowledge its own message")
         let (other, otherToken) = try harness.startConnectedChat()
         let elsewhere = try harness.send(otherToken, "in another chat")
         let foreign = harness.expectRejected(
-            .sendEvent(
-                connectionToken: agentToken,
-                contentType: ContentTypes.delivered,
-                content: "{\"messageId\":\"\(elsewhere.id)\"}",
-                clientToken: nil
-            ),
+            Self.receipt(agentToken, ContentTypes.delivered, elsewhere.id),
             Self.validation,
             400
         )
