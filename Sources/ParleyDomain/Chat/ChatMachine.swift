@@ -633,7 +633,7 @@ struct Transaction {
             else { return nil }
             return Found(
                 expiry: connection.expiry,
-                open: chat.pointee.status == .active && now < chat.pointee.expiresAt,
+                open: ChatSession.isActive(chat.pointee.status, chat.pointee.expiresAt, at: now),
                 customerConnected: chat.pointee.customerConnected,
                 send: SendTarget(
                     chatId: chat.pointee.chatId,
@@ -646,11 +646,8 @@ struct Transaction {
         }
         guard let found = found ?? nil else { throw ChatQueries.invalidConnectionToken }
         guard now < found.expiry else { throw ChatQueries.expiredConnectionToken }
-        // `ChatState.isActive(_:at:)`, from the fields read.
-        let windowOpen =
-            found.customerConnected
-            || state.timers[TimerKey(.connectWindow, chat: found.send.chatId)].map { now < $0 } ?? true
-        guard found.open, windowOpen else { throw ChatError(.accessDenied, "the chat has ended") }
+        guard state.isActive(found.send.chatId, open: found.open, customerConnected: found.customerConnected, at: now)
+        else { throw ChatError(.accessDenied, "the chat has ended") }
         guard found.send.participant.isPresent else {
             throw ChatError(.accessDenied, "the participant has left the chat")
         }
@@ -986,15 +983,20 @@ struct Transaction {
 
     /// Cancels the participant's idle and disconnect timers, then arms the first one its role has.
     mutating func armRoleTimer(_ chatId: Identifier, _ participantId: Identifier, base: Int64) {
-        for kind in [TimerKind.participantIdle, .participantDisconnect] {
-            cancelTimer(TimerKey(kind, chat: chatId, participant: participantId))
-        }
+        cancelRoleTimers(chatId, participantId)
         // Read through stored properties where the chat lies: binding the chat (`guard let chat = state.chats[id]`)
         // copies it, about 1 K instructions with its release, and most chats have no role timer settings in force.
         guard let timers = state.chats[chatId]?.activeRoleTimers, !timers.isEmpty,
             let role = state.chats[chatId]?.participants[participantId]?.role
         else { return }
         armFirstRoleTimer(chatId, participantId, role, timers, base: base)
+    }
+
+    /// Cancels the participant's idle and disconnect timers.
+    mutating func cancelRoleTimers(_ chatId: Identifier, _ participantId: Identifier) {
+        for kind in [TimerKind.participantIdle, .participantDisconnect] {
+            cancelTimer(TimerKey(kind, chat: chatId, participant: participantId))
+        }
     }
 
     /// Arms the first timer that `timers` (the chat's settings in force) set for `role`, from `base`.
@@ -1056,9 +1058,7 @@ struct Transaction {
         }
         // The activity change above moves no participant in or out, so `timersRun` still holds.
         guard sender.role == .customer || sender.role == .agent, sender.timersRun else { return }
-        for kind in [TimerKind.participantIdle, .participantDisconnect] {
-            cancelTimer(TimerKey(kind, chat: chatId, participant: participantId))
-        }
+        cancelRoleTimers(chatId, participantId)
         guard !sender.settings.isEmpty else { return }
         armFirstRoleTimer(chatId, participantId, sender.role, sender.settings, base: time)
     }

@@ -303,7 +303,12 @@ public struct ChatSession: Sendable, Equatable, Encodable {
 
     /// Whether the chat accepts actions at `now`: not ended, and not past its ceiling. Decisions use
     /// `ChatState.isActive(_:at:)`, which also ends a chat whose connect window is due.
-    public func isActive(at now: Int64) -> Bool { status == .active && now < expiresAt }
+    public func isActive(at now: Int64) -> Bool { Self.isActive(status, expiresAt, at: now) }
+
+    /// `isActive(at:)` from the two fields it reads (for a chat read in place, whose methods would copy it).
+    static func isActive(_ status: ChatStatus, _ expiresAt: Int64, at now: Int64) -> Bool {
+        status == .active && now < expiresAt
+    }
 
     /// Whether `itemIndex` holds `item`: messages do; events, which no receipt can name, do not (about a third of a
     /// chat's items, each an insert into the index that nothing would read).
@@ -900,10 +905,14 @@ public struct ChatState: Sendable, Equatable {
     /// Whether `chat` accepts actions at `now`: not ended, not past its ceiling, and not past its connect window
     /// without a customer connection. A deadline that is due counts even before the scheduler fires it.
     public func isActive(_ chat: ChatSession, at now: Int64) -> Bool {
-        guard chat.isActive(at: now) else { return false }
-        guard !chat.customerConnected, let window = timers[TimerKey(.connectWindow, chat: chat.chatId)] else {
-            return true
-        }
+        isActive(chat.chatId, open: chat.isActive(at: now), customerConnected: chat.customerConnected, at: now)
+    }
+
+    /// `isActive(_:at:)` from the fields it reads, for a caller that reads the chat in place: `open` is the chat's
+    /// `isActive(at: now)`.
+    func isActive(_ chatId: Identifier, open: Bool, customerConnected: Bool, at now: Int64) -> Bool {
+        guard open else { return false }
+        guard !customerConnected, let window = timers[TimerKey(.connectWindow, chat: chatId)] else { return true }
         return now < window
     }
 

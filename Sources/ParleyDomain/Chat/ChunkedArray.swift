@@ -37,29 +37,28 @@ public struct ChunkedArray<Element> {
     /// most the last chunk (and the chunk list, when it is shared).
     public mutating func append(_ element: consuming Element) {
         let offset = count & (Self.chunkCapacity - 1)
-        if offset == 0 {
-            // Not reserved: a short transcript stays as small as an array of its items (the chunk grows by doubling).
-            chunks.append(ChunkStorage(capacity: 1, holding: element))
-        } else {
-            let last = chunks.count - 1
-            if chunks[last].claim(offset) {
-                (chunks[last].elements + offset).initialize(to: element)
-            } else {
-                appendByCopy(element, offset)
-            }
+        // Not reserved: a short transcript stays as small as an array of its items (the chunk grows by doubling).
+        if offset == 0 { chunks.append(ChunkStorage(capacity: 1)) }
+        let last = chunks.count - 1
+        if !chunks[last].claim(offset) {
+            replaceLastChunk(prefix: offset)
+            let claimed = chunks[last].claim(offset)
+            precondition(claimed, "a new chunk has room after its prefix")
         }
+        (chunks[last].elements + offset).initialize(to: element)
         count += 1
     }
 
-    /// Appends `element` at `offset` of a new last chunk: the old one is full, or another copy claimed the slot.
-    /// A full chunk that only this copy holds has its elements moved into the larger one, not copied and released.
+    /// Replaces the last chunk with one holding its first `prefix` elements and room for more: the old one is full,
+    /// or another copy claimed the slot. A chunk that only this copy holds has its elements moved, not copied and
+    /// released.
     @inline(never)
-    private mutating func appendByCopy(_ element: consuming Element, _ offset: Int) {
+    private mutating func replaceLastChunk(prefix: Int) {
         let last = chunks.count - 1
         let unique = isKnownUniquelyReferenced(&chunks[last])
         let old = chunks[last]
-        let capacity = offset < old.capacity ? old.capacity : Swift.min(old.capacity * 2, Self.chunkCapacity)
-        chunks[last] = ChunkStorage(from: old, moving: unique, prefix: offset, capacity: capacity, appending: element)
+        let capacity = prefix < old.capacity ? old.capacity : Swift.min(old.capacity * 2, Self.chunkCapacity)
+        chunks[last] = ChunkStorage(capacity: capacity, prefix: prefix, of: old, moving: unique)
     }
 
     /// Adds the elements of `elements` at the end, in order.
@@ -90,35 +89,24 @@ final class ChunkStorage<Element>: @unchecked Sendable {
     /// The elements.
     let elements: UnsafeMutablePointer<Element>
 
-    /// A chunk holding `element` alone.
-    init(capacity: Int, holding element: consuming Element) {
+    /// An empty chunk with room for `capacity` elements.
+    init(capacity: Int) {
         self.capacity = capacity
         elements = .allocate(capacity: capacity)
-        elements.initialize(to: element)
-        claimed = Atomic(1)
+        claimed = Atomic(0)
     }
 
-    /// A chunk holding the first `prefix` elements of `source`, then `element`. With `moving` (the caller holds
-    /// `source` alone and `prefix` is all it holds) they are moved out of `source`, which is left empty.
-    init(from source: ChunkStorage, moving: Bool, prefix: Int, capacity: Int, appending element: consuming Element) {
-        self.capacity = capacity
-        elements = .allocate(capacity: capacity)
+    /// A chunk with room for `capacity` elements holding the first `prefix` elements of `source`. With `moving` (the
+    /// caller holds `source` alone) and `prefix` all that `source` holds, they are moved out, leaving it empty.
+    convenience init(capacity: Int, prefix: Int, of source: ChunkStorage, moving: Bool) {
+        self.init(capacity: capacity)
         if moving, source.claimed.load(ordering: .acquiring) == prefix {
             elements.moveInitialize(from: source.elements, count: prefix)
             source.claimed.store(0, ordering: .releasing)
         } else {
             elements.initialize(from: source.elements, count: prefix)
         }
-        (elements + prefix).initialize(to: element)
-        claimed = Atomic(prefix + 1)
-    }
-
-    /// A chunk holding a copy of the first `prefix` elements of `source`, with the same capacity.
-    init(copying source: ChunkStorage, prefix: Int) {
-        capacity = source.capacity
-        elements = .allocate(capacity: capacity)
-        elements.initialize(from: source.elements, count: prefix)
-        claimed = Atomic(prefix)
+        claimed.store(prefix, ordering: .releasing)
     }
 
     deinit {
@@ -170,7 +158,8 @@ extension ChunkedArray: RandomAccessCollection, MutableCollection {
     /// Gives chunk `index` to this copy alone. Apart from the accessor, to keep its frame small.
     @inline(never)
     private mutating func copyChunk(_ index: Int) {
-        chunks[index] = ChunkStorage(copying: chunks[index], prefix: visible(index))
+        let old = chunks[index]
+        chunks[index] = ChunkStorage(capacity: old.capacity, prefix: visible(index), of: old, moving: false)
     }
 }
 
