@@ -74,8 +74,10 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
     /// Commands submitted and not yet taken by the writer, and the writer's task: callers queue here under a lock
     /// without hopping onto the actor (a hop is two task switches a command).
     private nonisolated let inbox = Mutex(Inbox())
-    /// Commands the writer took from the inbox that did not fit in its last batch, in arrival order.
-    private var backlog: [PendingCommand] = []
+    /// Commands the writer took from the inbox that did not fit in its last batch, the next one last, and beside
+    /// them their callers' continuations. Two arrays of concrete types, not one of a generic pair: the optimizer moves,
+    /// copies and frees a generic struct through its type's value witnesses even in specialized code.
+    private var backlog: (commands: [Machine.Command], continuations: [CheckedContinuation<Outcome, Never>]) = ([], [])
     /// Set by `close()`: no command is accepted any more.
     var closed = false
     private var closing: Task<Void, Never>?
@@ -105,13 +107,10 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
         var events: Int
     }
 
-    private struct PendingCommand {
-        var command: Machine.Command
-        var continuation: CheckedContinuation<Outcome, Never>
-    }
-
     private struct Inbox {
-        var pending: [PendingCommand] = []
+        var commands: [Machine.Command] = []
+        /// The callers of `commands`, in the same order.
+        var continuations: [CheckedContinuation<Outcome, Never>] = []
         /// The task deciding and committing batches, while there are commands to decide; nil when it has stopped.
         var writer: Task<Void, Never>?
         /// Set by `close()`: no command is queued any more.
@@ -339,7 +338,8 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
         await withCheckedContinuation { continuation in
             let refused = inbox.withLock { inbox in
                 if inbox.closed { return true }
-                inbox.pending.append(PendingCommand(command: command, continuation: continuation))
+                inbox.commands.append(command)
+                inbox.continuations.append(continuation)
                 if inbox.writer == nil { inbox.writer = Task { await self.drain() } }
                 return false
             }
@@ -356,15 +356,15 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
     /// the inbox's lock, so that a command queued after that starts a new writer).
     private func drain() async {
         while true {
-            if backlog.isEmpty {
-                let taken = inbox.withLock { inbox -> [PendingCommand] in
-                    if inbox.pending.isEmpty { inbox.writer = nil }
-                    var taken: [PendingCommand] = []
-                    swap(&taken, &inbox.pending)
-                    return taken
+            if backlog.commands.isEmpty {
+                inbox.withLock { inbox in
+                    if inbox.commands.isEmpty { inbox.writer = nil }
+                    swap(&backlog.commands, &inbox.commands)
+                    swap(&backlog.continuations, &inbox.continuations)
                 }
-                if taken.isEmpty { return }
-                backlog = taken
+                if backlog.commands.isEmpty { return }
+                backlog.commands.reverse()
+                backlog.continuations.reverse()
             }
             let batch = decideNextBatch()
             await commit(batch)
@@ -379,14 +379,15 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
         // held outside the batch so that the observer can change them while the machine changes `batch.state`.
         var working = projections
         let maxRecordBytes = log.options.maxRecordBytes
-        var taken = 0
-        while taken < backlog.count && batch.bytes < Self.batchTargetBytes {
-            let entry = backlog[taken]
-            taken += 1
+        // The next command is the backlog's last: each is moved out of it, not copied (with its release, a copy of a
+        // command costs more than a lookup in the state).
+        while !backlog.commands.isEmpty && batch.bytes < Self.batchTargetBytes {
+            let command = backlog.commands.removeLast()
+            let continuation = backlog.continuations.removeLast()
             let now = max(clock.now(), batch.lastTimestamp + 1)
             var context = DecisionContext(now: now, generator: generator)
             // Decided on the batch's working state itself: on success it is the state after the command's events.
-            let result = Machine.decideInPlace(&batch.state, entry.command, context: &context) {
+            let result = Machine.decideInPlace(&batch.state, command, context: &context) {
                 event,
                 timestamp,
                 state in
@@ -396,11 +397,11 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
             let decision: Decision<Machine.Event, Machine.Reply>
             switch result {
             case .rejected(let failure):
-                batch.answers.append((entry.continuation, Outcome(result: .failure(failure), events: 0)))
+                batch.answers.append((continuation, Outcome(result: .failure(failure), events: 0)))
                 continue
             case .rejectedAfterChange(let failure):
                 (batch.state, working) = rebuiltWorkingState(of: batch)
-                batch.answers.append((entry.continuation, Outcome(result: .failure(failure), events: 0)))
+                batch.answers.append((continuation, Outcome(result: .failure(failure), events: 0)))
                 continue
             case .decided(let decided):
                 decision = decided
@@ -409,8 +410,9 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
             records.reserveCapacity(decision.events.count)
             var bytes = 0
             var largest = 0
-            for (index, event) in decision.events.enumerated() {
-                let (tag, payload) = Machine.encode(event)
+            // By index: iterating the array would copy each event.
+            for index in decision.events.indices {
+                let (tag, payload) = Machine.encode(decision.events[index])
                 records.append(LogRecord(timestamp: now + Int64(index), type: tag, payload: payload))
                 bytes += FrameHeader.recordHeaderSize + payload.count
                 largest = max(largest, payload.count)
@@ -423,17 +425,18 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
                 )
                 (batch.state, working) = rebuiltWorkingState(of: batch)
                 let outcome = Outcome(result: .failure(Machine.storageFailure(error.description)), events: 0)
-                batch.answers.append((entry.continuation, outcome))
+                batch.answers.append((continuation, outcome))
                 continue
             }
-            for (event, record) in zip(decision.events, records) { batch.events.append((event, record.timestamp)) }
+            for index in decision.events.indices {
+                batch.events.append((decision.events[index], records[index].timestamp))
+            }
             if let last = records.last { batch.lastTimestamp = last.timestamp }
             batch.records.append(contentsOf: records)
             batch.bytes += bytes
             let outcome = Outcome(result: .success(decision.reply), events: records.count)
-            batch.answers.append((entry.continuation, outcome))
+            batch.answers.append((continuation, outcome))
         }
-        backlog.removeFirst(taken)
         batch.projections = working
         return batch
     }
