@@ -119,8 +119,65 @@ public enum ChatEvent: Sendable, Equatable {
     public var name: String { type(of: payload).name }
 
     /// The record tag and payload (version byte + fields).
+    ///
+    /// Each case encodes its own type: through `payload` the event would be copied into an existential's box, and
+    /// encoded by unspecialized code, on every event the engine writes.
     public func encoded() -> (tag: UInt16, payload: [UInt8]) {
-        EventCodec.encode(payload)
+        switch self {
+        case .instanceConfigured(let event): EventCodec.encode(event)
+        case .contactStarted(let event): EventCodec.encode(event)
+        case .participantJoined(let event): EventCodec.encode(event)
+        case .participantLeft(let event): EventCodec.encode(event)
+        case .connectionCreated(let event): EventCodec.encode(event)
+        case .websocketOpened(let event): EventCodec.encode(event)
+        case .websocketClosed(let event): EventCodec.encode(event)
+        case .messageSent(let event): EventCodec.encode(event)
+        case .eventSent(let event): EventCodec.encode(event)
+        case .attributesUpdated(let event): EventCodec.encode(event)
+        case .contactDisconnected(let event): EventCodec.encode(event)
+        case .chatEnded(let event): EventCodec.encode(event)
+        case .roleConfigUpdated(let event): EventCodec.encode(event)
+        case .eventHooksUpdated(let event): EventCodec.encode(event)
+        case .timerArmed(let event): EventCodec.encode(event)
+        case .timerCancelled(let event): EventCodec.encode(event)
+        case .timerFired(let event): EventCodec.encode(event)
+        case .participantActivityChanged(let event): EventCodec.encode(event)
+        case .flowPublished(let event): EventCodec.encode(event)
+        case .queueCreated(let event): EventCodec.encode(event)
+        case .flowStarted(let event): EventCodec.encode(event)
+        case .flowStepped(let event): EventCodec.encode(event)
+        case .flowWaitStarted(let event): EventCodec.encode(event)
+        case .targetQueueSet(let event): EventCodec.encode(event)
+        case .contactQueued(let event): EventCodec.encode(event)
+        case .contactAssigned(let event): EventCodec.encode(event)
+        case .botPublished(let event): EventCodec.encode(event)
+        case .botSessionStarted(let event): EventCodec.encode(event)
+        case .hoursOfOperationCreated(let event): EventCodec.encode(event)
+        case .queueHoursOfOperationUpdated(let event): EventCodec.encode(event)
+        case .lambdaFunctionRegistered(let event): EventCodec.encode(event)
+        case .lambdaInvocationRequested(let event): EventCodec.encode(event)
+        case .customerQueueFlowSet(let event): EventCodec.encode(event)
+        case .chatTransferred(let event): EventCodec.encode(event)
+        case .queueStatusUpdated(let event): EventCodec.encode(event)
+        case .routingProfileCreated(let event): EventCodec.encode(event)
+        case .userCreated(let event): EventCodec.encode(event)
+        case .agentStatusCreated(let event): EventCodec.encode(event)
+        case .agentStatusChanged(let event): EventCodec.encode(event)
+        case .contactOffered(let event): EventCodec.encode(event)
+        case .offerEnded(let event): EventCodec.encode(event)
+        case .afterContactWorkChanged(let event): EventCodec.encode(event)
+        case .userUpdated(let event): EventCodec.encode(event)
+        case .userDeleted(let event): EventCodec.encode(event)
+        case .routingProfileUpdated(let event): EventCodec.encode(event)
+        case .queueUpdated(let event): EventCodec.encode(event)
+        case .resourceDeleted(let event): EventCodec.encode(event)
+        case .agentStatusUpdated(let event): EventCodec.encode(event)
+        case .hoursOfOperationUpdated(let event): EventCodec.encode(event)
+        case .userCredentialSet(let event): EventCodec.encode(event)
+        case .agentLoggedIn(let event): EventCodec.encode(event)
+        case .agentLoggedOut(let event): EventCodec.encode(event)
+        case .resourceDescriptionSet(let event): EventCodec.encode(event)
+        }
     }
 }
 
