@@ -92,7 +92,7 @@ struct FlatJSONObject {
             while index < bytes.count {
                 let byte = bytes[index]
                 if byte == UInt8(ascii: "\"") {
-                    let text = String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                    let text = Self.text(UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
                     index += 1
                     return text
                 }
@@ -107,7 +107,7 @@ struct FlatJSONObject {
                 index += 1
                 switch byte {
                 case UInt8(ascii: "\""):
-                    return String(validating: unescaped, as: UTF8.self)
+                    return unescaped.withUnsafeBytes(Self.text)
                 case UInt8(ascii: "\\"):
                     guard index < bytes.count else { return nil }
                     let escape = bytes[index]
@@ -131,6 +131,17 @@ struct FlatJSONObject {
                 }
             }
             return nil
+        }
+
+        /// `utf8` as a string, or nil if it is not valid UTF-8.
+        ///
+        /// `String(validating:as:)` runs generic code that looks up type metadata on every call. Decoding repairs each
+        /// invalid sequence into U+FFFD's bytes, which the input, being invalid there, cannot hold: the text is valid
+        /// exactly when its bytes come out unchanged.
+        static func text(_ utf8: UnsafeRawBufferPointer) -> String? {
+            let units = utf8.assumingMemoryBound(to: UInt8.self)
+            let text = String(decoding: units, as: UTF8.self)
+            return text.utf8.elementsEqual(units) ? text : nil
         }
 
         /// The scalar of a `\uXXXX` escape whose `\u` was just read, with a following low surrogate if it is a high

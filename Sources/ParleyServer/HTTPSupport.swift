@@ -117,6 +117,21 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable, CustomStr
     public func response(from request: Request, context: some RequestContext) throws -> Response { response }
 }
 
+extension HTTPFields {
+    /// The value of the fields named `name`, as `self[name]` gives it (joined if several), or nil if none.
+    ///
+    /// `self[name]` joins the values through a lazy sequence of generic code even when one field has the name, which
+    /// is most of the cost of reading a header. One field is read directly; several go to `self[name]`.
+    func value(of name: HTTPField.Name) -> String? {
+        var found: String?
+        for field in self where field.name == name {
+            if found != nil { return self[name] }
+            found = field.value
+        }
+        return found
+    }
+}
+
 extension HTTPField.Name {
     /// `x-amzn-ErrorType`: the error type of an Amazon rest-json error response.
     public static let amazonErrorType = HTTPField.Name("x-amzn-ErrorType")!

@@ -210,6 +210,36 @@ import Testing
         }
     }
 
+    /// Text that is not valid UTF-8 makes the reader step aside, escaped or not; valid multi-byte text reads back.
+    @Test func invalidUTF8IsDeclined() throws {
+        let invalid: [[UInt8]] = [
+            [0xFF], [0x80], [0xC0, 0x80], [0xC3], [0xE4, 0xB8], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80],
+            [0xF0, 0x9F, 0x98], [0xEF, 0xBF], [0xE0, 0x80, 0x80], [0xF8, 0x88, 0x80, 0x80, 0x80],
+        ]
+        let valid: [[UInt8]] = [
+            [0xC3, 0xA9], [0xE4, 0xB8, 0xAD], [0xEF, 0xBF, 0xBD], [0xF0, 0x9F, 0x98, 0x80], [0xF4, 0x8F, 0xBF, 0xBF],
+        ]
+        func body(_ text: [UInt8], escaped: Bool) -> [UInt8] {
+            // An escape sends the string through the unescaping path, which validates its own copy.
+            Array(#"{"ContentType":"t","Content":"a"#.utf8) + (escaped ? Array(#"\n"#.utf8) : []) + text
+                + Array(#"z"}"#.utf8)
+        }
+        for bytes in invalid {
+            for escaped in [false, true] {
+                #expect(Self.fast(body(bytes, escaped: escaped)) == nil, "\(bytes), escaped: \(escaped)")
+                #expect(Self.fast(body(bytes + bytes, escaped: escaped)) == nil, "\(bytes) twice, escaped: \(escaped)")
+            }
+        }
+        for bytes in valid {
+            for escaped in [false, true] {
+                let fast = try #require(Self.fast(body(bytes, escaped: escaped)), "\(bytes), escaped: \(escaped)")
+                let reference = try JSONDecoder().decode(SendBody.self, from: Data(body(bytes, escaped: escaped)))
+                #expect(Self.equal(fast, reference), "\(bytes), escaped: \(escaped)")
+                #expect(fast.content == "a" + (escaped ? "\n" : "") + String(decoding: bytes, as: UTF8.self) + "z")
+            }
+        }
+    }
+
     /// The answer's bytes are JSONEncoder's, for every ASCII character and for random text.
     @Test func answersAreWhatJSONEncoderWrites() async throws {
         let encoder = JSONEncoder()

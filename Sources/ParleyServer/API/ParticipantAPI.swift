@@ -60,7 +60,7 @@ struct ParticipantAPI: Sendable {
 
     /// The `X-Amz-Bearer` token (1–1000 characters).
     static func bearer(_ request: Request) throws(ChatError) -> String {
-        guard let token = request.headers[.amazonBearer], !token.isEmpty else {
+        guard let token = request.headers.value(of: .amazonBearer), !token.isEmpty else {
             throw ChatError(.accessDenied, "X-Amz-Bearer is required")
         }
         // UTF-8 bytes bound the characters from above, and a native string knows their number without a walk.
