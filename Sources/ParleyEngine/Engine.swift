@@ -375,6 +375,11 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
     @_specialize(where Machine == ChatMachine)
     private func decideNextBatch() -> Batch {
         var batch = Batch(state: state, projections: ProjectionSet(), lastTimestamp: lastTimestamp)
+        // Room for the commands waiting and two events each, most of a batch: growing the arrays copies them.
+        let expected = min(backlog.commands.count, 4_096)
+        batch.answers.reserveCapacity(expected)
+        batch.records.reserveCapacity(2 * expected)
+        batch.events.reserveCapacity(2 * expected)
         // The batch's working projections, folded as the machine applies each event, with the state right after it:
         // held outside the batch so that the observer can change them while the machine changes `batch.state`.
         var working = projections
