@@ -550,10 +550,14 @@ extension ChatMachine {
     }
 
     /// Appends a transcript item, never earlier than the item before it.
-    private static func appendItem(_ item: TranscriptItem, to chat: inout ChatSession) {
-        var item = item
-        if let last = chat.items.last, item.timestamp < last.timestamp { item.timestamp = last.timestamp }
-        if ChatSession.indexes(item) { chat.itemIndex[item.id] = chat.items.count }
+    /// The item is taken, not copied, and the previous item's time is read in place (`items.last` copies the item).
+    private static func appendItem(_ item: consuming TranscriptItem, to chat: inout ChatSession) {
+        let count = chat.items.count
+        if count > 0 {
+            let previous = chat.items[count - 1].timestamp
+            if item.timestamp < previous { item.timestamp = previous }
+        }
+        if ChatSession.indexes(item) { chat.itemIndex[item.id] = count }
         chat.items.append(item)
     }
 }

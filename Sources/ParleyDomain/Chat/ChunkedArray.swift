@@ -142,10 +142,12 @@ extension ChunkedArray: RandomAccessCollection, MutableCollection {
     public var endIndex: Int { count }
 
     /// The element at `position`; writing it copies only its chunk when that chunk is shared.
+    ///
+    /// Read where it lies: reading one field of an element does not copy the element.
     public subscript(position: Int) -> Element {
-        get {
+        _read {
             precondition(position >= 0 && position < count, "index \(position) out of 0..<\(count)")
-            return chunks[position >> Self.chunkShift].elements[position & (Self.chunkCapacity - 1)]
+            yield chunks[position >> Self.chunkShift].elements[position & (Self.chunkCapacity - 1)]
         }
         _modify {
             precondition(position >= 0 && position < count, "index \(position) out of 0..<\(count)")
