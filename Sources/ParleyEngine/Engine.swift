@@ -129,7 +129,9 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
     private struct Batch {
         var answers: [(continuation: CheckedContinuation<Outcome, Never>, outcome: Outcome)] = []
         var records: [LogRecord] = []
-        var events: [(event: Machine.Event, timestamp: Int64)] = []
+        /// The events, in order, as the commit observers receive them (no copy), and beside them their timestamps.
+        var events: [Machine.Event] = []
+        var timestamps: [Int64] = []
         var state: Machine.State
         var projections: ProjectionSet<Machine>
         var lastTimestamp: Int64
@@ -380,6 +382,7 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
         batch.answers.reserveCapacity(expected)
         batch.records.reserveCapacity(2 * expected)
         batch.events.reserveCapacity(2 * expected)
+        batch.timestamps.reserveCapacity(2 * expected)
         // The batch's working projections, folded as the machine applies each event, with the state right after it:
         // held outside the batch so that the observer can change them while the machine changes `batch.state`.
         var working = projections
@@ -433,9 +436,8 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
                 batch.answers.append((continuation, outcome))
                 continue
             }
-            for index in decision.events.indices {
-                batch.events.append((decision.events[index], records[index].timestamp))
-            }
+            batch.events.append(contentsOf: decision.events)
+            for record in records { batch.timestamps.append(record.timestamp) }
             if let last = records.last { batch.lastTimestamp = last.timestamp }
             batch.records.append(contentsOf: records)
             batch.bytes += bytes
@@ -452,8 +454,13 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
     private func rebuiltWorkingState(of batch: Batch) -> (Machine.State, ProjectionSet<Machine>) {
         var rebuilt = state
         var rebuiltProjections = projections
-        for (event, timestamp) in batch.events {
-            Self.step(event, at: timestamp, state: &rebuilt, projections: &rebuiltProjections)
+        for index in batch.events.indices {
+            Self.step(
+                batch.events[index],
+                at: batch.timestamps[index],
+                state: &rebuilt,
+                projections: &rebuiltProjections
+            )
         }
         return (rebuilt, rebuiltProjections)
     }
@@ -480,14 +487,14 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
         position = receipt.lastSequence
         lastTimestamp = batch.lastTimestamp
         headLink = log.extent.headHash
-        for key in rebuildTails.keys { rebuildTails[key]?.append(contentsOf: batch.events) }
+        if !rebuildTails.isEmpty {
+            let stamped = zip(batch.events, batch.timestamps).map { (event: $0, timestamp: $1) }
+            for key in rebuildTails.keys { rebuildTails[key]?.append(contentsOf: stamped) }
+        }
         if !parked.isEmpty { installParked() }
         let snapshot = publish()
         let observers = commitObservers.withLock { $0 }
-        if !observers.isEmpty {
-            let events = batch.events.map(\.event)
-            for observer in observers { observer(snapshot, events) }
-        }
+        for observer in observers { observer(snapshot, batch.events) }
         // Published before anyone is answered: a caller that reads `snapshot` after its reply sees its own write.
         for answer in batch.answers { answer.continuation.resume(returning: answer.outcome) }
         if !positionWaiters.isEmpty {
