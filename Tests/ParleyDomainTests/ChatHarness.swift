@@ -320,6 +320,14 @@ extension ChatHarness {
         guard let contact = state.contacts[contactId] else { throw HarnessError("no contact \(contactId)") }
         return contact
     }
+
+    /// The billable messages of contact segment `contactId`.
+    func billableMessages(ofContact contactId: Identifier) throws -> Int64 {
+        guard let count = state.billableMessages(ofContact: contactId) else {
+            throw HarnessError("no contact \(contactId)")
+        }
+        return count
+    }
 }
 
 /// µs since the epoch of an ISO-8601 time written in a test.

@@ -1240,10 +1240,14 @@ private struct PastSession {
         #expect(session.participants[chat.participantId]?.isPresent == true)
         #expect(session.disconnectFlowId == nil)
 
+        let firstSegment = try harness.billableMessages(ofContact: chat.contactId)
         let message = try harness.send(token, "the survey says 5")
         let after = try harness.chat(chat.contactId)
         #expect(after.items[try #require(after.itemIndex[message.id])].contactId == next)
-        #expect(try harness.contact(next).billableMessages == 1)
+        // The message counts for the new segment only; the chat counts both.
+        #expect(try harness.billableMessages(ofContact: next) == 1)
+        #expect(try harness.billableMessages(ofContact: chat.contactId) == firstSegment)
+        #expect(after.contactBillableMessages.reduce(0, +) == after.billableMessages)
         // Either segment of the chain can be named in GetTranscript.
         for contactId in [chat.contactId, next] {
             #expect(try harness.transcript(token, TranscriptRequest(contactId: "\(contactId)")).items.count == 4)
@@ -1411,14 +1415,14 @@ private struct PastSession {
 
         #expect(harness.state.billing.messagesByMonth == ["2026-11": 5, "2026-12": 2])
         #expect(harness.state.billing.totalMessages == 7)
-        #expect(try harness.contact(chat.contactId).billableMessages == 7)
+        #expect(try harness.billableMessages(ofContact: chat.contactId) == 7)
         #expect(try harness.chat(chat.contactId).billableMessages == 7)
 
         // A second chat adds to the instance's meter, not to the first contact.
         let (other, otherToken) = try harness.startConnectedChat()
         try harness.send(otherToken, "another chat")
-        #expect(try harness.contact(other.contactId).billableMessages == 1)
-        #expect(try harness.contact(chat.contactId).billableMessages == 7)
+        #expect(try harness.billableMessages(ofContact: other.contactId) == 1)
+        #expect(try harness.billableMessages(ofContact: chat.contactId) == 7)
         #expect(harness.state.billing.messagesByMonth == ["2026-11": 5, "2026-12": 3])
         #expect(try harness.replayMatches())
     }

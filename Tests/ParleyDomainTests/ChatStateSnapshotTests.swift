@@ -49,7 +49,7 @@ import Testing
     @Test func anEmptyStateRoundTripsAndStartsWithTheSchema() throws {
         let bytes = try Self.roundTrip(ChatState(), "empty", hashes: true)
         #expect(bytes.first == UInt8(ChatState.snapshotSchema))
-        #expect(ChatState.snapshotSchema == 4)
+        #expect(ChatState.snapshotSchema == 5)
     }
 
     // MARK: - Random histories
@@ -481,10 +481,22 @@ import Testing
         #expect(result?.code == .invalidValue)
     }
 
+    @Test func aChatCountingMessagesOfOtherContactsThanItHasIsADecodeError() throws {
+        var state = try Self.sample()
+        let chatId = try #require(state.chats.keys.first)
+        #expect(state.chats[chatId]?.contactBillableMessages.count == state.chats[chatId]?.contactIds.count)
+        #expect(try ChatState(snapshotBytes: state.snapshotBytes()) == state)
+        state.chats[chatId]?.contactBillableMessages.append(1)
+        let error = Self.failure(state.snapshotBytes())
+        #expect(error?.code == .invalidValue)
+        #expect(error?.message.contains("counts messages of") == true)
+    }
+
     @Test func anUnknownSchemaIsUnsupportedVersion() throws {
         let bytes = try Self.sample().snapshotBytes()
-        #expect(bytes.first == 4)
-        for schema: UInt64 in [0, 1, 2, 3, 5, 127, 128, 1 << 40, .max] {
+        #expect(bytes.first == 5)
+        // 4 is the schema before chats counted each contact's billable messages.
+        for schema: UInt64 in [0, 1, 2, 3, 4, 6, 127, 128, 1 << 40, .max] {
             var writer = BinaryWriter()
             writer.write(varUInt: schema)
             let error = Self.failure(writer.bytes + bytes.dropFirst())
@@ -517,7 +529,7 @@ struct FieldCensus {
         "ContactRecord": [
             "contactId", "chatId", "instanceId", "flowId", "initiationMethod", "previousContactId", "nextContactId",
             "relatedContactId", "customerId", "initiatedAt", "disconnectedAt", "disconnectReason", "attributes",
-            "status", "billableMessages", "flowRun", "targetQueue", "queued", "agentId", "agentParticipantId",
+            "status", "flowRun", "targetQueue", "queued", "agentId", "agentParticipantId",
             "offeredTo", "queuePriority", "queueTimeAdjustmentSeconds", "customerQueueFlowId", "flowLog",
         ],
         "ChatSession": [
@@ -525,7 +537,7 @@ struct FieldCensus {
             "endReason", "durationMinutes", "supportedContentTypes", "responseMode", "disconnectOnCustomerExit",
             "customerParticipantId", "participants", "connections", "items", "itemIndex", "rehydration",
             "roleTimers", "activeRoleTimers", "disconnectFlowId", "customerConnected", "sentByClientToken",
-            "startClientToken", "startRequestDigest", "billableMessages",
+            "startClientToken", "startRequestDigest", "billableMessages", "contactBillableMessages",
         ],
         "Participant": [
             "participantId", "role", "displayName", "participantToken", "joinedAt", "leftAt", "leftReason",

@@ -115,9 +115,17 @@ import Glibc
 
         let one = try object(try await running.query("/v1/contacts/\(contacts[0])").body)
         #expect(one["position"] as? Int == head)
-        #expect((one["contact"] as? [String: Any])?["contactId"] as? String == contacts[0].description)
+        let contact = try #require(one["contact"] as? [String: Any])
+        #expect(contact["contactId"] as? String == contacts[0].description)
+        #expect(contact["initiationMethod"] as? String == "API")
         let transcript = try #require(one["transcript"] as? [[String: Any]])
         #expect(transcript.contains { $0["Content"] as? String == "Hello 0" })
+        // Every message of the contact is billable; its chat counts them and the view shows the count.
+        let messages = transcript.filter { $0["Type"] as? String == "MESSAGE" }.count
+        #expect(messages >= 1)
+        #expect(contact["billableMessages"] as? Int == messages)
+        let listedCounts = (listed["contacts"] as? [[String: Any]] ?? []).map { $0["billableMessages"] as? Int }
+        #expect(listedCounts.count == 2 && listedCounts.allSatisfy { $0 == messages })
 
         let timers = try object(try await running.query("/v1/timers").body)
         #expect(timers["position"] as? Int == head)

@@ -17,14 +17,19 @@ public enum EngineLoad {
         public var frames: Int
     }
 
-    /// A new `Engine<ChatMachine>` over the log in `directory`, with `ChatScript`'s set-up done.
-    public static func openWithSetup(directory: String, durability: Durability) async throws -> Engine<ChatMachine> {
+    /// A new `Engine<ChatMachine>` over the log in `directory`, folding `projections`, with `ChatScript`'s set-up done.
+    public static func openWithSetup(
+        directory: String,
+        durability: Durability,
+        projections: [any Projection<ChatMachine>.Type] = []
+    ) async throws -> Engine<ChatMachine> {
         var options = EventLogOptions()
         options.durability = durability
         let engine = try await Engine<ChatMachine>.open(
             dataDirectory: directory,
             options: options,
-            generator: SplitMix64(seed: 0xC0FF_EE00)
+            generator: SplitMix64(seed: 0xC0FF_EE00),
+            projections: projections
         )
         try await ChatScript.runSetup { await engine.submit($0) }
         return engine
@@ -63,15 +68,16 @@ public enum EngineLoad {
         }
     }
 
-    /// `clients` tasks run chats of `messagesPerChat` messages through a new engine (durability none) over the log in
-    /// `directory`, each until it has asked `budget` times whether to go on.
+    /// `clients` tasks run chats of `messagesPerChat` messages through a new engine (durability none, folding
+    /// `projections`) over the log in `directory`, each until it has asked `budget` times whether to go on.
     public static func run(
         directory: String,
         clients: Int,
         messagesPerChat: Int = ChatScript.messagesPerChat,
+        projections: [any Projection<ChatMachine>.Type] = [],
         budget: Int
     ) async throws -> Result {
-        let engine = try await openWithSetup(directory: directory, durability: .none)
+        let engine = try await openWithSetup(directory: directory, durability: .none, projections: projections)
         let before = engine.logStatistics
         let tally = try await drive(
             clients: clients,

@@ -21,7 +21,12 @@ struct ReplayProfile: ParsableCommand {
     @Argument(help: "The data directory: its log/ holds the chat events, or (with --commands) a new log is made there.")
     var directory: String
 
-    @Flag(help: "Fold every projection (contact records, metrics v1 and v2) beside the state.")
+    @Flag(
+        help: """
+            Fold every projection (contact records, metrics v1 and v2) beside the state; with --commands, as a \
+            server does.
+            """
+    )
     var projections = false
 
     @Flag(help: "Decode on a second thread while this one applies.")
@@ -52,11 +57,13 @@ struct ReplayProfile: ParsableCommand {
             }
             let start = ContinuousClock.now
             guard clients > 0 else { throw ValidationError("--clients must be at least 1") }
+            let folded = projections ? ChatMachine.projections : []
             let result = try Self.blocking { [directory, messagesPerChat, clients] in
                 try await EngineLoad.run(
                     directory: directory,
                     clients: clients,
                     messagesPerChat: messagesPerChat,
+                    projections: folded,
                     budget: commands
                 )
             }

@@ -337,12 +337,14 @@ extension ChatMachine {
                 sentByClientToken: [:],
                 startClientToken: opening.clientToken,
                 startRequestDigest: opening.requestDigest,
-                billableMessages: 0
+                billableMessages: 0,
+                contactBillableMessages: [0]
             )
         } else {
             updateChat(event.chatId, in: &state) { chat in
                 chat.currentContactId = event.contactId
                 chat.contactIds.append(event.contactId)
+                chat.contactBillableMessages.append(0)
                 if chat.customerConnected { status = .connected }
             }
         }
@@ -358,8 +360,7 @@ extension ChatMachine {
             customerId: event.customerId,
             initiatedAt: timestamp,
             attributes: event.attributes,
-            status: status,
-            billableMessages: 0
+            status: status
         )
     }
 
@@ -423,9 +424,12 @@ extension ChatMachine {
 
     private static func applyMessageSent(_ event: MessageSent, at timestamp: Int64, to state: inout ChatState) {
         state.billing.countMessage(at: timestamp)
-        state.contacts.update(event.contactId) { $0.billableMessages += 1 }
         updateChat(event.chatId, in: &state) { chat in
             chat.billableMessages += 1
+            // Its segment is nearly always the chat's last.
+            if let segment = chat.contactIds.lastIndex(of: event.contactId) {
+                chat.contactBillableMessages[segment] += 1
+            }
             var item = TranscriptItem(
                 id: event.messageId,
                 timestamp: timestamp,

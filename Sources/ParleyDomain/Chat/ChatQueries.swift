@@ -347,6 +347,15 @@ public struct StateHash: Sendable, Equatable, Encodable {
 }
 
 extension ChatState {
+    /// The billable messages sent in contact segment `contactId` (its chat counts them), or nil for an unknown contact.
+    public func billableMessages(ofContact contactId: Identifier) -> Int64? {
+        guard let chatId = contacts[contactId]?.chatId, let chat = chats[chatId] else { return nil }
+        guard let segment = chat.contactIds.lastIndex(of: contactId) else { return 0 }
+        return chat.contactBillableMessages[segment]
+    }
+}
+
+extension ChatState {
     private struct Tokens: Encodable {
         var participant: TreeDictionary<String, TokenTarget>
         var connection: TieredMap<String, TokenTarget>

@@ -129,8 +129,6 @@ public struct ContactRecord: Sendable, Equatable, Encodable {
     public var attributes: [String: String]
     /// Where it is in its life.
     public var status: ContactStatus
-    /// Billable messages sent while it was the current segment.
-    public var billableMessages: Int64
     /// The flow running (or that last ran) for this contact.
     public var flowRun: FlowRun? = nil
     /// The working queue set by a flow (`UpdateContactTargetQueue`): a queue id or `agent/<agent id>`.
@@ -300,6 +298,10 @@ public struct ChatSession: Sendable, Equatable, Encodable {
     public var startRequestDigest: [UInt8]
     /// Billable messages in the chat.
     public var billableMessages: Int64
+    /// Billable messages of each contact segment in `contactIds` (same order). Counted here rather than in the
+    /// contact: a message changes its chat anyway, and changing the contact as well copied it after every published
+    /// snapshot. `ChatState.billableMessages(ofContact:)` reads it.
+    public var contactBillableMessages: [Int64]
 
     /// Whether the chat accepts actions at `now`: not ended, and not past its ceiling. Decisions use
     /// `ChatState.isActive(_:at:)`, which also ends a chat whose connect window is due.

@@ -20,7 +20,7 @@ extension BinaryReader {
 
 extension ChatState: SnapshotCodable {
     /// The schema number `snapshotEncode` writes first; bump it whenever the stored shape of the state changes.
-    public static let snapshotSchema: UInt = 4
+    public static let snapshotSchema: UInt = 5
 
     /// Writes the schema number, then every projection (derived indexes are rebuilt on decode instead).
     public func snapshotEncode(to writer: inout BinaryWriter) {
@@ -181,7 +181,6 @@ extension ContactRecord: SnapshotCodable {
         writer.writeSnapshot(disconnectReason)
         writer.writeSnapshot(attributes)
         writer.writeSnapshot(status)
-        writer.writeSnapshot(billableMessages)
         writer.writeSnapshot(flowRun)
         writer.writeSnapshot(targetQueue)
         writer.writeSnapshot(queued)
@@ -211,7 +210,6 @@ extension ContactRecord: SnapshotCodable {
             disconnectReason: try reader.readSnapshot(),
             attributes: try reader.readSnapshot(),
             status: try reader.readSnapshot(),
-            billableMessages: try reader.readSnapshot(),
             flowRun: try reader.readSnapshot(),
             targetQueue: try reader.readSnapshot(),
             queued: try reader.readSnapshot(),
@@ -389,6 +387,7 @@ extension ChatSession: SnapshotCodable {
         writer.writeSnapshot(startClientToken)
         writer.write(bytes: startRequestDigest)
         writer.writeSnapshot(billableMessages)
+        writer.writeSnapshot(contactBillableMessages)
     }
 
     /// Reads a chat and rebuilds its item index (a repeated item id maps to its last position, as `apply` does).
@@ -420,8 +419,16 @@ extension ChatSession: SnapshotCodable {
             sentByClientToken: try reader.readSnapshot(),
             startClientToken: try reader.readSnapshot(),
             startRequestDigest: try reader.readBytes(),
-            billableMessages: try reader.readSnapshot()
+            billableMessages: try reader.readSnapshot(),
+            contactBillableMessages: try reader.readSnapshot()
         )
+        guard contactBillableMessages.count == contactIds.count else {
+            throw DecodeError(
+                .invalidValue,
+                "chat \(chatId) counts messages of \(contactBillableMessages.count) contacts but has \(contactIds.count)",
+                offset: reader.offset
+            )
+        }
         for (position, item) in items.enumerated() where Self.indexes(item) { itemIndex[item.id] = position }
     }
 }

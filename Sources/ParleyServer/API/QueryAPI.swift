@@ -54,7 +54,13 @@ func addQueryRoutes(to router: Router<some RequestContext>, instances: InstanceR
         let transcript = ChatQueries.items(ofContact: contactId, in: snapshot.state).map {
             TranscriptItemView($0, past: false)
         }
-        return JSONResponse.make(ContactView(position: snapshot.position, contact: contact, transcript: transcript))
+        return JSONResponse.make(
+            ContactView(
+                position: snapshot.position,
+                contact: ContactRecordView(contact, in: snapshot.state),
+                transcript: transcript
+            )
+        )
     }
     router.get("/v1/timers") { request, _ in
         let server = try instances.forQuery(request)
@@ -267,7 +273,7 @@ private struct ContactCursor: Comparable {
 /// `GET /v1/contacts`.
 private struct ContactsView: Encodable {
     var position: UInt64
-    var contacts: [ContactRecord]
+    var contacts: [ContactRecordView]
     var nextToken: String?
 
     init(_ snapshot: Snapshot<ChatState>, filter: ContactFilter) throws(APIError) {
@@ -278,16 +284,36 @@ private struct ContactsView: Encodable {
             matching.removeFirst(matching.partitioningIndex { after < ContactCursor($0) })
         }
         position = snapshot.position
-        contacts = Array(matching.prefix(filter.limit))
-        nextToken = matching.count > filter.limit ? contacts.last.map { ContactCursor($0).token } : nil
+        let page = matching.prefix(filter.limit)
+        contacts = page.map { ContactRecordView($0, in: snapshot.state) }
+        nextToken = matching.count > filter.limit ? page.last.map { ContactCursor($0).token } : nil
     }
 }
 
 /// `GET /v1/contacts/{contactId}`.
 private struct ContactView: Encodable {
     var position: UInt64
-    var contact: ContactRecord
+    var contact: ContactRecordView
     var transcript: [TranscriptItemView]
+}
+
+/// A contact as the query socket shows it: its fields and `billableMessages`, which its chat counts.
+private struct ContactRecordView: Encodable {
+    var contact: ContactRecord
+    var billableMessages: Int64
+
+    init(_ contact: ContactRecord, in state: ChatState) {
+        self.contact = contact
+        billableMessages = state.billableMessages(ofContact: contact.contactId) ?? 0
+    }
+
+    private enum Key: String, CodingKey { case billableMessages }
+
+    func encode(to encoder: any Encoder) throws {
+        try contact.encode(to: encoder)
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(billableMessages, forKey: .billableMessages)
+    }
 }
 
 /// `GET /v1/timers`.
