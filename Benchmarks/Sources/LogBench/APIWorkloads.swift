@@ -40,6 +40,10 @@ struct APIWorkloads: Sendable {
         var serverCPU: Double
         /// This process's CPU seconds per wall second over the window.
         var clientCPU: Double
+
+        /// Server CPU seconds per answered request: steadier than the rate on a shared machine, since time the
+        /// server waits for a CPU is not in it.
+        var serverCPUPerRequest: Double { rate > 0 ? serverCPU / rate : .infinity }
     }
 
     /// `count` new connections.

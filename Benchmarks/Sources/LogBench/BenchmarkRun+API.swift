@@ -242,6 +242,16 @@ extension BenchmarkRun {
                     ratio: Numbers.ratio(helloP99 / sendP99)
                 )
             )
+            // The same comparison in server CPU per request: hello's cost over SendMessage's, run by run.
+            let costRatios = zip(sendRuns, helloRuns).map { $1.serverCPUPerRequest / $0.serverCPUPerRequest }
+            report.rows.append(
+                ReportRow(
+                    figure: "SendMessage server CPU per request vs hello-world's, \(count) clients",
+                    parley: Numbers.seconds(Sample(sendRuns.map(\.serverCPUPerRequest)).median),
+                    sqlite: "\(Numbers.seconds(Sample(helloRuns.map(\.serverCPUPerRequest)).median)) (hello)",
+                    ratio: Numbers.ratio(Sample(costRatios).median)
+                )
+            )
             // SendMessage's parts: HTTP with its body and JSON (echo against hello), then the engine (send against echo).
             let echoRuns = echo[count] ?? []
             let echoRatios = zip(echoRuns, helloRuns).map { $0.rate / $1.rate }
@@ -266,7 +276,8 @@ extension BenchmarkRun {
                     + "(\(cpu(sendRuns)), p99.9 \(Numbers.seconds(Sample(sendRuns.map { $0.latency.percentile(0.999) }).median))); "
                     + "hello runs \(helloRuns.map { Numbers.rate($0.rate) }.joined(separator: ", ")) (\(cpu(helloRuns))); "
                     + "echo runs \(echoRuns.map { Numbers.rate($0.rate) }.joined(separator: ", ")) (\(cpu(echoRuns))); "
-                    + "ratios \(ratios.map(Numbers.ratio).joined(separator: ", ")); SendMessage ÷ echo "
+                    + "ratios \(ratios.map(Numbers.ratio).joined(separator: ", ")); CPU-per-request ratios "
+                    + "\(costRatios.map(Numbers.ratio).joined(separator: ", ")); SendMessage ÷ echo "
                     + "\(sendToEcho.map(Numbers.ratio).joined(separator: ", ")); non-2xx answers \(failures)"
                     + (failure.map { " (first: \($0))" } ?? "")
             )
