@@ -43,6 +43,8 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
     var position: UInt64
     var lastTimestamp: Int64
     private let published: Mutex<Snapshot<Machine.State>>
+    /// The position of `published`, readable without copying the snapshot out of its lock.
+    private let publishedPosition: Atomic<UInt64>
 
     /// The projections registered at open (their types, to build fresh copies for rebuilds).
     let projectionTypes: [any Projection<Machine>.Type]
@@ -77,7 +79,7 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
     /// Commands the writer took from the inbox that did not fit in its last batch, the next one last, and beside
     /// them their callers' continuations. Two arrays of concrete types, not one of a generic pair: the optimizer moves,
     /// copies and frees a generic struct through its type's value witnesses even in specialized code.
-    private var backlog: (commands: [Machine.Command], continuations: [CheckedContinuation<Outcome, Never>]) = ([], [])
+    private var backlog: (commands: [Machine.Command], continuations: [CommandContinuation]) = ([], [])
     /// Set by `close()`: no command is accepted any more.
     var closed = false
     private var closing: Task<Void, Never>?
@@ -107,10 +109,15 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
         var events: Int
     }
 
+    /// A caller waiting for its command's outcome. Unchecked: each is resumed exactly once, by the batch that answers
+    /// it or by the refusal of a closed engine, and the checked kind allocates a canary per command and checks it on
+    /// every resume.
+    typealias CommandContinuation = UnsafeContinuation<Outcome, Never>
+
     private struct Inbox {
         var commands: [Machine.Command] = []
         /// The callers of `commands`, in the same order.
-        var continuations: [CheckedContinuation<Outcome, Never>] = []
+        var continuations: [CommandContinuation] = []
         /// The task deciding and committing batches, while there are commands to decide; nil when it has stopped.
         var writer: Task<Void, Never>?
         /// Set by `close()`: no command is queued any more.
@@ -127,7 +134,7 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
 
     /// A decided batch: the answers, the records to append and the state they lead to.
     private struct Batch {
-        var answers: [(continuation: CheckedContinuation<Outcome, Never>, outcome: Outcome)] = []
+        var answers: [(continuation: CommandContinuation, outcome: Outcome)] = []
         var records: [LogRecord] = []
         /// The events, in order, as the commit observers receive them (no copy), and beside them their timestamps.
         var events: [Machine.Event] = []
@@ -232,6 +239,7 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
         var published = opened.snapshot
         published.projections = PublishedProjections(opened.projections.members)
         self.published = Mutex(published)
+        self.publishedPosition = Atomic(published.position)
         self.statuses = Mutex(
             projectionTypes.map { type in
                 let rebuilding = report.rebuilding.contains(type.key)
@@ -251,6 +259,9 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
     public nonisolated var snapshot: Snapshot<Machine.State> {
         published.withLock { $0 }
     }
+
+    /// The log position of the latest committed snapshot: `snapshot.position`, without copying the snapshot.
+    public nonisolated var snapshotPosition: UInt64 { publishedPosition.load(ordering: .acquiring) }
 
     /// The log writer's counters since open (batches, frames, syncs, …).
     public nonisolated var logStatistics: WriterStatistics { log.statistics }
@@ -337,7 +348,7 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
     /// Queues `command` for the next batch and returns once it is answered; starts the writer if it has stopped.
     @_specialize(where Machine == ChatMachine)
     nonisolated func process(_ command: Machine.Command) async -> Outcome {
-        await withCheckedContinuation { continuation in
+        await withUnsafeContinuation { continuation in
             let refused = inbox.withLock { inbox in
                 if inbox.closed { return true }
                 inbox.commands.append(command)
@@ -526,6 +537,7 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
             projections: PublishedProjections(projections.members)
         )
         published.withLock { $0 = snapshot }
+        publishedPosition.store(position, ordering: .releasing)
         return snapshot
     }
 

@@ -128,7 +128,7 @@ public final class ServerState: Sendable {
             }
             response = APIError(error).response
         }
-        response.headers[.parleyPosition] = String(engine.snapshot.position)
+        response.headers[.parleyPosition] = String(engine.snapshotPosition)
         return response
     }
 

@@ -109,11 +109,15 @@ import Testing
     @Test func idempotentCommandIsAnsweredWithoutWriting() async throws {
         let directory = TemporaryDirectory()
         let engine = try await openLedger(directory)
+        #expect(engine.snapshotPosition == 0)
         let first = try await engine.submit(.open("a")).get()
         let position = engine.snapshot.position
+        #expect(position == 1)
+        #expect(engine.snapshotPosition == position)
         let again = try await engine.submit(.open("a")).get()
         #expect(again == first)
         #expect(engine.snapshot.position == position)
+        #expect(engine.snapshotPosition == position)
         #expect(engine.logStatistics.records == 1)
         await engine.close()
     }
