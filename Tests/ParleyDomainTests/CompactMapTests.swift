@@ -106,6 +106,45 @@ import Testing
         #expect(grown != small && small != grown)
     }
 
+    @Test func entriesAddedPastTheLimitStayFindableAcrossMerges() throws {
+        let limit = CompactMap<Identifier, Int>.smallLimit
+        var map = CompactMap<Identifier, Int>()
+        var tree = TreeDictionary<Identifier, Int>()
+        var copies: [(CompactMap<Identifier, Int>, Int)] = []
+        for number in 0..<(6 * limit + 3) {
+            map[Self.key(number)] = number
+            tree[Self.key(number)] = number
+            #expect(map.count == number + 1)
+            #expect(map.isLarge == (number >= limit))
+            #expect((0...number).allSatisfy { map[Self.key($0)] == $0 }, "after \(number)")
+            #expect(map.tree == tree)
+            #expect(Self.encoded(map) == Self.encoded(tree), "snapshot bytes after \(number)")
+            if number % 7 == 0 { copies.append((map, number + 1)) }
+        }
+        // Entries in the tree and among the newest: changed, removed, and a removed key added again.
+        for (number, value) in [(0, -1), (limit + 1, -2), (6 * limit + 2, -3)] {
+            map[Self.key(number)] = value
+            tree[Self.key(number)] = value
+        }
+        for number in [1, 6 * limit + 1] {
+            map[Self.key(number)] = nil
+            tree[Self.key(number)] = nil
+        }
+        map[Self.key(1)] = 1
+        tree[Self.key(1)] = 1
+        #expect(map.count == tree.count)
+        #expect(map.tree == tree)
+        #expect(Dictionary(uniqueKeysWithValues: map.map { ($0.key, $0.value) }).count == tree.count)
+        #expect(Self.encoded(map) == Self.encoded(tree))
+        #expect(try Self.decode(CompactMap<Identifier, Int>.self, Self.encoded(map)) == map)
+        // Copies taken along the way kept what they held.
+        for (copy, count) in copies {
+            #expect(copy.count == count)
+            #expect((0..<count).allSatisfy { copy[Self.key($0)] == $0 })
+            #expect(copy[Self.key(count)] == nil)
+        }
+    }
+
     @Test func aRepeatedKeyInSnapshotBytesIsRefused() {
         var writer = BinaryWriter()
         writer.write(varUInt: 2)

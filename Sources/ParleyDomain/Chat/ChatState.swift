@@ -276,7 +276,8 @@ public struct ChatSession: Sendable, Equatable, Encodable {
     /// The transcript, in time order (in chunks: an append copies one chunk, not the transcript).
     public var items: ChunkedArray<TranscriptItem>
     /// Positions of the chat's messages by id: the items a receipt can acknowledge, which are all the index is read
-    /// for (a short array, then persistent: an insert copies one path, not the index). See `indexes(_:)`.
+    /// for (a short array, then persistent with a short array of the newest: an insert copies at most
+    /// `CompactMap.smallLimit` entries, and one path of the tree once per that many). See `indexes(_:)`.
     public var itemIndex: CompactMap<Identifier, Int>
     /// Persistent-chat details.
     public var rehydration: Rehydration?
@@ -289,8 +290,9 @@ public struct ChatSession: Sendable, Equatable, Encodable {
     /// Whether the customer ever created a connection.
     public var customerConnected: Bool
     /// Messages and events by participant and ClientToken, for idempotent retries. A short array, then a persistent
-    /// map: a chat's copy in a new snapshot shares it, and adding one entry copies at most `CompactMap.smallLimit`
-    /// entries or one path, not every entry the chat ever recorded.
+    /// map beside a short array of the newest: a chat's copy in a new snapshot shares it, and adding one entry copies
+    /// at most `CompactMap.smallLimit` entries (and one path of the tree once per that many), not every entry the chat
+    /// ever recorded.
     public var sentByClientToken: CompactMap<ClientTokenKey, SentRecord>
     /// The `ClientToken` and request digest of StartChatContact.
     public var startClientToken: String?

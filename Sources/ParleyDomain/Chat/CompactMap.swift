@@ -1,22 +1,28 @@
 // A map for the small per-chat indexes (a chat's messages by id, its ClientTokens): a short array while it holds at
-// most `CompactMap.smallLimit` entries, a persistent `TreeDictionary` beyond.
+// most `CompactMap.smallLimit` entries; beyond, a persistent `TreeDictionary` of the older entries and the short array
+// of those added since, merged into the tree whenever it fills.
 //
 // Most chats hold a few dozen entries or fewer. In a `TreeDictionary` each of those grows its root node one step at a
 // time (room for 1, 2, 4, 8 … entries), and every step frees the old node through the tree's generic deinit, which
 // looks up the node's type metadata at run time: about 2.5 K instructions a step, more than the insert itself. The
 // array grows twice and is searched newest first, where a receipt or a retried ClientToken usually points. A copy
-// shared with a published snapshot copies at most `smallLimit` entries on its next change; a large map copies one
-// path, as before. See docs/performance.md, "2026-11-23 (later): per-chat maps that start small".
+// shared with a published snapshot copies at most `smallLimit` entries on its next change.
+//
+// A large map adds to the array as well: writing to the tree after every published snapshot copied its root node (up
+// to 32 entries, a ClientToken key holding a string) and freed the old one through the tree's generic deinit, about
+// 4.4 K instructions per message in a chat of 17 to 36. The tree now changes once per `smallLimit` additions. See
+// docs/performance.md, "2026-11-23 (later): per-chat maps that start small" and "2026-11-24".
 
 import HashTreeCollections
 
-/// A map that keeps up to `smallLimit` entries in an array (searched newest first) and more in a `TreeDictionary`.
-/// Equality, iteration content, the snapshot encoding and the JSON encoding are those of the same entries in a
-/// `TreeDictionary`: which form holds them never shows.
+/// A map that keeps up to `smallLimit` entries in an array (searched newest first) and more in a `TreeDictionary`
+/// beside an array of the newest ones. Equality, iteration content, the snapshot encoding and the JSON encoding are
+/// those of the same entries in a `TreeDictionary`: which form holds them never shows.
 public struct CompactMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
-    /// Entries in insertion order, while there are at most `smallLimit` (empty once `large` is set).
+    /// Entries in insertion order: all of them while the map is small; once `large` is set, those added since the last
+    /// merge into it, at most `smallLimit`. No key is in both.
     private var small: ContiguousArray<(key: Key, value: Value)> = []
-    /// Every entry, once more than `smallLimit` were held at the same time.
+    /// The older entries, once more than `smallLimit` were held at the same time.
     private var large: TreeDictionary<Key, Value>?
 
     /// The most entries the array form holds.
@@ -26,7 +32,7 @@ public struct CompactMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     public init() {}
 
     /// Entries in the map.
-    public var count: Int { large?.count ?? small.count }
+    public var count: Int { (large?.count ?? 0) + small.count }
 
     /// Whether the map is empty.
     public var isEmpty: Bool { count == 0 }
@@ -37,15 +43,14 @@ public struct CompactMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// The value of `key`; setting nil removes the entry.
     public subscript(key: Key) -> Value? {
         get {
-            if let large { return large[key] }
-            guard let index = smallIndex(of: key) else { return nil }
-            return small[index].value
+            if let index = smallIndex(of: key) { return small[index].value }
+            return large?[key]
         }
         set {
-            if large != nil {
-                large![key] = newValue
-            } else if let index = smallIndex(of: key) {
+            if let index = smallIndex(of: key) {
                 if let newValue { small[index].value = newValue } else { small.remove(at: index) }
+            } else if large?.index(forKey: key) != nil {
+                large![key] = newValue
             } else if let newValue {
                 insertNew(key, newValue)
             }
@@ -62,16 +67,17 @@ public struct CompactMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         return nil
     }
 
-    /// Adds an entry whose key the array form does not hold; the entry past `smallLimit` moves all to the tree.
+    /// Adds an entry whose key the map does not hold; the entry past `smallLimit` in the array moves them all to the
+    /// tree.
     private mutating func insertNew(_ key: Key, _ value: Value) {
         if small.count < Self.smallLimit {
-            if small.capacity == 0 { small.reserveCapacity(4) }
+            if small.capacity == 0 { small.reserveCapacity(large == nil ? 4 : Self.smallLimit) }
             small.append((key, value))
             return
         }
         var tree = self.tree
         tree[key] = value
-        small = []
+        small.removeAll(keepingCapacity: true)
         large = tree
     }
 }
@@ -85,31 +91,22 @@ extension CompactMap: ExpressibleByDictionaryLiteral {
 }
 
 extension CompactMap: Sequence {
-    /// Iterates the entries: the array form in insertion order, the tree form in its own order.
+    /// Iterates the entries: the tree's in its own order, then the array's in insertion order.
     public struct Iterator: IteratorProtocol {
-        fileprivate enum Source {
-            case small(IndexingIterator<ContiguousArray<(key: Key, value: Value)>>)
-            case large(TreeDictionary<Key, Value>.Iterator)
-        }
-        fileprivate var source: Source
+        fileprivate var large: TreeDictionary<Key, Value>.Iterator?
+        fileprivate var small: IndexingIterator<ContiguousArray<(key: Key, value: Value)>>
 
         /// The next entry.
         public mutating func next() -> (key: Key, value: Value)? {
-            switch source {
-            case .small(var iterator):
-                defer { source = .small(iterator) }
-                return iterator.next()
-            case .large(var iterator):
-                defer { source = .large(iterator) }
-                return iterator.next()
-            }
+            if large != nil, let entry = large!.next() { return entry }
+            large = nil
+            return small.next()
         }
     }
 
     /// An iterator over the entries.
     public func makeIterator() -> Iterator {
-        if let large { return Iterator(source: .large(large.makeIterator())) }
-        return Iterator(source: .small(small.makeIterator()))
+        Iterator(large: large?.makeIterator(), small: small.makeIterator())
     }
 
     /// The number of entries.
@@ -119,7 +116,7 @@ extension CompactMap: Sequence {
 extension CompactMap: Equatable where Value: Equatable {
     /// Equal when they hold the same entries, in whichever form.
     public static func == (lhs: CompactMap, rhs: CompactMap) -> Bool {
-        if let left = lhs.large, let right = rhs.large { return left == right }
+        if lhs.small.isEmpty, rhs.small.isEmpty, let left = lhs.large, let right = rhs.large { return left == right }
         return lhs.count == rhs.count && lhs.allSatisfy { rhs[$0.key] == $0.value }
     }
 }
@@ -127,8 +124,7 @@ extension CompactMap: Equatable where Value: Equatable {
 extension CompactMap {
     /// The entries as a `TreeDictionary`.
     public var tree: TreeDictionary<Key, Value> {
-        if let large { return large }
-        var tree = TreeDictionary<Key, Value>()
+        var tree = large ?? TreeDictionary<Key, Value>()
         for entry in small { tree[entry.key] = entry.value }
         return tree
     }
@@ -142,7 +138,7 @@ extension CompactMap: Encodable where Key: Encodable, Value: Encodable {
 extension CompactMap: SnapshotCodable where Key: SnapshotCodable & Comparable, Value: SnapshotCodable {
     /// Writes what a `TreeDictionary` of the same entries writes: the count, then the entries in key order.
     public func snapshotEncode(to writer: inout BinaryWriter) {
-        if let large { return large.snapshotEncode(to: &writer) }
+        if large != nil { return tree.snapshotEncode(to: &writer) }
         writer.write(varUInt: UInt64(small.count))
         for entry in small.sorted(by: { $0.key < $1.key }) {
             entry.key.snapshotEncode(to: &writer)
