@@ -75,7 +75,9 @@ public struct CompactMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
             small.append((key, value))
             return
         }
-        var tree = self.tree
+        // Taken out of `self`: a tree no snapshot shares changes in place.
+        var tree = large.take() ?? TreeDictionary<Key, Value>()
+        for entry in small { tree[entry.key] = entry.value }
         tree[key] = value
         small.removeAll(keepingCapacity: true)
         large = tree
