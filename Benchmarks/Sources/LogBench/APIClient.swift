@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ParleyServer
+import Synchronization
 
 /// A request built once and sent as often as needed: its head (with `Host` and `Content-Length`) and body.
 struct PreparedRequest: Sendable {
@@ -11,6 +12,10 @@ struct PreparedRequest: Sendable {
     var head: HTTPRequestHead
     /// The body; empty for a GET.
     var body: ByteBuffer
+    /// Where, in `body`, the last 12 hex digits of a UUID-shaped ClientToken start: a closed loop writes a fresh value
+    /// there before each send, so that each request carries a new token, as the AWS SDKs fill one in. Nil: the body
+    /// is sent as it is.
+    var tokenDigitsOffset: Int?
 
     /// A request for `path` on `authority` (`HOST:PORT`) with `headers` and a JSON body (none when `body` is empty).
     init(_ method: HTTPMethod, _ path: String, authority: String, headers: [(String, String)] = [], body: [UInt8] = [])
@@ -122,8 +127,13 @@ final class APIConnection: Sendable {
     }
 }
 
+/// The ClientToken digits written so far by every connection of this process: each request stamped gets the next.
+private let tokenStamps = Atomic<UInt64>(0)
+
 /// The connection's handler: answers one request's promise, or runs the closed loop on the event loop.
 private final class Conversation: ChannelInboundHandler, RemovableChannelHandler {
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundOut = HTTPClientRequestPart
 
@@ -170,6 +180,15 @@ private final class Conversation: ChannelInboundHandler, RemovableChannelHandler
 
     private func write(_ request: PreparedRequest) {
         guard let context else { return }
+        var request = request
+        if let offset = request.tokenDigitsOffset {
+            let stamp = tokenStamps.wrappingAdd(1, ordering: .relaxed).newValue
+            var digits = [UInt8](repeating: 0, count: 12)
+            for index in 0..<12 {
+                digits[index] = Self.hexDigits[Int((stamp >> UInt64(4 * (11 - index))) & 0xF)]
+            }
+            request.body.setBytes(digits, at: offset)
+        }
         context.write(wrapOutboundOut(.head(request.head)), promise: nil)
         if request.body.readableBytes > 0 {
             context.write(wrapOutboundOut(.body(.byteBuffer(request.body))), promise: nil)

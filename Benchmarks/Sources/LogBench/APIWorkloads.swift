@@ -149,13 +149,23 @@ struct APIWorkloads: Sendable {
         }
     }
 
-    /// The customer's SendMessage, built once.
+    /// The customer's SendMessage, built once, with a ClientToken as the AWS SDKs send (a UUID; a closed loop
+    /// gives each request a fresh one, see `PreparedRequest.tokenDigitsOffset`).
     func sendMessage(_ customer: Customer, content: String) -> PreparedRequest {
-        requests.participant(
+        // A random UUID whose last group the loop rewrites.
+        let prefix = UUID().uuidString.lowercased().prefix(24)
+        let token = prefix + "000000000000"
+        var request = requests.participant(
             "message",
             bearer: customer.connectionToken,
-            SendBody(ContentType: "text/plain", Content: content)
+            SendBody(ContentType: "text/plain", Content: content, ClientToken: String(token))
         )
+        let body = Array(request.body.readableBytesView)
+        let needle = Array(token.utf8)
+        if let start = body.indices.first(where: { body[$0...].starts(with: needle) }) {
+            request.tokenDigitsOffset = request.body.readerIndex + start + 24
+        }
+        return request
     }
 
     /// Each connection sends its request again and again for `warmup` + `seconds`; the figures cover the last
@@ -309,6 +319,7 @@ struct ConnectionAnswer: Decodable {
 struct SendBody: Encodable {
     var ContentType: String
     var Content: String?
+    var ClientToken: String? = nil
 }
 
 struct LoginBody: Encodable {
