@@ -12,10 +12,11 @@ struct PreparedRequest: Sendable {
     var head: HTTPRequestHead
     /// The body; empty for a GET.
     var body: ByteBuffer
-    /// Where, in `body`, the last 12 hex digits of a UUID-shaped ClientToken start: a closed loop writes a fresh value
-    /// there before each send, so that each request carries a new token, as the AWS SDKs fill one in. Nil: the body
-    /// is sent as it is.
-    var tokenDigitsOffset: Int?
+    /// Where, in `body`, a UUID-shaped ClientToken starts: before each send, a closed loop writes a fresh number into
+    /// its first 12 hex digits (the first two groups, lowest digit first, so that consecutive tokens differ from
+    /// their first byte on, as random UUIDs do), so that each request carries a new token, as the AWS SDKs fill one
+    /// in. Nil: the body is sent as it is.
+    var tokenOffset: Int?
 
     /// A request for `path` on `authority` (`HOST:PORT`) with `headers` and a JSON body (none when `body` is empty).
     init(_ method: HTTPMethod, _ path: String, authority: String, headers: [(String, String)] = [], body: [UInt8] = [])
@@ -181,11 +182,12 @@ private final class Conversation: ChannelInboundHandler, RemovableChannelHandler
     private func write(_ request: PreparedRequest) {
         guard let context else { return }
         var request = request
-        if let offset = request.tokenDigitsOffset {
+        if let offset = request.tokenOffset {
             let stamp = tokenStamps.wrappingAdd(1, ordering: .relaxed).newValue
-            var digits = [UInt8](repeating: 0, count: 12)
-            for index in 0..<12 {
-                digits[index] = Self.hexDigits[Int((stamp >> UInt64(4 * (11 - index))) & 0xF)]
+            // `xxxxxxxx-xxxx`: 8 digits, a dash, 4 digits.
+            var digits = Array("00000000-0000".utf8)
+            for (index, position) in (Array(0..<8) + Array(9..<13)).enumerated() {
+                digits[position] = Self.hexDigits[Int((stamp >> UInt64(4 * index)) & 0xF)]
             }
             request.body.setBytes(digits, at: offset)
         }

@@ -150,11 +150,10 @@ struct APIWorkloads: Sendable {
     }
 
     /// The customer's SendMessage, built once, with a ClientToken as the AWS SDKs send (a UUID; a closed loop
-    /// gives each request a fresh one, see `PreparedRequest.tokenDigitsOffset`).
+    /// gives each request a fresh one, see `PreparedRequest.tokenOffset`).
     func sendMessage(_ customer: Customer, content: String) -> PreparedRequest {
-        // A random UUID whose last group the loop rewrites.
-        let prefix = UUID().uuidString.lowercased().prefix(24)
-        let token = prefix + "000000000000"
+        // A random UUID whose first two groups the loop rewrites.
+        let token = "00000000-0000-" + UUID().uuidString.lowercased().dropFirst(14)
         var request = requests.participant(
             "message",
             bearer: customer.connectionToken,
@@ -163,7 +162,7 @@ struct APIWorkloads: Sendable {
         let body = Array(request.body.readableBytesView)
         let needle = Array(token.utf8)
         if let start = body.indices.first(where: { body[$0...].starts(with: needle) }) {
-            request.tokenDigitsOffset = request.body.readerIndex + start + 24
+            request.tokenOffset = request.body.readerIndex + start
         }
         return request
     }
