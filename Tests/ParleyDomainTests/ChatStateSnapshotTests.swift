@@ -537,7 +537,7 @@ struct FieldCensus {
             "endReason", "durationMinutes", "supportedContentTypes", "responseMode", "disconnectOnCustomerExit",
             "customerParticipantId", "participants", "connections", "items", "itemIndex", "rehydration",
             "roleTimers", "activeRoleTimers", "disconnectFlowId", "customerConnected", "sentByClientToken",
-            "startClientToken", "startRequestDigest", "billableMessages", "contactBillableMessages",
+            "startClientToken", "startRequestDigest", "contactBillableMessages",
         ],
         "Participant": [
             "participantId", "role", "displayName", "participantToken", "joinedAt", "leftAt", "leftReason",

@@ -337,7 +337,6 @@ extension ChatMachine {
                 sentByClientToken: [:],
                 startClientToken: opening.clientToken,
                 startRequestDigest: opening.requestDigest,
-                billableMessages: 0,
                 contactBillableMessages: [0]
             )
         } else {
@@ -425,7 +424,6 @@ extension ChatMachine {
     private static func applyMessageSent(_ event: MessageSent, at timestamp: Int64, to state: inout ChatState) {
         state.billing.countMessage(at: timestamp)
         updateChat(event.chatId, in: &state) { chat in
-            chat.billableMessages += 1
             // Its segment is nearly always the chat's last.
             if let segment = chat.contactIds.lastIndex(of: event.contactId) {
                 chat.contactBillableMessages[segment] += 1

@@ -298,12 +298,13 @@ public struct ChatSession: Sendable, Equatable, Encodable {
     public var startClientToken: String?
     /// Digest of the StartChatContact request.
     public var startRequestDigest: [UInt8]
-    /// Billable messages in the chat.
-    public var billableMessages: Int64
     /// Billable messages of each contact segment in `contactIds` (same order). Counted here rather than in the
     /// contact: a message changes its chat anyway, and changing the contact as well copied it after every published
     /// snapshot. `ChatState.billableMessages(ofContact:)` reads it.
     public var contactBillableMessages: [Int64]
+
+    /// Billable messages in the chat: those of all its contact segments.
+    public var billableMessages: Int64 { contactBillableMessages.reduce(0, +) }
 
     /// Whether the chat accepts actions at `now`: not ended, and not past its ceiling. Decisions use
     /// `ChatState.isActive(_:at:)`, which also ends a chat whose connect window is due.

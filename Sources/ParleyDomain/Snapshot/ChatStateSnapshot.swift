@@ -386,7 +386,6 @@ extension ChatSession: SnapshotCodable {
         writer.writeSnapshot(sentByClientToken)
         writer.writeSnapshot(startClientToken)
         writer.write(bytes: startRequestDigest)
-        writer.writeSnapshot(billableMessages)
         writer.writeSnapshot(contactBillableMessages)
     }
 
@@ -419,7 +418,6 @@ extension ChatSession: SnapshotCodable {
             sentByClientToken: try reader.readSnapshot(),
             startClientToken: try reader.readSnapshot(),
             startRequestDigest: try reader.readBytes(),
-            billableMessages: try reader.readSnapshot(),
             contactBillableMessages: try reader.readSnapshot()
         )
         guard contactBillableMessages.count == contactIds.count else {
