@@ -553,7 +553,7 @@ struct FieldCensus {
         ],
         "Rehydration": ["type", "sourceContactId", "continuedFromContactId", "pastContactIds"],
         "SentRecord": ["id", "time"],
-        "ClientTokenKey": ["participantId", "kind", "token"],
+        "ClientTokenKey": ["participantId", "kind", "stored"],
         // The encoding writes `closedMonths` and the `open` month merged, as the month-by-month counts.
         "BillingMeter": ["totalMessages", "closedMonths", "open"],
         "BillingMeter.OpenMonth": ["key", "start", "end", "count"],

@@ -7,12 +7,53 @@ import Testing
 /// bytes and order as that text orders, or a chat's snapshot (and its hash) would change.
 @Suite struct ClientTokenKeyTests {
     static func randomKey(using generator: inout some RandomNumberGenerator) -> ClientTokenKey {
-        let alphabet = Array("aZ09-_/.:é漢 ")
-        let length = Int.random(in: 0...40, using: &generator)
-        let token = String((0..<length).map { _ in alphabet.randomElement(using: &generator)! })
+        let token = Bool.random(using: &generator) ? randomText(using: &generator) : uuidLike(using: &generator)
         // Few participants, so keys often share a participant (and a kind) and the tokens decide.
         let participant = Identifier(high: UInt64.random(in: 0...2, using: &generator) << 60, low: 7)
         return ClientTokenKey(participant, Bool.random(using: &generator) ? .event : .message, token)
+    }
+
+    static func randomText(using generator: inout some RandomNumberGenerator) -> String {
+        let alphabet = Array("aZ09-_/.:é漢 ")
+        let length = Int.random(in: 0...40, using: &generator)
+        return String((0..<length).map { _ in alphabet.randomElement(using: &generator)! })
+    }
+
+    /// A UUID in lower, upper or mixed case, sometimes one character off (kept as text, not as 16 bytes); few
+    /// distinct values, so that equal and near-equal tokens meet.
+    static func uuidLike(using generator: inout some RandomNumberGenerator) -> String {
+        let id = Identifier(high: UInt64.random(in: 0...3, using: &generator) << 62 | 0xABC, low: 0xDEF0_1234)
+        var text = id.description
+        switch Int.random(in: 0..<6, using: &generator) {
+        case 0: text = text.uppercased()
+        case 1: text = text.prefix(20).uppercased() + text.dropFirst(20)
+        case 2: text = text.replacingOccurrences(of: "-", with: "_")
+        case 3: text += "0"
+        default: break
+        }
+        return text
+    }
+
+    @Test func aTokenReadsBackAsItWasGivenInEveryForm() {
+        let id = Identifier(high: 0x0123_4567_89AB_CDEF, low: 0xFEDC_BA98_7654_3210)
+        let participant = Identifier(high: 9, low: 9)
+        let forms = [
+            id.description, id.description.uppercased(),
+            id.description.prefix(20).uppercased() + id.description.dropFirst(20),
+            "0000\(id.description.dropFirst(4))", "00000000-0000-0000-0000-000000000000", "token", "",
+        ]
+        var keys: [ClientTokenKey] = []
+        for token in forms {
+            let key = ClientTokenKey(participant, .message, token)
+            #expect(key.token == token)
+            #expect(key.text == "\(participant)/message/\(token)")
+            keys.append(key)
+        }
+        // Lower and upper case spell one UUID but are different tokens.
+        #expect(Set(keys).count == forms.count)
+        var changed = keys[0]
+        changed.token = forms[1]
+        #expect(changed == keys[1] && changed.hashValue == keys[1].hashValue)
     }
 
     static func decode<T: SnapshotCodable>(_ type: T.Type, _ bytes: [UInt8]) throws -> T {

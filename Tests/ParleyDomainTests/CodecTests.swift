@@ -221,6 +221,33 @@ private struct Sample: Equatable {
         #expect(HashSpread.unevenWindows(hashes) == [])
     }
 
+    @Test func identifiersParseTheirTextInEitherCaseAndRefuseAnythingElse() throws {
+        var generator = SplitMix64(seed: 0x1D)
+        for _ in 0..<200 {
+            let id = Identifier.random(using: &generator)
+            #expect(Identifier(id.description) == id)
+            #expect(Identifier(id.description.uppercased()) == id)
+        }
+        let text = Array("0123abcd-ef45-6789-ABCD-EF0123456789".utf8)
+        let id = try #require(Identifier(String(decoding: text, as: UTF8.self)))
+        #expect(id == Identifier(high: 0x0123_ABCD_EF45_6789, low: 0xABCD_EF01_2345_6789))
+        // Every byte that is not a hex digit where a digit goes, or not a dash where one goes, is refused.
+        let hex = Set("0123456789abcdefABCDEF".utf8)
+        for position in text.indices {
+            for byte in UInt8(0)...UInt8(255) {
+                var bad = text
+                bad[position] = byte
+                let dash = [8, 13, 18, 23].contains(position)
+                let valid = dash ? byte == UInt8(ascii: "-") : hex.contains(byte)
+                let parsed = bad.withUnsafeBufferPointer { Identifier.parse($0) }
+                #expect((parsed != nil) == valid, "byte \(byte) at \(position)")
+            }
+        }
+        for short in ["", "0123abcd-ef45-6789-abcd-ef012345678", "0123abcd-ef45-6789-abcd-ef01234567890"] {
+            #expect(Identifier(short) == nil)
+        }
+    }
+
     @Test func hashesDependOnBothHalvesAndTheSeedAndAgreeWithEquality() throws {
         let id = try #require(Identifier("6513270e-269e-4d37-b2a7-4de452e6b438"))
         let same = try #require(Identifier("6513270E-269E-4D37-B2A7-4DE452E6B438"))

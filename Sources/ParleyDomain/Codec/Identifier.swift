@@ -20,26 +20,41 @@ public struct Identifier: Hashable, Sendable, Comparable, CustomStringConvertibl
 
     /// Parses `8-4-4-4-12` hex (either case); nil if malformed.
     public init?(_ text: String) {
-        var value: [UInt64] = [0, 0]
-        var digits = 0
-        for (position, character) in text.utf8.enumerated() {
-            if position == 8 || position == 13 || position == 18 || position == 23 {
-                guard character == UInt8(ascii: "-") else { return nil }
-                continue
-            }
-            let nibble: UInt8
-            switch character {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = character - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = character - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = character - UInt8(ascii: "A") + 10
-            default: return nil
-            }
-            guard digits < 32 else { return nil }
-            value[digits / 16] = value[digits / 16] << 4 | UInt64(nibble)
-            digits += 1
+        var text = text
+        // A native string's bytes are contiguous; a bridged one is copied once.
+        guard let parsed = text.withUTF8({ Self.parse($0)?.id }) else { return nil }
+        self = parsed
+    }
+
+    /// What a `8-4-4-4-12` hex string spells, and which cases of letters it uses.
+    struct Parsed {
+        /// The identifier.
+        var id: Identifier
+        /// Whether it has a lower-case letter.
+        var hasLower: Bool
+        /// Whether it has an upper-case letter.
+        var hasUpper: Bool
+    }
+
+    /// Parses `8-4-4-4-12` hex in `bytes`; nil if malformed. Eight digits at a time, in the bytes of a `UInt64`.
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Parsed? {
+        guard bytes.count == 36, let base = bytes.baseAddress else { return nil }
+        let dash = UInt8(ascii: "-")
+        guard base[8] == dash, base[13] == dash, base[18] == dash, base[23] == dash else { return nil }
+        let raw = UnsafeRawPointer(base)
+        func load64(_ offset: Int) -> UInt64 {
+            UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
         }
-        guard digits == 32, text.utf8.count == 36 else { return nil }
-        self.init(high: value[0], low: value[1])
+        func load32(_ offset: Int) -> UInt64 {
+            UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+        }
+        // The 32 digits, eight to a word, the first digit in the lowest byte.
+        let words = (load64(0), load32(9) | load32(14) << 32, load32(19) | load32(24) << 32, load64(28))
+        var flags = HexWord.Flags()
+        let high = UInt64(HexWord.value(words.0, &flags)) << 32 | UInt64(HexWord.value(words.1, &flags))
+        let low = UInt64(HexWord.value(words.2, &flags)) << 32 | UInt64(HexWord.value(words.3, &flags))
+        guard flags.valid else { return nil }
+        return Parsed(id: Identifier(high: high, low: low), hasLower: flags.lower != 0, hasUpper: flags.upper != 0)
     }
 
     /// Lower-case `8-4-4-4-12` hex, as Amazon Connect shows ids.
@@ -103,4 +118,48 @@ public struct Identifier: Hashable, Sendable, Comparable, CustomStringConvertibl
         hasher.combine(0x5061_726C_6579 as UInt64)
         return UInt64(UInt(bitPattern: hasher.finalize()))
     }()
+}
+
+/// Eight ASCII hex digits in the bytes of a `UInt64` (the first in the lowest byte), read without a loop: each byte
+/// is range-checked and converted in its own lane (SWAR).
+enum HexWord {
+    /// What the words read so far held.
+    struct Flags {
+        /// Lanes (0x80 bits) that were a hex digit, and-ed over the words: all set while every byte was one.
+        var digits: UInt64 = 0x8080_8080_8080_8080
+        /// Lanes that held a lower-case letter, or-ed over the words.
+        var lower: UInt64 = 0
+        /// Lanes that held an upper-case letter, or-ed over the words.
+        var upper: UInt64 = 0
+        /// Whether every byte was a hex digit.
+        var valid: Bool { digits == 0x8080_8080_8080_8080 }
+    }
+
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highBits: UInt64 = 0x8080_8080_8080_8080
+
+    /// The 0x80 bit of each lane whose byte lies in `low...high`; the bytes must be below 0x80.
+    @inline(__always)
+    private static func inRange(_ word: UInt64, _ low: UInt8, _ high: UInt8) -> UInt64 {
+        (word &+ (ones &* UInt64(0x80 - low))) & ~(word &+ (ones &* UInt64(0x7F - high))) & highBits
+    }
+
+    /// The 32-bit value the eight digits spell, the first digit the most significant; `flags` records the rest.
+    @inline(__always)
+    static func value(_ word: UInt64, _ flags: inout Flags) -> UInt32 {
+        let ascii = word & highBits == 0
+        let digit = inRange(word, 0x30, 0x39)
+        let folded = word | 0x2020_2020_2020_2020
+        let letter = inRange(folded, 0x61, 0x66)
+        let lowerCase = letter & ((word & 0x2020_2020_2020_2020) << 2)
+        flags.digits &= ascii ? digit | letter : 0
+        flags.lower |= lowerCase
+        flags.upper |= letter & ~lowerCase
+        // A digit's low four bits are its value; a letter's are 1...6, 9 short of it.
+        let nibbles = (word & 0x0F0F_0F0F_0F0F_0F0F) &+ ((letter >> 7) &* 9)
+        // Pack the lanes' nibbles, first lane most significant: pairs into bytes, bytes into halves, halves into one.
+        let pairs = ((nibbles & 0x000F_000F_000F_000F) << 4) | ((nibbles >> 8) & 0x000F_000F_000F_000F)
+        let quads = ((pairs & 0x0000_00FF_0000_00FF) << 8) | ((pairs >> 16) & 0x0000_00FF_0000_00FF)
+        return UInt32(truncatingIfNeeded: ((quads & 0xFFFF) << 16) | ((quads >> 32) & 0xFFFF))
+    }
 }
