@@ -123,20 +123,22 @@ extension ChatMachine {
                         time: timestamp
                     )
                 }
-                switch event.contentType {
-                case ContentTypes.connectionAcknowledged:
-                    chat.updateParticipant(event.participantId) { $0.connected = true }
-                case ContentTypes.delivered, ContentTypes.read:
-                    guard let messageId = event.receiptMessageId, let index = chat.itemIndex[messageId] else { return }
+                // Only receipts name a message (SendEvent records one for them alone), so a typing event costs one
+                // comparison of its content type, not three.
+                if let messageId = event.receiptMessageId {
+                    let read = event.contentType == ContentTypes.read
+                    guard read || event.contentType == ContentTypes.delivered,
+                        let index = chat.itemIndex[messageId]
+                    else { return }
                     var receipt = chat.items[index].receipts[event.participantId] ?? Receipt()
-                    if event.contentType == ContentTypes.read {
+                    if read {
                         receipt.readAt = receipt.readAt ?? timestamp
                     } else {
                         receipt.deliveredAt = receipt.deliveredAt ?? timestamp
                     }
                     chat.items[index].receipts[event.participantId] = receipt
-                default:
-                    break
+                } else if event.contentType == ContentTypes.connectionAcknowledged {
+                    chat.updateParticipant(event.participantId) { $0.connected = true }
                 }
             }
         case .attributesUpdated(let event):

@@ -12,6 +12,11 @@
 // to 32 entries, a ClientToken key holding a string) and freed the old one through the tree's generic deinit, about
 // 4.4 K instructions per message in a chat of 17 to 36. The tree now changes once per `smallLimit` additions. See
 // docs/performance.md, "2026-11-23 (later): per-chat maps that start small" and "2026-11-24".
+//
+// The limit is 32: a chat whose clients send a typing event before each message and a read receipt after it, as the
+// chat JavaScript library does, holds three ClientTokens per message, and at 16 every such chat of ten messages built
+// a tree once, 17 inserts at about 2 K instructions each. Searching 32 keys costs less (a UUID token compares as 16
+// bytes). See docs/performance.md, "2026-11-24 (later)".
 
 import HashTreeCollections
 
@@ -26,7 +31,7 @@ public struct CompactMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private var large: TreeDictionary<Key, Value>?
 
     /// The most entries the array form holds.
-    public static var smallLimit: Int { 16 }
+    public static var smallLimit: Int { 32 }
 
     /// An empty map.
     public init() {}
