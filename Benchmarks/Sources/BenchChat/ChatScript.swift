@@ -114,18 +114,23 @@ public struct ChatClient {
     public let index: Int
     /// Messages in each of its chats.
     public let messagesPerChat: Int
+    /// Whether the sender of each message first sends a typing event and its reader then a read receipt, as the
+    /// chat JavaScript library does (typing at most once per 10 s, a read receipt for the newest message seen).
+    public let typingAndReceipts: Bool
 
     /// A client sending through `submit`, with the texts of `messages`, numbered `index`.
     public init(
         submit: @escaping SubmitCommand,
         messages: ChatMessages,
         index: Int,
-        messagesPerChat: Int = ChatScript.messagesPerChat
+        messagesPerChat: Int = ChatScript.messagesPerChat,
+        typingAndReceipts: Bool = false
     ) {
         self.submit = submit
         self.messages = messages
         self.index = index
         self.messagesPerChat = messagesPerChat
+        self.typingAndReceipts = typingAndReceipts
     }
 
     /// Runs chats until `keepGoing()` is false; a chat cut short by it is left open.
@@ -191,18 +196,45 @@ public struct ChatClient {
         }
         guard keepGoing() else { return }
         let agentToken = try await connect(agentParticipantToken)
+        let tokens = messages.clientTokens
         for message in 0..<messagesPerChat {
             guard keepGoing() else { return }
             let fromCustomer = message % 2 == 0
             let texts = fromCustomer ? messages.customer : messages.agent
-            _ = try await send(
+            let sender = fromCustomer ? customerToken : agentToken
+            if typingAndReceipts {
+                _ = try await send(
+                    .sendEvent(
+                        connectionToken: sender,
+                        contentType: ContentTypes.typing,
+                        content: nil,
+                        clientToken: tokens[(seed &+ messagesPerChat &+ message) % tokens.count]
+                    )
+                )
+                guard keepGoing() else { return }
+            }
+            let reply = try await send(
                 .sendMessage(
-                    connectionToken: fromCustomer ? customerToken : agentToken,
+                    connectionToken: sender,
                     contentType: ContentTypes.plainText,
                     content: texts[(seed &+ message) % texts.count],
-                    clientToken: messages.clientTokens[(seed &+ message) % messages.clientTokens.count]
+                    clientToken: tokens[(seed &+ message) % tokens.count]
                 )
             )
+            if typingAndReceipts {
+                guard case .sent(let messageId, _) = reply else {
+                    throw BenchError("SendMessage answered \(reply)")
+                }
+                guard keepGoing() else { return }
+                _ = try await send(
+                    .sendEvent(
+                        connectionToken: fromCustomer ? agentToken : customerToken,
+                        contentType: ContentTypes.read,
+                        content: #"{"messageId":"\#(messageId)"}"#,
+                        clientToken: tokens[(seed &+ 2 &* messagesPerChat &+ message) % tokens.count]
+                    )
+                )
+            }
         }
         guard keepGoing() else { return }
         _ = try await send(.disconnectParticipant(connectionToken: customerToken, clientToken: nil))

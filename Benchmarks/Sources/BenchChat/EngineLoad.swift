@@ -42,6 +42,7 @@ public enum EngineLoad {
         clients: Int,
         messages: ChatMessages,
         messagesPerChat: Int = ChatScript.messagesPerChat,
+        typingAndReceipts: Bool = false,
         recordLatency: Bool,
         submit: @escaping SubmitCommand,
         keepGoing: @escaping @Sendable (_ asked: Int) -> Bool
@@ -54,7 +55,8 @@ public enum EngineLoad {
                         submit: submit,
                         messages: messages,
                         index: index,
-                        messagesPerChat: messagesPerChat
+                        messagesPerChat: messagesPerChat,
+                        typingAndReceipts: typingAndReceipts
                     )
                     return try await client.run(recordLatency: recordLatency) {
                         asked += 1
@@ -74,6 +76,7 @@ public enum EngineLoad {
         directory: String,
         clients: Int,
         messagesPerChat: Int = ChatScript.messagesPerChat,
+        typingAndReceipts: Bool = false,
         projections: [any Projection<ChatMachine>.Type] = [],
         budget: Int
     ) async throws -> Result {
@@ -83,6 +86,7 @@ public enum EngineLoad {
             clients: clients,
             messages: ChatMessages(tokens: max(messagesPerChat, ChatScript.messagesPerChat) * 4),
             messagesPerChat: messagesPerChat,
+            typingAndReceipts: typingAndReceipts,
             recordLatency: false
         ) {
             await engine.submit($0)

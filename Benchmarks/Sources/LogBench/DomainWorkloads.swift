@@ -133,11 +133,16 @@ struct DomainWorkloads {
         let tally = try await withThrowingTaskGroup(of: ClientTally.self) { group in
             for index in 0..<clients {
                 group.addTask {
-                    try await ChatClient(submit: { await engine.submit($0) }, messages: messages, index: index)
-                        .run(recordLatency: false) {
-                            engine.logStatistics.records < events
-                                || (bytes > 0 && engine.logExtent.segments.reduce(0) { $0 + $1.length } < bytes)
-                        }
+                    try await ChatClient(
+                        submit: { await engine.submit($0) },
+                        messages: messages,
+                        index: index,
+                        typingAndReceipts: true
+                    )
+                    .run(recordLatency: false) {
+                        engine.logStatistics.records < events
+                            || (bytes > 0 && engine.logExtent.segments.reduce(0) { $0 + $1.length } < bytes)
+                    }
                 }
             }
             var total = ClientTally()

@@ -50,6 +50,14 @@ struct ReplayProfile: ParsableCommand {
     @Option(help: "With --commands: messages in each chat (long chats show what grows with a transcript).")
     var messagesPerChat = ChatScript.messagesPerChat
 
+    @Flag(
+        help: """
+            With --commands: before each message its sender sends a typing event, and after it the reader a read \
+            receipt, as log-bench's domain-replay log does.
+            """
+    )
+    var typingAndReceipts = false
+
     mutating func run() throws {
         if let commands {
             guard access(directory + "/log", F_OK) != 0 else {
@@ -58,11 +66,12 @@ struct ReplayProfile: ParsableCommand {
             let start = ContinuousClock.now
             guard clients > 0 else { throw ValidationError("--clients must be at least 1") }
             let folded = projections ? ChatMachine.projections : []
-            let result = try Self.blocking { [directory, messagesPerChat, clients] in
+            let result = try Self.blocking { [directory, messagesPerChat, typingAndReceipts, clients] in
                 try await EngineLoad.run(
                     directory: directory,
                     clients: clients,
                     messagesPerChat: messagesPerChat,
+                    typingAndReceipts: typingAndReceipts,
                     projections: folded,
                     budget: commands
                 )
