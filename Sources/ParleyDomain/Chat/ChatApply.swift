@@ -116,31 +116,7 @@ extension ChatMachine {
         case .messageSent(let event):
             applyMessageSent(event, at: timestamp, to: &state)
         case .eventSent(let event):
-            updateChat(event.chatId, in: &state) { chat in
-                if let token = event.clientToken {
-                    chat.sentByClientToken[ClientTokenKey(event.participantId, .event, token)] = SentRecord(
-                        id: event.eventId,
-                        time: timestamp
-                    )
-                }
-                // Only receipts name a message (SendEvent records one for them alone), so a typing event costs one
-                // comparison of its content type, not three.
-                if let messageId = event.receiptMessageId {
-                    let read = event.contentType == ContentTypes.read
-                    guard read || event.contentType == ContentTypes.delivered,
-                        let index = chat.itemIndex[messageId]
-                    else { return }
-                    var receipt = chat.items[index].receipts[event.participantId] ?? Receipt()
-                    if read {
-                        receipt.readAt = receipt.readAt ?? timestamp
-                    } else {
-                        receipt.deliveredAt = receipt.deliveredAt ?? timestamp
-                    }
-                    chat.items[index].receipts[event.participantId] = receipt
-                } else if event.contentType == ContentTypes.connectionAcknowledged {
-                    chat.updateParticipant(event.participantId) { $0.connected = true }
-                }
-            }
+            applyEventSent(event, at: timestamp, to: &state)
         case .attributesUpdated(let event):
             state.contacts.update(event.contactId) { $0.attributes.merge(event.attributes) { _, new in new } }
         case .contactDisconnected(let event):
@@ -423,36 +399,69 @@ extension ChatMachine {
         }
     }
 
+    // The closures below capture the fields they read, never the event: capturing the event copied it first (its
+    // strings retained, then released), about 300 instructions a message or event on every replay.
+
     private static func applyMessageSent(_ event: MessageSent, at timestamp: Int64, to state: inout ChatState) {
         state.billing.countMessage(at: timestamp)
+        let contactId = event.contactId
+        let messageId = event.messageId
+        let participantId = event.participantId
+        var item = TranscriptItem(
+            id: messageId,
+            timestamp: timestamp,
+            type: "MESSAGE",
+            contentType: event.contentType,
+            content: event.content,
+            participantId: participantId,
+            displayName: event.systemDisplayName,
+            role: participantId == nil ? .system : nil,
+            contactId: contactId,
+            receipts: [:]
+        )
+        let token = participantId.flatMap { id in event.clientToken.map { ClientTokenKey(id, .message, $0) } }
         updateChat(event.chatId, in: &state) { chat in
             // Its segment is nearly always the chat's last.
-            if let segment = chat.contactIds.lastIndex(of: event.contactId) {
+            if let segment = chat.contactIds.lastIndex(of: contactId) {
                 chat.contactBillableMessages[segment] += 1
             }
-            var item = TranscriptItem(
-                id: event.messageId,
-                timestamp: timestamp,
-                type: "MESSAGE",
-                contentType: event.contentType,
-                content: event.content,
-                participantId: event.participantId,
-                displayName: event.systemDisplayName,
-                role: event.participantId == nil ? .system : nil,
-                contactId: event.contactId,
-                receipts: [:]
-            )
-            if let participantId = event.participantId, let sender = chat.participants[participantId] {
+            if let participantId, let sender = chat.participants[participantId] {
                 item.displayName = sender.displayName
                 item.role = sender.role
-                if let token = event.clientToken {
-                    chat.sentByClientToken[ClientTokenKey(participantId, .message, token)] = SentRecord(
-                        id: event.messageId,
-                        time: timestamp
-                    )
-                }
+                if let token { chat.sentByClientToken[token] = SentRecord(id: messageId, time: timestamp) }
             }
             appendItem(item, to: &chat)
+        }
+    }
+
+    private static func applyEventSent(_ event: EventSent, at timestamp: Int64, to state: inout ChatState) {
+        let participantId = event.participantId
+        let eventId = event.eventId
+        let token = event.clientToken.map { ClientTokenKey(participantId, .event, $0) }
+        // Only receipts name a message (SendEvent records one for them alone), so a typing event costs one comparison
+        // of its content type, not three.
+        var receipt: (messageId: Identifier, read: Bool)?
+        var acknowledges = false
+        if let messageId = event.receiptMessageId {
+            let read = event.contentType == ContentTypes.read
+            if read || event.contentType == ContentTypes.delivered { receipt = (messageId, read) }
+        } else {
+            acknowledges = event.contentType == ContentTypes.connectionAcknowledged
+        }
+        updateChat(event.chatId, in: &state) { chat in
+            if let token { chat.sentByClientToken[token] = SentRecord(id: eventId, time: timestamp) }
+            if let receipt {
+                guard let index = chat.itemIndex[receipt.messageId] else { return }
+                var stamps = chat.items[index].receipts[participantId] ?? Receipt()
+                if receipt.read {
+                    stamps.readAt = stamps.readAt ?? timestamp
+                } else {
+                    stamps.deliveredAt = stamps.deliveredAt ?? timestamp
+                }
+                chat.items[index].receipts[participantId] = stamps
+            } else if acknowledges {
+                chat.updateParticipant(participantId) { $0.connected = true }
+            }
         }
     }
 
