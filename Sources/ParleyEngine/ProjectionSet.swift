@@ -13,7 +13,7 @@ public struct ProjectionSet<Machine: EventSourcedMachine>: Sendable {
     private var roles: [FoldShare.Role] = []
     /// For a member that takes a shared fold, the member that provides it.
     private var providers: [Int?] = []
-    /// The output each provider left for the current event.
+    /// The output each provider left for the current event (or the one before, until it folds this one).
     private var outputs: [(any AnyObject & Sendable)?] = []
     /// Whether any member shares a fold.
     private var shares = false
@@ -48,20 +48,18 @@ public struct ProjectionSet<Machine: EventSourcedMachine>: Sendable {
             }
             return
         }
+        // A provider comes before its takers and leaves its output of this event before they read it; the output it
+        // left for the event before is overwritten then (not cleared after each event: most are `FoldShare.nothing`).
         for index in folded.indices {
-            switch roles[index] {
-            case .none:
+            let role = roles[index]
+            guard role != .none else {
                 folded[index].apply(event, at: timestamp, state: state)
-            case .provide:
-                var share = FoldShare(role: .provide)
-                folded[index].apply(event, at: timestamp, state: state, share: &share)
-                outputs[index] = share.output
-            case .take:
-                var share = FoldShare(role: .take, output: providers[index].flatMap { outputs[$0] })
-                folded[index].apply(event, at: timestamp, state: state, share: &share)
+                continue
             }
+            var share = FoldShare(role: role, output: role == .take ? providers[index].flatMap { outputs[$0] } : nil)
+            folded[index].apply(event, at: timestamp, state: state, share: &share)
+            if role == .provide { outputs[index] = share.output }
         }
-        for index in outputs.indices { outputs[index] = nil }
     }
 
     /// The projection of type `type`, if the set holds it.

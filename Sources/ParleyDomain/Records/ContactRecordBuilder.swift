@@ -80,12 +80,18 @@ public struct ContactRecordBuilder: Sendable, Equatable {
 }
 
 /// What folding one event into contact records yields.
-public struct ContactRecordFoldOutput: Sendable {
+public struct ContactRecordFoldOutput: SharedFoldOutput {
     /// The records the event completed (`.completed`) or, folded into completed records, re-emitted (`.updated`).
     public var changes: [ContactRecordChange] = []
     /// The records the event would change that the builder does not hold open (from the builder's fold): the only
     /// ones it can change among completed records.
     var notOpen: [Identifier] = []
+
+    /// Nothing completed, re-emitted or missing.
+    public init() {}
+
+    /// Whether the event completed, re-emitted and missed no record.
+    public var isEmpty: Bool { changes.isEmpty && notOpen.isEmpty }
 }
 
 // MARK: - Folding
