@@ -565,7 +565,7 @@ public struct MessageSent: VersionedEvent, Encodable {
             participantId: try reader.readOptionalIdentifier(),
             systemDisplayName: try reader.readOptionalString(),
             messageId: try reader.readIdentifier(),
-            contentType: try reader.readString(),
+            contentType: try reader.readString(interning: ContentTypes.table),
             content: try reader.readString(),
             clientToken: try reader.readOptionalString()
         )
@@ -632,7 +632,7 @@ public struct EventSent: VersionedEvent, Encodable {
             contactId: try reader.readIdentifier(),
             participantId: try reader.readIdentifier(),
             eventId: try reader.readIdentifier(),
-            contentType: try reader.readString(),
+            contentType: try reader.readString(interning: ContentTypes.table),
             content: try reader.readOptionalString(),
             receiptMessageId: try reader.readOptionalIdentifier(),
             clientToken: try reader.readOptionalString()

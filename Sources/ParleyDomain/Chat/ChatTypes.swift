@@ -204,28 +204,38 @@ public enum ContentTypes {
 
     /// The prefix of every event content type.
     public static let eventPrefix = "application/vnd.amazonaws.connect.event."
+    // The event types are literals, not `eventPrefix + name`: a literal is never allocated or reference-counted, and
+    // `table` hands these very strings to every event decoded.
     /// Typing indicator.
-    public static let typing = eventPrefix + "typing"
+    public static let typing = "application/vnd.amazonaws.connect.event.typing"
     /// Delivered receipt.
-    public static let delivered = eventPrefix + "message.delivered"
+    public static let delivered = "application/vnd.amazonaws.connect.event.message.delivered"
     /// Read receipt.
-    public static let read = eventPrefix + "message.read"
+    public static let read = "application/vnd.amazonaws.connect.event.message.read"
     /// The retired connection acknowledgement (still accepted: it marks the participant connected).
-    public static let connectionAcknowledged = eventPrefix + "connection.acknowledged"
+    public static let connectionAcknowledged = "application/vnd.amazonaws.connect.event.connection.acknowledged"
     /// A participant joined.
-    public static let participantJoined = eventPrefix + "participant.joined"
+    public static let participantJoined = "application/vnd.amazonaws.connect.event.participant.joined"
     /// A participant left.
-    public static let participantLeft = eventPrefix + "participant.left"
+    public static let participantLeft = "application/vnd.amazonaws.connect.event.participant.left"
     /// The chat ended.
-    public static let chatEnded = eventPrefix + "chat.ended"
+    public static let chatEnded = "application/vnd.amazonaws.connect.event.chat.ended"
     /// A persistent chat loaded its past transcript.
-    public static let chatRehydrated = eventPrefix + "chat.rehydrated"
+    public static let chatRehydrated = "application/vnd.amazonaws.connect.event.chat.rehydrated"
     /// A participant went idle (not persisted to transcripts, not billed).
-    public static let participantIdle = eventPrefix + "participant.idle"
+    public static let participantIdle = "application/vnd.amazonaws.connect.event.participant.idle"
     /// An idle participant came back (not persisted, not billed).
-    public static let participantReturned = eventPrefix + "participant.returned"
+    public static let participantReturned = "application/vnd.amazonaws.connect.event.participant.returned"
     /// The auto-disconnect timer removed participants (not persisted, not billed).
-    public static let participantAutoDisconnection = eventPrefix + "participant.autodisconnection"
+    public static let participantAutoDisconnection =
+        "application/vnd.amazonaws.connect.event.participant.autodisconnection"
+
+    /// Every content type above: decoding one of them from an event or a snapshot yields the constant itself.
+    public static let table = StringTable([
+        plainText, markdown, json, interactive, interactiveResponse, typing, delivered, read, connectionAcknowledged,
+        participantJoined, participantLeft, chatEnded, chatRehydrated, participantIdle, participantReturned,
+        participantAutoDisconnection, transferSucceeded, transferFailed,
+    ])
 
     /// Event types a participant may send with SendEvent.
     public static let clientEvents: Set<String> = [typing, delivered, read, connectionAcknowledged]

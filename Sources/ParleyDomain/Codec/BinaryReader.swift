@@ -84,9 +84,22 @@ public struct BinaryReader: ~Copyable {
     /// A length-prefixed UTF-8 string; invalid UTF-8 is an error, not repaired.
     public mutating func readString() throws(DecodeError) -> String {
         let start = offset
-        let bytes = try readBytesView().bindMemory(to: UInt8.self)
+        return try Self.string(from: readBytesView(), at: start)
+    }
+
+    /// A length-prefixed UTF-8 string, as `readString`, but the table's own copy when it holds the string.
+    public mutating func readString(interning table: StringTable) throws(DecodeError) -> String {
+        let start = offset
+        let view = try readBytesView()
+        if let known = table.string(matching: view) { return known }
+        return try Self.string(from: view, at: start)
+    }
+
+    /// The string whose UTF-8 is `view` (read at `start`); invalid UTF-8 is an error, not repaired.
+    private static func string(from view: UnsafeRawBufferPointer, at start: Int) throws(DecodeError) -> String {
+        let bytes = view.bindMemory(to: UInt8.self)
         // Nearly every string is ASCII, which is valid UTF-8: skip the generic (unspecialised) validation.
-        if Self.isASCII(bytes) { return String(decoding: bytes, as: UTF8.self) }
+        if isASCII(bytes) { return String(decoding: bytes, as: UTF8.self) }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw DecodeError(.invalidUTF8, "string is not valid UTF-8", offset: start)
         }

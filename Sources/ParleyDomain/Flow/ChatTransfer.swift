@@ -60,9 +60,9 @@ public struct ChatTransferred: VersionedEvent, Encodable {
 
 extension ContentTypes {
     /// A transfer succeeded.
-    public static let transferSucceeded = eventPrefix + "transfer.succeeded"
+    public static let transferSucceeded = "application/vnd.amazonaws.connect.event.transfer.succeeded"
     /// A transfer failed.
-    public static let transferFailed = eventPrefix + "transfer.failed"
+    public static let transferFailed = "application/vnd.amazonaws.connect.event.transfer.failed"
 }
 
 extension Transaction {

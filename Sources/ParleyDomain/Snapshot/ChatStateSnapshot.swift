@@ -314,7 +314,7 @@ extension TranscriptItem: SnapshotCodable {
             id: try reader.readSnapshot(),
             timestamp: try reader.readSnapshot(),
             type: try reader.readSnapshot(),
-            contentType: try reader.readSnapshot(),
+            contentType: try reader.readString(interning: ContentTypes.table),
             content: try reader.readSnapshot(),
             participantId: try reader.readSnapshot(),
             displayName: try reader.readSnapshot(),
