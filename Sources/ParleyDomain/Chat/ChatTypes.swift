@@ -230,7 +230,8 @@ public enum ContentTypes {
     public static let participantAutoDisconnection =
         "application/vnd.amazonaws.connect.event.participant.autodisconnection"
 
-    /// Every content type above: decoding one of them from an event or a snapshot yields the constant itself.
+    /// Every content type Parley names, these and the transfer events' (`ChatTransfer.swift`): decoding one of them
+    /// from an event or a snapshot yields the constant itself.
     public static let table = StringTable([
         plainText, markdown, json, interactive, interactiveResponse, typing, delivered, read, connectionAcknowledged,
         participantJoined, participantLeft, chatEnded, chatRehydrated, participantIdle, participantReturned,
