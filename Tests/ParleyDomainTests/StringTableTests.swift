@@ -31,6 +31,12 @@ private func encoded(_ string: String) -> [UInt8] {
     return writer.bytes
 }
 
+/// `event` encoded as the log stores it and decoded through the catalogue, as a replay reads it.
+private func decodedAgain<Event: VersionedEvent>(_ event: Event) throws(DecodeError) -> ChatEvent? {
+    let (tag, payload) = EventCodec.encode(event)
+    return try ChatEventCatalogue.decode(tag: tag, payload: payload)
+}
+
 @Suite struct StringTableTests {
     @Test func aStringInTheTableDecodesAsTheTablesOwnCopy() throws {
         for type in ContentTypes.table.strings where type.utf8.count > 15 {
@@ -114,8 +120,7 @@ private func encoded(_ string: String) -> [UInt8] {
             receiptMessageId: id,
             clientToken: nil
         )
-        let (tag, payload) = EventCodec.encode(sent)
-        guard case .eventSent(let decoded)? = try ChatEventCatalogue.decode(tag: tag, payload: payload) else {
+        guard case .eventSent(let decoded)? = try decodedAgain(sent) else {
             Issue.record("not an EventSent")
             return
         }
@@ -130,13 +135,7 @@ private func encoded(_ string: String) -> [UInt8] {
             content: "{}",
             clientToken: nil
         )
-        let (messageTag, messagePayload) = EventCodec.encode(message)
-        guard
-            case .messageSent(let decodedMessage)? = try ChatEventCatalogue.decode(
-                tag: messageTag,
-                payload: messagePayload
-            )
-        else {
+        guard case .messageSent(let decodedMessage)? = try decodedAgain(message) else {
             Issue.record("not a MessageSent")
             return
         }
