@@ -60,6 +60,11 @@ import Testing
         Self.refused({ $0.endTime = Double((Self.now + Self.second) / Self.second) }, mentioning: "current time")
         Self.refused({ $0.startTime = Double((Self.now - 93 * Duration.day) / Self.second) }, mentioning: "3 months")
         Self.refused({ $0.interval?.intervalPeriod = "MINUTE" }, mentioning: "IntervalPeriod")
+        // Times no log can hold are refused, not converted (a fuzzer's finding: a 40-digit StartTime trapped).
+        Self.refused({ $0.startTime = 1.7e39 }, mentioning: "StartTime")
+        Self.refused({ $0.endTime = -1e19 }, mentioning: "EndTime")
+        Self.refused({ $0.endTime = .infinity }, mentioning: "EndTime")
+        Self.refused({ $0.startTime = .nan }, mentioning: "StartTime")
         Self.refused({ $0.interval?.timeZone = "Europe/Paris" }, mentioning: "UTC")
         Self.refused(
             { request in
@@ -311,6 +316,8 @@ import Testing
             mentioning: "less than 24 hours"
         )
         Self.legacyRefused({ $0.endTime = $0.startTime }, mentioning: "before EndTime")
+        Self.legacyRefused({ $0.startTime = 1.7e39 }, mentioning: "StartTime")
+        Self.legacyRefused({ $0.endTime = 1e58 }, mentioning: "EndTime")
         Self.legacyRefused({ $0.filters = nil }, mentioning: "Queues")
         Self.legacyRefused({ $0.filters?.agentStatuses = ["break"] }, mentioning: "AgentStatuses")
         Self.legacyRefused({ $0.groupings = ["AGENT"] }, mentioning: "AGENT")

@@ -171,6 +171,55 @@ import Testing
         #expect(try harness.replayMatches())
     }
 
+    @Test func queueTimeAdjustmentRanksContactsAndHoldsAtTheEndsOfTheRange() throws {
+        var harness = try Self.setUp(concurrency: 1)
+        _ = try harness.must(
+            .createUser(
+                instanceId: Self.instance,
+                userId: "cal",
+                username: "Cal",
+                routingProfileId: "profile",
+                autoAccept: true,
+                afterContactWorkSeconds: 0
+            )
+        )
+        // A flow per adjustment: UpdateContactRoutingBehavior, then the harness's queueing flow.
+        var contacts: [String: Identifier] = [:]
+        for (name, seconds) in [("none", "0"), ("min", "\(Int64.min)"), ("minute", "60"), ("max", "\(Int64.max)")] {
+            let flow = ChatHarness.queueingFlow
+                .replacingOccurrences(of: #""StartAction": "queue""#, with: #""StartAction": "adjust""#)
+                .replacingOccurrences(
+                    of: #""Actions": ["#,
+                    with: #""Actions": [{"Identifier": "adjust", "Type": "UpdateContactRoutingBehavior", "#
+                        + #""Parameters": {"QueueTimeAdjustmentSeconds": "\#(seconds)"}, "#
+                        + #""Transitions": {"NextAction": "queue"}},"#
+                )
+            _ = try harness.must(
+                .createContactFlow(
+                    instanceId: Self.instance,
+                    flowId: "adjust-\(name)",
+                    name: "Adjust \(name)",
+                    type: "CONTACT_FLOW",
+                    description: "",
+                    content: flow
+                )
+            )
+            contacts[name] = try harness.startChat(ChatHarness.request { $0.contactFlowId = "adjust-\(name)" })
+                .contactId
+            harness.advance(Duration.second)
+        }
+        #expect(try harness.contact(contacts["max"]!).queueTimeAdjustmentSeconds == Int64.max)
+        // Each auto-accepting agent with one slot takes the best waiting contact: the oldest after adjustment.
+        for (agent, expected) in [("bea", "max"), ("cal", "minute")] {
+            try Self.available(agent, &harness)
+            #expect(try harness.contact(contacts[expected]!).agentId == agent, "\(agent) takes \(expected)")
+        }
+        try Self.available("sam", &harness)
+        #expect(try harness.contact(contacts["none"]!).offeredTo == "sam", "Int64.min seconds ranks last")
+        #expect(try harness.contact(contacts["min"]!).offeredTo == nil)
+        #expect(try harness.replayMatches())
+    }
+
     @Test func theCustomerReturnsToThePreviousAgent() throws {
         var harness = try Self.setUp()
         for command in SampleFlows.setup(instanceId: Self.instance) { _ = try harness.must(command) }

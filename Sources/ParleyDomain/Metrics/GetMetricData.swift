@@ -242,8 +242,7 @@ extension MetricsAggregate {
         guard let startSeconds = request.startTime, let endSeconds = request.endTime else {
             throw ChatError(.invalidParameter, "StartTime and EndTime are required")
         }
-        let start = MetricsTime.micros(startSeconds)
-        let end = MetricsTime.micros(endSeconds)
+        let (start, end) = try MetricsTime.range(start: startSeconds, end: endSeconds)
         let fiveMinutes = 5 * Duration.minute
         guard start % fiveMinutes == 0, end % fiveMinutes == 0 else {
             throw ChatError(.invalidParameter, "StartTime and EndTime must be on 5-minute boundaries")

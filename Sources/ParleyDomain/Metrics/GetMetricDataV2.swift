@@ -326,8 +326,7 @@ extension MetricsAggregate {
         guard let startSeconds = request.startTime, let endSeconds = request.endTime else {
             throw ChatError(.invalidParameter, "StartTime and EndTime are required")
         }
-        let start = MetricsTime.micros(startSeconds)
-        let end = MetricsTime.micros(endSeconds)
+        let (start, end) = try MetricsTime.range(start: startSeconds, end: endSeconds)
         guard start < end else { throw ChatError(.invalidParameter, "StartTime must be before EndTime") }
         guard end <= now else { throw ChatError(.invalidParameter, "EndTime cannot be later than the current time") }
         guard start >= now - MetricsLimits.retention else {

@@ -127,8 +127,22 @@ extension ConnectARN {
 
 /// Time conversions of the metrics APIs: the AWS JSON protocol sends timestamps as epoch seconds.
 enum MetricsTime {
-    /// µs of epoch seconds.
-    static func micros(_ seconds: Double) -> Int64 { Int64((seconds * 1_000_000).rounded()) }
+    /// µs of epoch seconds; nil for a value no log can hold (not finite, or beyond ±292,000 years).
+    static func micros(_ seconds: Double) -> Int64? {
+        guard seconds.isFinite, abs(seconds) < 9.2e12 else { return nil }
+        return Int64((seconds * 1_000_000).rounded())
+    }
+
+    /// µs of a request's `StartTime` and `EndTime`; an `invalidParameter` error for a value no log can hold.
+    static func range(start: Double, end: Double) throws(ChatError) -> (start: Int64, end: Int64) {
+        guard let startMicros = micros(start) else {
+            throw ChatError(.invalidParameter, "StartTime \(start) is not a time in epoch seconds")
+        }
+        guard let endMicros = micros(end) else {
+            throw ChatError(.invalidParameter, "EndTime \(end) is not a time in epoch seconds")
+        }
+        return (startMicros, endMicros)
+    }
 
     /// Epoch seconds of µs.
     static func seconds(_ micros: Int64) -> Double { Double(micros) / 1_000_000 }

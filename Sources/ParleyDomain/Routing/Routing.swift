@@ -482,13 +482,22 @@ extension Transaction {
                 } else {
                     continue
                 }
-                let age = position.since - contact.queueTimeAdjustmentSeconds * Duration.second
+                let age = Self.adjustedEnqueueTime(position.since, by: contact.queueTimeAdjustmentSeconds)
                 let rank = (priority, contact.queuePriority, age, contact.contactId.description)
                 if best == nil || rank < best!.rank { best = (rank, contact, position.queueId) }
             }
             if let best { return (session.userId, best.contact.contactId, best.queue) }
         }
         return nil
+    }
+
+    /// The enqueue time a contact is ranked by: `since` moved `seconds` earlier (a positive QueueTimeAdjustmentSeconds
+    /// counts as older), held at the ends of the range rather than overflowing, since a flow may set any Int64.
+    static func adjustedEnqueueTime(_ since: Int64, by seconds: Int64) -> Int64 {
+        let (shift, shiftOverflow) = seconds.multipliedReportingOverflow(by: Duration.second)
+        let (age, ageOverflow) = since.subtractingReportingOverflow(shift)
+        guard !shiftOverflow, !ageOverflow else { return seconds > 0 ? .min : .max }
+        return age
     }
 }
 
