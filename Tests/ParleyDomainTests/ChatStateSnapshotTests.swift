@@ -553,7 +553,9 @@ struct FieldCensus {
         ],
         "Rehydration": ["type", "sourceContactId", "continuedFromContactId", "pastContactIds"],
         "SentRecord": ["id", "time"],
-        "ClientTokenKey": ["participantId", "kind", "stored"],
+        // A key writes its text (`participant/kind/token`), the token's as the form gives it back.
+        "ClientTokenKey": ["participantId", "kind", "clientToken"],
+        "ClientToken": ["form"],
         // The encoding writes `closedMonths` and the `open` month merged, as the month-by-month counts.
         "BillingMeter": ["totalMessages", "closedMonths", "open"],
         "BillingMeter.OpenMonth": ["key", "start", "end", "count"],

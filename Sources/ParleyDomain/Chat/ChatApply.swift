@@ -419,7 +419,7 @@ extension ChatMachine {
             contactId: contactId,
             receipts: [:]
         )
-        let token = participantId.flatMap { id in event.clientToken.map { ClientTokenKey(id, .message, $0) } }
+        let token = participantId.flatMap { id in event.token.map { ClientTokenKey(id, .message, $0) } }
         updateChat(event.chatId, in: &state) { chat in
             // Its segment is nearly always the chat's last.
             if let segment = chat.contactIds.lastIndex(of: contactId) {
@@ -437,7 +437,7 @@ extension ChatMachine {
     private static func applyEventSent(_ event: EventSent, at timestamp: Int64, to state: inout ChatState) {
         let participantId = event.participantId
         let eventId = event.eventId
-        let token = event.clientToken.map { ClientTokenKey(participantId, .event, $0) }
+        let token = event.token.map { ClientTokenKey(participantId, .event, $0) }
         // Only receipts name a message (SendEvent records one for them alone), so a typing event costs one comparison
         // of its content type, not three.
         var receipt: (messageId: Identifier, read: Bool)?

@@ -508,7 +508,8 @@ public struct WebsocketClosed: VersionedEvent, Encodable {
 public struct MessageSent: VersionedEvent, Encodable {
     public static let tag: UInt16 = 0x0107
     public static let name = "MessageSent"
-    public static let currentVersion: UInt8 = 1
+    /// Version 2 writes the ClientToken in its form (`write(optionalClientToken:)`): a UUID as 16 bytes.
+    public static let currentVersion: UInt8 = 2
     /// The chat.
     public var chatId: Identifier
     /// The contact segment current when it was sent.
@@ -524,7 +525,19 @@ public struct MessageSent: VersionedEvent, Encodable {
     /// Its content.
     public var content: String
     /// The sender's `ClientToken`.
-    public var clientToken: String?
+    public var token: ClientToken?
+
+    /// The sender's `ClientToken` as text.
+    public var clientToken: String? {
+        get { token?.text }
+        set { token = newValue.map(ClientToken.init) }
+    }
+
+    /// The JSON keys: the token under `clientToken`, as its text.
+    private enum CodingKeys: String, CodingKey {
+        case chatId, contactId, participantId, systemDisplayName, messageId, contentType, content
+        case token = "clientToken"
+    }
 
     /// Creates the event.
     public init(
@@ -537,6 +550,29 @@ public struct MessageSent: VersionedEvent, Encodable {
         content: String,
         clientToken: String?
     ) {
+        self.init(
+            chatId: chatId,
+            contactId: contactId,
+            participantId: participantId,
+            systemDisplayName: systemDisplayName,
+            messageId: messageId,
+            contentType: contentType,
+            content: content,
+            token: clientToken.map(ClientToken.init)
+        )
+    }
+
+    /// Creates the event with a token already read.
+    public init(
+        chatId: Identifier,
+        contactId: Identifier,
+        participantId: Identifier?,
+        systemDisplayName: String? = nil,
+        messageId: Identifier,
+        contentType: String,
+        content: String,
+        token: ClientToken?
+    ) {
         self.chatId = chatId
         self.contactId = contactId
         self.participantId = participantId
@@ -544,7 +580,7 @@ public struct MessageSent: VersionedEvent, Encodable {
         self.messageId = messageId
         self.contentType = contentType
         self.content = content
-        self.clientToken = clientToken
+        self.token = token
     }
 
     public func encode(into writer: inout BinaryWriter) {
@@ -555,7 +591,7 @@ public struct MessageSent: VersionedEvent, Encodable {
         writer.write(identifier: messageId)
         writer.write(string: contentType)
         writer.write(string: content)
-        writer.write(optionalString: clientToken)
+        writer.write(optionalClientToken: token)
     }
 
     public static func decode(version: UInt8, from reader: inout BinaryReader) throws(DecodeError) -> Self {
@@ -567,7 +603,7 @@ public struct MessageSent: VersionedEvent, Encodable {
             messageId: try reader.readIdentifier(),
             contentType: try reader.readString(interning: ContentTypes.table),
             content: try reader.readString(),
-            clientToken: try reader.readOptionalString()
+            token: try reader.readClientToken(version: version)
         )
     }
 }
@@ -576,7 +612,8 @@ public struct MessageSent: VersionedEvent, Encodable {
 public struct EventSent: VersionedEvent, Encodable {
     public static let tag: UInt16 = 0x0108
     public static let name = "EventSent"
-    public static let currentVersion: UInt8 = 1
+    /// Version 2 writes the ClientToken in its form (`write(optionalClientToken:)`): a UUID as 16 bytes.
+    public static let currentVersion: UInt8 = 2
     /// The chat.
     public var chatId: Identifier
     /// The contact segment current when it was sent.
@@ -592,7 +629,19 @@ public struct EventSent: VersionedEvent, Encodable {
     /// For receipts: the message acknowledged.
     public var receiptMessageId: Identifier?
     /// The sender's `ClientToken`.
-    public var clientToken: String?
+    public var token: ClientToken?
+
+    /// The sender's `ClientToken` as text.
+    public var clientToken: String? {
+        get { token?.text }
+        set { token = newValue.map(ClientToken.init) }
+    }
+
+    /// The JSON keys: the token under `clientToken`, as its text.
+    private enum CodingKeys: String, CodingKey {
+        case chatId, contactId, participantId, eventId, contentType, content, receiptMessageId
+        case token = "clientToken"
+    }
 
     /// Creates the event.
     public init(
@@ -605,6 +654,29 @@ public struct EventSent: VersionedEvent, Encodable {
         receiptMessageId: Identifier?,
         clientToken: String?
     ) {
+        self.init(
+            chatId: chatId,
+            contactId: contactId,
+            participantId: participantId,
+            eventId: eventId,
+            contentType: contentType,
+            content: content,
+            receiptMessageId: receiptMessageId,
+            token: clientToken.map(ClientToken.init)
+        )
+    }
+
+    /// Creates the event with a token already read.
+    public init(
+        chatId: Identifier,
+        contactId: Identifier,
+        participantId: Identifier,
+        eventId: Identifier,
+        contentType: String,
+        content: String?,
+        receiptMessageId: Identifier?,
+        token: ClientToken?
+    ) {
         self.chatId = chatId
         self.contactId = contactId
         self.participantId = participantId
@@ -612,7 +684,7 @@ public struct EventSent: VersionedEvent, Encodable {
         self.contentType = contentType
         self.content = content
         self.receiptMessageId = receiptMessageId
-        self.clientToken = clientToken
+        self.token = token
     }
 
     public func encode(into writer: inout BinaryWriter) {
@@ -623,7 +695,7 @@ public struct EventSent: VersionedEvent, Encodable {
         writer.write(string: contentType)
         writer.write(optionalString: content)
         writer.write(optionalIdentifier: receiptMessageId)
-        writer.write(optionalString: clientToken)
+        writer.write(optionalClientToken: token)
     }
 
     public static func decode(version: UInt8, from reader: inout BinaryReader) throws(DecodeError) -> Self {
@@ -635,7 +707,7 @@ public struct EventSent: VersionedEvent, Encodable {
             contentType: try reader.readString(interning: ContentTypes.table),
             content: try reader.readOptionalString(),
             receiptMessageId: try reader.readOptionalIdentifier(),
-            clientToken: try reader.readOptionalString()
+            token: try reader.readClientToken(version: version)
         )
     }
 }

@@ -579,7 +579,7 @@ struct Transaction {
                     messageId: messageId,
                     contentType: contentType,
                     content: content,
-                    clientToken: clientToken
+                    token: send.token
                 )
             )
         )
@@ -609,6 +609,8 @@ struct Transaction {
         var contactId: Identifier
         /// The sender.
         var participant: Participant
+        /// The send's ClientToken, read once for the lookup and the event.
+        var token: ClientToken?
         /// What the sender's earlier send with the same ClientToken was answered, if there was one.
         var earlier: SentRecord?
         /// Whether the chat supports the content type.
@@ -641,6 +643,7 @@ struct Transaction {
                     chatId: chat.pointee.chatId,
                     contactId: chat.pointee.currentContactId,
                     participant: participant,
+                    token: key?.clientToken,
                     earlier: key.flatMap { chat.pointee.sentByClientToken[$0] },
                     supportsContentType: chat.pointee.supportedContentTypes.contains(contentType)
                 )
@@ -718,7 +721,7 @@ struct Transaction {
                     contentType: contentType,
                     content: content,
                     receiptMessageId: receiptFor,
-                    clientToken: clientToken
+                    token: send.token
                 )
             )
         )

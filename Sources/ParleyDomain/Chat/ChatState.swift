@@ -373,7 +373,6 @@ public struct ChatSession: Sendable, Equatable, Encodable {
     }
 }
 
-/// What a SendMessage or SendEvent retry with the same ClientToken answers.
 /// A participant's ClientToken for one kind of request: a retry with the same key gets the first answer.
 ///
 /// Snapshots and JSON write it as the text `participant/kind/token` (what the map was keyed by before), and it
@@ -403,50 +402,25 @@ public struct ClientTokenKey: Hashable, Sendable, Comparable, CodingKeyRepresent
     public var participantId: Identifier
     /// The request.
     public var kind: Kind
-    /// The token, as 16 bytes when it is a UUID written in one case (what the SDKs fill in), else as its text.
-    private var stored: StoredToken
+    /// The token.
+    public var clientToken: ClientToken
 
-    /// A ClientToken's text, or the UUID it spells in lower or upper case: exactly one form for each text, so two
-    /// keys are equal when their forms are.
-    private enum StoredToken: Hashable, Sendable {
-        /// `8-4-4-4-12` lower-case hex.
-        case lowerUUID(Identifier)
-        /// `8-4-4-4-12` upper-case hex.
-        case upperUUID(Identifier)
-        /// Anything else.
-        case text(String)
-
-        init(_ token: String) {
-            var token = token
-            // Digits alone are both cases; mixed case stays text.
-            self =
-                switch token.withUTF8({ Identifier.parse($0) }) {
-                case let parsed? where !parsed.hasUpper: .lowerUUID(parsed.id)
-                case let parsed? where !parsed.hasLower: .upperUUID(parsed.id)
-                default: .text(token)
-                }
-        }
-
-        var text: String {
-            switch self {
-            case .lowerUUID(let id): id.description
-            case .upperUUID(let id): id.description.uppercased()
-            case .text(let text): text
-            }
-        }
-    }
-
-    /// The ClientToken.
+    /// The ClientToken's text.
     public var token: String {
-        get { stored.text }
-        set { stored = StoredToken(newValue) }
+        get { clientToken.text }
+        set { clientToken = ClientToken(newValue) }
     }
 
     /// A key.
     public init(_ participantId: Identifier, _ kind: Kind, _ token: String) {
+        self.init(participantId, kind, ClientToken(token))
+    }
+
+    /// A key of a token already read.
+    public init(_ participantId: Identifier, _ kind: Kind, _ token: ClientToken) {
         self.participantId = participantId
         self.kind = kind
-        self.stored = StoredToken(token)
+        self.clientToken = token
     }
 
     /// `participant/kind/token`.
@@ -454,25 +428,21 @@ public struct ClientTokenKey: Hashable, Sendable, Comparable, CodingKeyRepresent
 
     /// Equal parts (the kind compared by its case, not its name; a UUID token by its 16 bytes).
     public static func == (lhs: ClientTokenKey, rhs: ClientTokenKey) -> Bool {
-        lhs.participantId == rhs.participantId && lhs.kind.code == rhs.kind.code && lhs.stored == rhs.stored
+        lhs.participantId == rhs.participantId && lhs.kind.code == rhs.kind.code && lhs.clientToken == rhs.clientToken
     }
 
     /// Hashes the parts (the kind by its case, not its name).
     public func hash(into hasher: inout Hasher) {
         hasher.combine(participantId)
         hasher.combine(kind.code)
-        hasher.combine(stored)
+        hasher.combine(clientToken)
     }
 
     /// The hash `Dictionary`, `Set` and `TreeDictionary` use: the participant's identifier hash seeded with the kind,
     /// then a UUID token's seeded with that (`Identifier`'s keyed mix, no SipHash); a text token hashes its string.
     public func _rawHashValue(seed: Int) -> Int {
         let participant = participantId._rawHashValue(seed: seed ^ Int(kind.code) &* 0x100_0000_01B3)
-        return switch stored {
-        case .lowerUUID(let id): id._rawHashValue(seed: participant)
-        case .upperUUID(let id): id._rawHashValue(seed: ~participant)
-        case .text(let text): text._rawHashValue(seed: participant)
-        }
+        return clientToken.rawHashValue(seed: participant)
     }
 
     /// Parses `participant/kind/token`; nil for anything else.
@@ -489,13 +459,7 @@ public struct ClientTokenKey: Hashable, Sendable, Comparable, CodingKeyRepresent
     public static func < (lhs: ClientTokenKey, rhs: ClientTokenKey) -> Bool {
         if lhs.participantId != rhs.participantId { return lhs.participantId < rhs.participantId }
         if lhs.kind != rhs.kind { return lhs.kind < rhs.kind }
-        // UUIDs in the same case order as their values: fixed-width hex, the dashes in the same places.
-        switch (lhs.stored, rhs.stored) {
-        case (.lowerUUID(let left), .lowerUUID(let right)), (.upperUUID(let left), .upperUUID(let right)):
-            return left < right
-        default:
-            return lhs.token < rhs.token
-        }
+        return ClientToken.textOrder(lhs.clientToken, rhs.clientToken)
     }
 
     /// The text, as a JSON object's key.
