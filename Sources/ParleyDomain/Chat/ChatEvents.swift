@@ -539,50 +539,6 @@ public struct MessageSent: VersionedEvent, Encodable {
         case token = "clientToken"
     }
 
-    /// Creates the event.
-    public init(
-        chatId: Identifier,
-        contactId: Identifier,
-        participantId: Identifier?,
-        systemDisplayName: String? = nil,
-        messageId: Identifier,
-        contentType: String,
-        content: String,
-        clientToken: String?
-    ) {
-        self.init(
-            chatId: chatId,
-            contactId: contactId,
-            participantId: participantId,
-            systemDisplayName: systemDisplayName,
-            messageId: messageId,
-            contentType: contentType,
-            content: content,
-            token: clientToken.map(ClientToken.init)
-        )
-    }
-
-    /// Creates the event with a token already read.
-    public init(
-        chatId: Identifier,
-        contactId: Identifier,
-        participantId: Identifier?,
-        systemDisplayName: String? = nil,
-        messageId: Identifier,
-        contentType: String,
-        content: String,
-        token: ClientToken?
-    ) {
-        self.chatId = chatId
-        self.contactId = contactId
-        self.participantId = participantId
-        self.systemDisplayName = systemDisplayName
-        self.messageId = messageId
-        self.contentType = contentType
-        self.content = content
-        self.token = token
-    }
-
     public func encode(into writer: inout BinaryWriter) {
         writer.write(identifier: chatId)
         writer.write(identifier: contactId)
@@ -604,6 +560,33 @@ public struct MessageSent: VersionedEvent, Encodable {
             contentType: try reader.readString(interning: ContentTypes.table),
             content: try reader.readString(),
             token: try reader.readClientToken(version: version)
+        )
+    }
+}
+
+extension MessageSent {
+    // The initializer with the token's text lives here, so the struct keeps its memberwise initializer (with
+    // `token:`): Swift 6.3's explicit initializers copy the whole event once, retains and releases included.
+    /// Creates the event.
+    public init(
+        chatId: Identifier,
+        contactId: Identifier,
+        participantId: Identifier?,
+        systemDisplayName: String? = nil,
+        messageId: Identifier,
+        contentType: String,
+        content: String,
+        clientToken: String?
+    ) {
+        self.init(
+            chatId: chatId,
+            contactId: contactId,
+            participantId: participantId,
+            systemDisplayName: systemDisplayName,
+            messageId: messageId,
+            contentType: contentType,
+            content: content,
+            token: clientToken.map(ClientToken.init)
         )
     }
 }
@@ -643,50 +626,6 @@ public struct EventSent: VersionedEvent, Encodable {
         case token = "clientToken"
     }
 
-    /// Creates the event.
-    public init(
-        chatId: Identifier,
-        contactId: Identifier,
-        participantId: Identifier,
-        eventId: Identifier,
-        contentType: String,
-        content: String?,
-        receiptMessageId: Identifier?,
-        clientToken: String?
-    ) {
-        self.init(
-            chatId: chatId,
-            contactId: contactId,
-            participantId: participantId,
-            eventId: eventId,
-            contentType: contentType,
-            content: content,
-            receiptMessageId: receiptMessageId,
-            token: clientToken.map(ClientToken.init)
-        )
-    }
-
-    /// Creates the event with a token already read.
-    public init(
-        chatId: Identifier,
-        contactId: Identifier,
-        participantId: Identifier,
-        eventId: Identifier,
-        contentType: String,
-        content: String?,
-        receiptMessageId: Identifier?,
-        token: ClientToken?
-    ) {
-        self.chatId = chatId
-        self.contactId = contactId
-        self.participantId = participantId
-        self.eventId = eventId
-        self.contentType = contentType
-        self.content = content
-        self.receiptMessageId = receiptMessageId
-        self.token = token
-    }
-
     public func encode(into writer: inout BinaryWriter) {
         writer.write(identifier: chatId)
         writer.write(identifier: contactId)
@@ -708,6 +647,33 @@ public struct EventSent: VersionedEvent, Encodable {
             content: try reader.readOptionalString(),
             receiptMessageId: try reader.readOptionalIdentifier(),
             token: try reader.readClientToken(version: version)
+        )
+    }
+}
+
+extension EventSent {
+    // The initializer with the token's text lives here, so the struct keeps its memberwise initializer (with
+    // `token:`): Swift 6.3's explicit initializers copy the whole event once, retains and releases included.
+    /// Creates the event.
+    public init(
+        chatId: Identifier,
+        contactId: Identifier,
+        participantId: Identifier,
+        eventId: Identifier,
+        contentType: String,
+        content: String?,
+        receiptMessageId: Identifier?,
+        clientToken: String?
+    ) {
+        self.init(
+            chatId: chatId,
+            contactId: contactId,
+            participantId: participantId,
+            eventId: eventId,
+            contentType: contentType,
+            content: content,
+            receiptMessageId: receiptMessageId,
+            token: clientToken.map(ClientToken.init)
         )
     }
 }
