@@ -185,7 +185,7 @@ extension ChatQueries {
         return GetCurrentMetricDataResponse(
             nextToken: next,
             metricResults: page.map { query.result($0, instanceId: instanceId, state: state) },
-            dataSnapshotTime: MetricsTime.seconds(now),
+            dataSnapshotTime: EpochTime.seconds(now),
             approximateTotalCount: rows.count
         )
     }

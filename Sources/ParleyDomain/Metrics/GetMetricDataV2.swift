@@ -367,8 +367,8 @@ extension MetricsAggregate {
                     ),
                     metricInterval: MetricIntervalV2(
                         interval: period.rawValue,
-                        startTime: MetricsTime.seconds(row.intervalStart),
-                        endTime: MetricsTime.seconds(row.intervalEnd)
+                        startTime: EpochTime.seconds(row.intervalStart),
+                        endTime: EpochTime.seconds(row.intervalEnd)
                     ),
                     collections: zip(metrics, row.values).map { metric, value in
                         MetricDataV2(metric: metric.request, value: value)

@@ -125,27 +125,30 @@ extension ConnectARN {
     }
 }
 
-/// Time conversions of the metrics APIs: the AWS JSON protocol sends timestamps as epoch seconds.
-enum MetricsTime {
+/// Times as the AWS JSON protocols send a `timestamp`: epoch seconds, with a fraction.
+public enum EpochTime {
+    /// Epoch seconds of µs.
+    public static func seconds(_ micros: Int64) -> Double { Double(micros) / 1_000_000 }
+
     /// µs of epoch seconds; nil for a value no log can hold (not finite, or beyond ±292,000 years).
-    static func micros(_ seconds: Double) -> Int64? {
+    public static func micros(_ seconds: Double) -> Int64? {
         guard seconds.isFinite, abs(seconds) < 9.2e12 else { return nil }
         return Int64((seconds * 1_000_000).rounded())
     }
+}
 
+/// Time conversions of the metrics APIs.
+enum MetricsTime {
     /// µs of a request's `StartTime` and `EndTime`; an `invalidParameter` error for a value no log can hold.
     static func range(start: Double, end: Double) throws(ChatError) -> (start: Int64, end: Int64) {
-        guard let startMicros = micros(start) else {
+        guard let startMicros = EpochTime.micros(start) else {
             throw ChatError(.invalidParameter, "StartTime \(start) is not a time in epoch seconds")
         }
-        guard let endMicros = micros(end) else {
+        guard let endMicros = EpochTime.micros(end) else {
             throw ChatError(.invalidParameter, "EndTime \(end) is not a time in epoch seconds")
         }
         return (startMicros, endMicros)
     }
-
-    /// Epoch seconds of µs.
-    static func seconds(_ micros: Int64) -> Double { Double(micros) / 1_000_000 }
 
     /// Decodes an epoch-seconds number (or an ISO-8601 string, which some clients send) as epoch seconds.
     static func decode<Key: CodingKey>(
@@ -161,7 +164,7 @@ enum MetricsTime {
                 debugDescription: "\(key.stringValue) must be epoch seconds or an ISO-8601 time"
             )
         }
-        return seconds(micros)
+        return EpochTime.seconds(micros)
     }
 }
 

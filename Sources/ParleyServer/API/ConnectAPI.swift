@@ -90,18 +90,6 @@ struct ConnectAPI: Sendable {
     struct Empty: Codable {}
 }
 
-/// Control-plane times: epoch seconds (with a fraction), as the AWS JSON protocols send `timestamp`.
-enum EpochTime {
-    /// Seconds since the epoch for µs.
-    static func seconds(_ micros: Int64) -> Double { Double(micros) / 1_000_000 }
-
-    /// µs for seconds since the epoch; nil for a value outside what a log can hold.
-    static func micros(_ seconds: Double) -> Int64? {
-        guard seconds.isFinite, abs(seconds) < 9.2e12 else { return nil }
-        return Int64((seconds * 1_000_000).rounded())
-    }
-}
-
 // MARK: - Instances
 
 extension ConnectAPI {
