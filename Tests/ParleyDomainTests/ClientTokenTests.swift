@@ -139,6 +139,25 @@ import Testing
             let error = #expect(throws: DecodeError.self) { try decode(bytes) }
             #expect(error?.code == .invalidValue, "\(bytes.prefix(3))")
         }
+        // Upper case needs a letter: one nibble of 8 to 15 anywhere in an id of digits decides it.
+        for position in 0..<32 {
+            for nibble: UInt64 in 8...15 {
+                let shift = UInt64(position % 16) * 4
+                let cleared = (position < 16 ? Self.digits.high : Self.digits.low) & ~(0xF << shift)
+                let word = cleared | nibble << shift
+                let id =
+                    position < 16
+                    ? Identifier(high: word, low: Self.digits.low) : Identifier(high: Self.digits.high, low: word)
+                var upper = BinaryWriter()
+                upper.write(byte: 2)
+                upper.write(identifier: id)
+                if nibble >= 10 {
+                    #expect(try decode(upper.bytes).clientToken == id.description.uppercased(), "\(id)")
+                } else {
+                    #expect(throws: DecodeError.self, "\(id)") { try decode(upper.bytes) }
+                }
+            }
+        }
         // The same tokens in their own forms decode.
         #expect(try decode(Self.tokenBytes(Self.id.description)).clientToken == Self.id.description)
         #expect(try decode(Self.tokenBytes(Self.digits.description)).clientToken == Self.digits.description)

@@ -108,7 +108,7 @@ extension BinaryReader {
         case ClientToken.Code.upperUUID:
             let id = try readIdentifier()
             // Digits alone spell the same text in both cases, and such a text has the lower-case form.
-            guard id.description.utf8.contains(where: { $0 >= UInt8(ascii: "a") }) else {
+            guard Self.hasHexLetter(id.high) || Self.hasHexLetter(id.low) else {
                 throw DecodeError(.invalidValue, "an upper-case ClientToken UUID without letters", offset: start)
             }
             return ClientToken(form: .upperUUID(id))
@@ -121,6 +121,12 @@ extension BinaryReader {
         case let code:
             throw DecodeError(.invalidValue, "ClientToken form \(code)", offset: start)
         }
+    }
+
+    /// Whether a hex digit of `word` is a letter (a–f): a nibble of 10 or more has its top bit and one of the two
+    /// below it set.
+    private static func hasHexLetter(_ word: UInt64) -> Bool {
+        word & (word << 1 | word << 2) & 0x8888_8888_8888_8888 != 0
     }
 
     /// The ClientToken of a `MessageSent` or `EventSent` of `version`: version 1 wrote it as an optional string.
