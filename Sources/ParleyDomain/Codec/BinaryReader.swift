@@ -153,8 +153,10 @@ public struct BinaryReader: ~Copyable {
     /// A map written with `BinaryWriter.write(stringMap:)`; keys must be strictly increasing.
     public mutating func readStringMap() throws(DecodeError) -> [String: String] {
         let count = try readCount(limit: remaining / 2)
-        var map: [String: String] = [:]
-        map.reserveCapacity(count)
+        // Most maps are empty (a flow step's or a contact's attributes): `reserveCapacity` there was an unspecialized
+        // call that looked up the dictionary's metadata, about 1 K instructions for nothing.
+        guard count > 0 else { return [:] }
+        var map = [String: String](minimumCapacity: count)
         var previous: String?
         for _ in 0..<count {
             let start = offset
