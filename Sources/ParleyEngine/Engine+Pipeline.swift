@@ -37,6 +37,10 @@ final class DecodedBatches<Event: Sendable>: Sendable {
     private let queue = Mutex<[Batch]>([])
     private let free: DispatchSemaphore
     private let filled = DispatchSemaphore(value: 0)
+    /// Batches the applying thread is done with, for the decoding thread to release or reuse: their events were
+    /// allocated there, so they are freed there too (an event freed on the other thread goes back to the decoding
+    /// thread's malloc arena under its lock), and their release is no longer on the applying thread's path.
+    private let spent = Mutex<[Batch]>([])
 
     /// A queue holding at most `capacity` batches.
     init(capacity: Int) { free = DispatchSemaphore(value: capacity) }
@@ -53,6 +57,27 @@ final class DecodedBatches<Event: Sendable>: Sendable {
         filled.wait()
         let batch = queue.withLock { $0.removeFirst() }
         free.signal()
+        return batch
+    }
+
+    /// Hands back a batch whose records were applied; the decoding thread releases it (`emptyBatch`).
+    func retire(_ batch: consuming Batch) {
+        // Moved in, not copied: a copy left here would make this thread's release the last one, now and then.
+        var moving: Batch? = consume batch
+        spent.withLock { $0.append(moving.take()!) }
+    }
+
+    /// A batch to fill: a retired one emptied (its records released here, its capacity kept), or a new one. The
+    /// other retired batches are released here as well.
+    func emptyBatch() -> Batch {
+        var retired: [Batch] = []
+        spent.withLock { swap(&$0, &retired) }
+        guard var batch = retired.popLast() else {
+            var batch = Batch()
+            batch.records.reserveCapacity(Self.batchSize)
+            return batch
+        }
+        batch.records.removeAll(keepingCapacity: true)
         return batch
     }
 }
@@ -87,6 +112,7 @@ extension Engine {
                 if let failure = batch.failure { throw failure }
                 return
             }
+            batches.retire(consume batch)
         }
     }
 
@@ -98,8 +124,7 @@ extension Engine {
         through: UInt64,
         into batches: DecodedBatches<Machine.Event>
     ) -> DecodedBatches<Machine.Event>.Batch {
-        var batch = DecodedBatches<Machine.Event>.Batch()
-        batch.records.reserveCapacity(DecodedBatches<Machine.Event>.batchSize)
+        var batch = batches.emptyBatch()
         do {
             try reader.forEach(fromSequence: from) { record in
                 if let until, record.timestamp > until { return false }
@@ -118,8 +143,7 @@ extension Engine {
                 }
                 if batch.records.count == DecodedBatches<Machine.Event>.batchSize {
                     batches.put(batch)
-                    batch = DecodedBatches<Machine.Event>.Batch()
-                    batch.records.reserveCapacity(DecodedBatches<Machine.Event>.batchSize)
+                    batch = batches.emptyBatch()
                 }
                 return true
             }

@@ -1,8 +1,10 @@
 import EventLog
 import Foundation
 import ParleyDomain
-import ParleyEngine
+import Synchronization
 import Testing
+
+@testable import ParleyEngine
 
 @Suite struct ReplayTests {
     @Test func replayReproducesTheLiveState() async throws {
@@ -110,6 +112,56 @@ import Testing
         await again.close()
     }
 
+    @Test func decodingOnASecondThreadReplaysEveryBatchLikeOneThread() async throws {
+        let directory = TemporaryDirectory()
+        let engine = try await openLedger(directory)
+        _ = await engine.submit(.open("a"))
+        _ = await engine.submit(.open("b"))
+        // Over four batches of decoded records, so that batches are retired and reused while the replay runs.
+        for round in 0..<20 {
+            await withTaskGroup(of: Void.self) { group in
+                for index in 0..<250 {
+                    let command: Ledger.Command =
+                        index % 5 == 0 ? .transfer(from: "a", to: "b", 1) : .deposit(index % 2 == 0 ? "a" : "b", 3)
+                    group.addTask { _ = await engine.submit(command) }
+                }
+            }
+            _ = await engine.submit(.memo("round \(round)"))
+        }
+        let live = engine.snapshot
+        await engine.close()
+        #expect(live.position > 4 * UInt64(DecodedBatches<Ledger.Event>.batchSize))
+
+        let one = try Engine<Ledger>.replay(dataDirectory: directory.path, threads: .one)
+        let two = try Engine<Ledger>.replay(dataDirectory: directory.path, threads: .two)
+        #expect(one == live)
+        #expect(two == live)
+    }
+
+    @Test func aRetiredBatchIsReleasedWhereTheNextOneIsFilled() {
+        let released = ReleaseCounter()
+        let batches = DecodedBatches<Tracked>(capacity: 2)
+        var filling = batches.emptyBatch()
+        #expect(filling.records.capacity >= DecodedBatches<Tracked>.batchSize)
+        for sequence in 1...3 {
+            filling.records.append(.init(event: Tracked(released), sequence: UInt64(sequence), timestamp: 0))
+        }
+        batches.put(consume filling)
+
+        let applied = batches.take()
+        #expect(applied.records.map(\.sequence) == [1, 2, 3])
+        batches.retire(consume applied)
+        // Handed back, not released: the applying side drops nothing.
+        #expect(released.count == 0)
+
+        // The side that fills batches releases the retired one's events and reuses its storage.
+        let next = batches.emptyBatch()
+        #expect(released.count == 3)
+        #expect(next.records.isEmpty)
+        #expect(next.records.capacity >= DecodedBatches<Tracked>.batchSize)
+        #expect(!next.finished && next.failure == nil)
+    }
+
     @Test func replayOfAMissingLogIsALogError() throws {
         let directory = TemporaryDirectory()
         do {
@@ -124,4 +176,24 @@ import Testing
 
 extension Int {
     fileprivate var asUInt64: UInt64 { UInt64(self) }
+}
+
+/// Counts the `Tracked` values released.
+private final class ReleaseCounter: Sendable {
+    private let released = Mutex(0)
+
+    /// How many were released.
+    var count: Int { released.withLock { $0 } }
+
+    /// Notes one release.
+    func note() { released.withLock { $0 += 1 } }
+}
+
+/// A decoded "event" that notes its release.
+private final class Tracked: Sendable {
+    let counter: ReleaseCounter
+
+    init(_ counter: ReleaseCounter) { self.counter = counter }
+
+    deinit { counter.note() }
 }
