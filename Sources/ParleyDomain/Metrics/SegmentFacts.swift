@@ -133,9 +133,13 @@ struct SegmentFacts: Equatable, Sendable {
 
     /// The chat counters of a record's `ChatMetrics`.
     static func chatCounters(_ record: ContactTraceRecord) -> [Int64] {
-        // The counters alone: a whole v2 `MetricCell` allocated its core counters and histograms too, to be dropped
-        // (about 3.3 K instructions per completed record and metrics version).
-        var counters = ChatCounters()
+        // A cell of the chat counters alone: a whole v2 `MetricCell` allocated its core counters and histograms too,
+        // to be dropped (about 3.3 K instructions per completed record and metrics version).
+        var counters = MetricCell(
+            core: [],
+            chat: Array(repeating: 0, count: ChatCounter.allCases.count),
+            histograms: []
+        )
         let metrics = record.chatMetrics
         counters[.messages] = metrics.totalMessages
         counters[.botMessages] = metrics.totalBotMessages
@@ -174,19 +178,7 @@ struct SegmentFacts: Equatable, Sendable {
             counters[.botConversationMillis] = max(0, until - from) / 1000
             counters[.botTurns] = metrics.conversationTurnCount
         }
-        return counters.values
-    }
-}
-
-/// The `ChatCounter`-indexed values of one segment, as `SegmentFacts.chatCounters` fills them.
-private struct ChatCounters {
-    /// One value per `ChatCounter`.
-    var values = [Int64](repeating: 0, count: ChatCounter.allCases.count)
-
-    /// The value of `counter`.
-    subscript(counter: ChatCounter) -> Int64 {
-        get { values[counter.rawValue] }
-        set { values[counter.rawValue] = newValue }
+        return counters.chat
     }
 }
 
