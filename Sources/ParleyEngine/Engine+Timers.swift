@@ -23,9 +23,9 @@ extension Engine {
 
     /// Starts a task that fires deadlines as they come due; `close()` stops it.
     ///
-    /// It looks at `Machine.nextDeadline(in:)` after every committed batch and at least every second, waiting in
-    /// real time (`Task.sleep`) for the difference the engine's clock reports. With a `ManualClock`, call
-    /// `fireDueTimers()` instead.
+    /// It looks at `Machine.nextDeadline(in:)` at least every second, and after a committed batch whose next deadline
+    /// is due or comes before the end of its current wait; it waits in real time (`Task.sleep`) for the difference the
+    /// engine's clock reports. With a `ManualClock`, call `fireDueTimers()` instead.
     public func startScheduler() {
         guard scheduler == nil, !closed else { return }
         scheduler = Task { await self.runScheduler() }
@@ -34,8 +34,8 @@ extension Engine {
     private func runScheduler() async {
         while !Task.isCancelled && !closed {
             var wait = Self.schedulerPeriod
+            let now = clock.now()
             if let deadline = Machine.nextDeadline(in: state) {
-                let now = clock.now()
                 if deadline <= now {
                     if await fireDueTimers() > 0 { continue }
                     // Due, yet nothing fired (the timer command was rejected or changed nothing): wait a period
@@ -44,6 +44,7 @@ extension Engine {
                     wait = min(wait, deadline - now)
                 }
             }
+            schedulerWakeAt = now + wait
             await waitForSchedulerWake(microseconds: wait)
         }
     }
@@ -61,6 +62,20 @@ extension Engine {
             }
         }
     }
+
+    /// After a committed batch: ends the scheduler's wait if the next deadline is due or comes before the wait ends.
+    ///
+    /// A batch that leaves the next deadline where it was, or moves it later, does not wake the scheduler: waking it
+    /// costs a task and a timer, once per batch, and it would only find nothing due and wait again.
+    func wakeSchedulerForEarlierDeadline() {
+        guard schedulerWake != nil, let deadline = Machine.nextDeadline(in: state) else { return }
+        guard deadline < schedulerWakeAt || deadline <= clock.now() else { return }
+        schedulerWakesByCommits += 1
+        wakeScheduler()
+    }
+
+    /// Whether the scheduler is waiting for its timeout or a commit (for tests).
+    var schedulerIsWaiting: Bool { schedulerWake != nil }
 
     /// Ends the scheduler's current wait, if it is waiting (and, given `wait`, if it is still that wait).
     func wakeScheduler(wait: UInt64? = nil) {

@@ -102,6 +102,10 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
     var schedulerSleeper: Task<Void, Never>?
     /// Identifies the scheduler's current wait, so a stale timeout never ends a later one.
     var schedulerWait: UInt64 = 0
+    /// When the scheduler's current wait ends by itself (engine clock, µs): it looks at the next deadline then.
+    var schedulerWakeAt: Int64 = .min
+    /// How often a committed batch ended the scheduler's wait (for tests).
+    var schedulerWakesByCommits = 0
 
     /// What a command came to: its answer and how many events it wrote.
     struct Outcome: Sendable {
@@ -519,7 +523,7 @@ public actor Engine<Machine: EventSourcedMachine & SendableMetatype> {
             }
             positionWaiters = waiting
         }
-        wakeScheduler()
+        wakeSchedulerForEarlierDeadline()
         eventsSinceCheckpoint += batch.records.count
         if checkpointPolicy.everyEvents > 0, eventsSinceCheckpoint >= checkpointPolicy.everyEvents {
             startCheckpoint()

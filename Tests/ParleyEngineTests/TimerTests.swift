@@ -1,8 +1,9 @@
 import EventLog
 import Foundation
 import ParleyDomain
-import ParleyEngine
 import Testing
+
+@testable import ParleyEngine
 
 @Suite struct TimerTests {
     @Test func holdsAreReleasedWhenTheirDeadlinePassesOver25Hours() async throws {
@@ -159,5 +160,44 @@ import Testing
         await engine.close()
         #expect(engine.snapshot.state.holds.isEmpty)
         #expect(engine.snapshot.state.released.count == 2)
+    }
+
+    @Test(.timeLimit(.minutes(5)))
+    func aCommitWakesTheSchedulerOnlyForADeadlineBeforeItsWaitEnds() async throws {
+        let directory = TemporaryDirectory()
+        let clock = ManualClock(startOfTest)
+        let engine = try await openLedger(directory, clock: clock)
+        _ = try await engine.submit(.open("a")).get()
+        _ = try await engine.submit(.deposit("a", 10)).get()
+        await engine.startScheduler()
+        // With no deadline the scheduler waits one period; the manual clock does not move, so every later wait
+        // ends a period (or less, for a sooner deadline) after the same instant.
+        func waiting() async {
+            while !(await engine.schedulerIsWaiting) { await Task.yield() }
+        }
+        await waiting()
+        _ = try await engine.submit(.deposit("a", 1)).get()
+        #expect(await engine.schedulerWakesByCommits == 0)
+        // A deadline after the wait ends: the scheduler sees it when it looks again.
+        _ = try await engine.submit(.hold("a", 1, forMicroseconds: minute)).get()
+        #expect(await engine.schedulerWakesByCommits == 0)
+        // A deadline before the wait ends wakes it.
+        await waiting()
+        _ = try await engine.submit(.hold("a", 1, forMicroseconds: Engine<Ledger>.schedulerPeriod / 10)).get()
+        #expect(await engine.schedulerWakesByCommits == 1)
+        // A deadline that is due by the clock wakes it too, though it was known before.
+        await waiting()
+        clock.advance(byMicroseconds: 2 * minute)
+        let before = engine.snapshot.position
+        _ = try await engine.submit(.deposit("a", 1)).get()
+        #expect(await engine.schedulerWakesByCommits == 2)
+        // The scheduler releases both holds, one commit after another.
+        var next = before + 2
+        while engine.snapshot.state.released.count < 2 {
+            next = max(next, engine.snapshot.position + 1)
+            _ = await engine.waitForSnapshot(atLeast: next)
+        }
+        #expect(engine.snapshot.state.holds.isEmpty)
+        await engine.close()
     }
 }
