@@ -606,7 +606,7 @@ struct FieldCensus {
         // Storage only: one chunk, reflected as the elements it holds (its own mirror; the encoding writes the items).
         "ChunkStorage": ["elements"],
         // Storage only: a short array of entries, then a tree (the encoding writes the entries, as a map's).
-        "CompactMap": ["small", "large"],
+        "CompactMap": ["small", "smallCount", "large"],
         // Derived, not written: the timers in firing order, rebuilt from `timers` when a snapshot loads.
         "DeadlineIndex": ["chunks", "count"],
         "DeadlineIndex.Entry": ["deadline", "key"],

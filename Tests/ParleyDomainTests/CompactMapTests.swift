@@ -145,6 +145,32 @@ import Testing
         }
     }
 
+    @Test(arguments: [3, CompactMap<Identifier, Int>.smallLimit + 5])
+    func anAppendToACopySharedWithASnapshotFillsTheNextSlotInPlace(size: Int) {
+        var map = CompactMap<Identifier, Int>()
+        for number in 0..<size { map[Self.key(number)] = number }
+        let snapshot = map
+        map[Self.key(size)] = size
+        #expect(map.smallIdentity == snapshot.smallIdentity, "the array was not copied")
+        #expect(map.count == size + 1 && map[Self.key(size)] == size)
+        #expect(snapshot.count == size && snapshot[Self.key(size)] == nil)
+        #expect(!snapshot.contains { $0.key == Self.key(size) })
+        // Another copy of the snapshot finds the slot taken, and copies its own entries.
+        var other = snapshot
+        other[Self.key(999_999)] = -1
+        #expect(other.smallIdentity != snapshot.smallIdentity)
+        #expect(other.count == size + 1 && other[Self.key(999_999)] == -1 && other[Self.key(size)] == nil)
+        #expect(map[Self.key(999_999)] == nil && snapshot[Self.key(999_999)] == nil)
+        // Changing or removing a shared entry copies too.
+        var changed = snapshot
+        changed[Self.key(size - 1)] = -2
+        var removed = snapshot
+        removed[Self.key(size - 1)] = nil
+        #expect(changed[Self.key(size - 1)] == -2 && removed[Self.key(size - 1)] == nil && removed.count == size - 1)
+        #expect(snapshot[Self.key(size - 1)] == size - 1 && map[Self.key(size - 1)] == size - 1)
+        #expect(snapshot.tree.count == size && map.tree.count == size + 1)
+    }
+
     @Test func aRepeatedKeyInSnapshotBytesIsRefused() {
         var writer = BinaryWriter()
         writer.write(varUInt: 2)

@@ -5,6 +5,12 @@
 
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// An array kept in chunks of 16 elements: copies share the chunks, and a write copies only the chunk it touches.
 ///
 /// An append does not copy a shared last chunk when it can claim the chunk's next free slot: each chunk counts the
@@ -90,9 +96,15 @@ final class ChunkStorage<Element>: @unchecked Sendable {
     let elements: UnsafeMutablePointer<Element>
 
     /// An empty chunk with room for `capacity` elements.
+    ///
+    /// The elements are allocated with `malloc`: `UnsafeMutablePointer.allocate` always takes the runtime's aligned
+    /// path, `posix_memalign`, which costs about 240 instructions against `malloc`'s 60 to 100.
     init(capacity: Int) {
+        precondition(MemoryLayout<Element>.alignment <= 16, "malloc aligns to 16 bytes")
         self.capacity = capacity
-        elements = .allocate(capacity: capacity)
+        let bytes = Swift.max(1, MemoryLayout<Element>.stride * capacity)
+        guard let memory = malloc(bytes) else { fatalError("out of memory allocating \(bytes) bytes") }
+        elements = memory.bindMemory(to: Element.self, capacity: capacity)
         claimed = Atomic(0)
     }
 
@@ -111,7 +123,7 @@ final class ChunkStorage<Element>: @unchecked Sendable {
 
     deinit {
         elements.deinitialize(count: claimed.load(ordering: .acquiring))
-        elements.deallocate()
+        free(elements)
     }
 
     /// Claims slot `offset` if it is the next free slot and there is room; whether it did. The caller then

@@ -13,6 +13,11 @@
 // 4.4 K instructions per message in a chat of 17 to 36. The tree now changes once per `smallLimit` additions. See
 // docs/performance.md, "2026-11-23 (later): per-chat maps that start small" and "2026-11-24".
 //
+// The array is a `ChunkStorage` with claimed slots, as a transcript's last chunk is: a copy that shares it with a
+// published snapshot appends in place when no other copy appended there first, so a message's ClientToken and
+// item index no longer copy up to 32 entries per chat and batch (and free the old array a batch later). See
+// docs/performance.md, "2026-11-24 (sixth session)".
+//
 // The limit is 32: a chat whose clients send a typing event before each message and a read receipt after it, as the
 // chat JavaScript library does, holds three ClientTokens per message, and at 16 every such chat of ten messages built
 // a tree once, 17 inserts at about 2 K instructions each. Searching 32 keys costs less (a UUID token compares as 16
@@ -24,9 +29,14 @@ import HashTreeCollections
 /// beside an array of the newest ones. Equality, iteration content, the snapshot encoding and the JSON encoding are
 /// those of the same entries in a `TreeDictionary`: which form holds them never shows.
 public struct CompactMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
-    /// Entries in insertion order: all of them while the map is small; once `large` is set, those added since the last
-    /// merge into it, at most `smallLimit`. No key is in both.
-    private var small: ContiguousArray<(key: Key, value: Value)> = []
+    typealias Entry = (key: Key, value: Value)
+
+    /// Entries in insertion order, the first `smallCount` slots: all of them while the map is small; once `large` is
+    /// set, those added since the last merge into it, at most `smallLimit`. No key is in both. Copies share it, each
+    /// seeing its own prefix; nil while it holds none.
+    private var small: ChunkStorage<Entry>?
+    /// The entries of `small` this copy holds.
+    private var smallCount = 0
     /// The older entries, once more than `smallLimit` were held at the same time.
     private var large: TreeDictionary<Key, Value>?
 
@@ -37,7 +47,7 @@ public struct CompactMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     public init() {}
 
     /// Entries in the map.
-    public var count: Int { (large?.count ?? 0) + small.count }
+    public var count: Int { (large?.count ?? 0) + smallCount }
 
     /// Whether the map is empty.
     public var isEmpty: Bool { count == 0 }
@@ -45,15 +55,18 @@ public struct CompactMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// Whether the entries are in the tree form (tests).
     var isLarge: Bool { large != nil }
 
+    /// The identity of the array's storage (tests: which copies share it).
+    var smallIdentity: ObjectIdentifier? { small.map(ObjectIdentifier.init) }
+
     /// The value of `key`; setting nil removes the entry.
     public subscript(key: Key) -> Value? {
         get {
-            if let index = smallIndex(of: key) { return small[index].value }
+            if let index = smallIndex(of: key) { return small.unsafelyUnwrapped.elements[index].value }
             return large?[key]
         }
         set {
             if let index = smallIndex(of: key) {
-                if let newValue { small[index].value = newValue } else { small.remove(at: index) }
+                if let newValue { setSmallValue(newValue, at: index) } else { removeSmall(at: index) }
             } else if large?.index(forKey: key) != nil {
                 large![key] = newValue
             } else if let newValue {
@@ -64,28 +77,90 @@ public struct CompactMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
 
     /// The position of `key` in `small`, searched from the newest entry.
     private func smallIndex(of key: Key) -> Int? {
-        var index = small.count
+        guard let small else { return nil }
+        var index = smallCount
         while index > 0 {
             index -= 1
-            if small[index].key == key { return index }
+            if small.elements[index].key == key { return index }
         }
         return nil
+    }
+
+    /// Makes `small` this copy's alone, holding its `smallCount` entries, with room for `capacity`.
+    private mutating func copySmall(capacity: Int) {
+        // Asked before `old` holds a second reference.
+        let unique = isKnownUniquelyReferenced(&small)
+        let old = small.unsafelyUnwrapped
+        small = ChunkStorage(capacity: capacity, prefix: smallCount, of: old, moving: unique)
+    }
+
+    /// Changes the value of the entry at `index` of `small`, copying the array first if another copy shares it.
+    private mutating func setSmallValue(_ value: Value, at index: Int) {
+        if !isKnownUniquelyReferenced(&small) { copySmall(capacity: small.unsafelyUnwrapped.capacity) }
+        small.unsafelyUnwrapped.elements[index].value = value
+    }
+
+    /// Removes the entry at `index` of `small`, keeping the order of the others (into a new array: removals are rare).
+    private mutating func removeSmall(at index: Int) {
+        let old = small.unsafelyUnwrapped
+        let storage = ChunkStorage<Entry>(capacity: old.capacity)
+        for position in 0..<smallCount where position != index {
+            let claimed = storage.claim(position < index ? position : position - 1)
+            precondition(claimed, "a new array has room for the entries it copies")
+            (storage.elements + (position < index ? position : position - 1)).initialize(to: old.elements[position])
+        }
+        smallCount -= 1
+        small = smallCount == 0 ? nil : storage
     }
 
     /// Adds an entry whose key the map does not hold; the entry past `smallLimit` in the array moves them all to the
     /// tree.
     private mutating func insertNew(_ key: Key, _ value: Value) {
-        if small.count < Self.smallLimit {
-            if small.capacity == 0 { small.reserveCapacity(large == nil ? 4 : Self.smallLimit) }
-            small.append((key, value))
+        if smallCount < Self.smallLimit {
+            if small == nil {
+                small = ChunkStorage(capacity: large == nil ? 4 : Self.smallLimit)
+            } else if smallCount == small.unsafelyUnwrapped.capacity {
+                copySmall(capacity: Swift.min(smallCount * 2, Self.smallLimit))
+            }
+            // The next slot, unless another copy sharing the array filled it first.
+            if !small.unsafelyUnwrapped.claim(smallCount) {
+                copySmall(capacity: small.unsafelyUnwrapped.capacity)
+                let claimed = small.unsafelyUnwrapped.claim(smallCount)
+                precondition(claimed, "a new array has room after its prefix")
+            }
+            (small.unsafelyUnwrapped.elements + smallCount).initialize(to: (key, value))
+            smallCount += 1
             return
         }
         // Taken out of `self`: a tree no snapshot shares changes in place.
         var tree = large.take() ?? TreeDictionary<Key, Value>()
-        for entry in small { tree[entry.key] = entry.value }
+        for entry in smallEntries { tree[entry.key] = entry.value }
         tree[key] = value
-        small.removeAll(keepingCapacity: true)
+        small = nil
+        smallCount = 0
         large = tree
+    }
+
+    /// The entries of `small` this copy holds, in insertion order.
+    private var smallEntries: SmallEntries { SmallEntries(storage: small, count: smallCount) }
+
+    /// The first `count` entries of an array storage (kept alive while iterated).
+    fileprivate struct SmallEntries: Sequence, IteratorProtocol {
+        let storage: ChunkStorage<Entry>?
+        let count: Int
+        var index = 0
+
+        init(storage: ChunkStorage<Entry>?, count: Int) {
+            self.storage = storage
+            self.count = count
+        }
+
+        /// The next entry.
+        mutating func next() -> Entry? {
+            guard index < count, let storage else { return nil }
+            defer { index += 1 }
+            return storage.elements[index]
+        }
     }
 }
 
@@ -101,7 +176,7 @@ extension CompactMap: Sequence {
     /// Iterates the entries: the tree's in its own order, then the array's in insertion order.
     public struct Iterator: IteratorProtocol {
         fileprivate var large: TreeDictionary<Key, Value>.Iterator?
-        fileprivate var small: IndexingIterator<ContiguousArray<(key: Key, value: Value)>>
+        fileprivate var small: SmallEntries
 
         /// The next entry.
         public mutating func next() -> (key: Key, value: Value)? {
@@ -113,7 +188,7 @@ extension CompactMap: Sequence {
 
     /// An iterator over the entries.
     public func makeIterator() -> Iterator {
-        Iterator(large: large?.makeIterator(), small: small.makeIterator())
+        Iterator(large: large?.makeIterator(), small: smallEntries)
     }
 
     /// The number of entries.
@@ -123,7 +198,9 @@ extension CompactMap: Sequence {
 extension CompactMap: Equatable where Value: Equatable {
     /// Equal when they hold the same entries, in whichever form.
     public static func == (lhs: CompactMap, rhs: CompactMap) -> Bool {
-        if lhs.small.isEmpty, rhs.small.isEmpty, let left = lhs.large, let right = rhs.large { return left == right }
+        if lhs.smallCount == 0, rhs.smallCount == 0, let left = lhs.large, let right = rhs.large {
+            return left == right
+        }
         return lhs.count == rhs.count && lhs.allSatisfy { rhs[$0.key] == $0.value }
     }
 }
@@ -132,7 +209,7 @@ extension CompactMap {
     /// The entries as a `TreeDictionary`.
     public var tree: TreeDictionary<Key, Value> {
         var tree = large ?? TreeDictionary<Key, Value>()
-        for entry in small { tree[entry.key] = entry.value }
+        for entry in smallEntries { tree[entry.key] = entry.value }
         return tree
     }
 }
@@ -146,8 +223,8 @@ extension CompactMap: SnapshotCodable where Key: SnapshotCodable & Comparable, V
     /// Writes what a `TreeDictionary` of the same entries writes: the count, then the entries in key order.
     public func snapshotEncode(to writer: inout BinaryWriter) {
         if large != nil { return tree.snapshotEncode(to: &writer) }
-        writer.write(varUInt: UInt64(small.count))
-        for entry in small.sorted(by: { $0.key < $1.key }) {
+        writer.write(varUInt: UInt64(smallCount))
+        for entry in smallEntries.sorted(by: { $0.key < $1.key }) {
             entry.key.snapshotEncode(to: &writer)
             entry.value.snapshotEncode(to: &writer)
         }
