@@ -1,8 +1,8 @@
 import ParleyDomain
 
 extension Engine {
-    /// The longest the scheduler waits before looking at the next deadline again (µs).
-    static var schedulerPeriod: Int64 { 1_000_000 }
+    /// The longest the scheduler waits, by default, before looking at the next deadline again (µs).
+    public static var defaultSchedulerPeriod: Int64 { 1_000_000 }
 
     /// Fires every deadline that is due by the clock now, through the normal command path; returns how many timer
     /// commands committed events.
@@ -23,17 +23,18 @@ extension Engine {
 
     /// Starts a task that fires deadlines as they come due; `close()` stops it.
     ///
-    /// It looks at `Machine.nextDeadline(in:)` at least every second, and after a committed batch whose next deadline
-    /// is due or comes before the end of its current wait; it waits in real time (`Task.sleep`) for the difference the
-    /// engine's clock reports. With a `ManualClock`, call `fireDueTimers()` instead.
-    public func startScheduler() {
+    /// It looks at `Machine.nextDeadline(in:)` at least every `period` µs, and after a committed batch whose next
+    /// deadline is due or comes before the end of its current wait; it waits in real time (`Task.sleep`) for the
+    /// difference the engine's clock reports. With a `ManualClock`, call `fireDueTimers()` instead.
+    public func startScheduler(period: Int64 = defaultSchedulerPeriod) {
         guard scheduler == nil, !closed else { return }
-        scheduler = Task { await self.runScheduler() }
+        let period = max(1, period)
+        scheduler = Task { await self.runScheduler(period: period) }
     }
 
-    private func runScheduler() async {
+    private func runScheduler(period: Int64) async {
         while !Task.isCancelled && !closed {
-            var wait = Self.schedulerPeriod
+            var wait = period
             let now = clock.now()
             if let deadline = Machine.nextDeadline(in: state) {
                 if deadline <= now {

@@ -169,7 +169,10 @@ import Testing
         let engine = try await openLedger(directory, clock: clock)
         _ = try await engine.submit(.open("a")).get()
         _ = try await engine.submit(.deposit("a", 10)).get()
-        await engine.startScheduler()
+        // Every wait below lasts an hour or more of real time, so no wait ends by itself while the test runs: only
+        // commits wake the scheduler, and each count below is exact however slow the machine.
+        let period = 10 * 60 * minute
+        await engine.startScheduler(period: period)
         // With no deadline the scheduler waits one period; the manual clock does not move, so every later wait
         // ends a period (or less, for a sooner deadline) after the same instant.
         func waiting() async {
@@ -179,15 +182,15 @@ import Testing
         _ = try await engine.submit(.deposit("a", 1)).get()
         #expect(await engine.schedulerWakesByCommits == 0)
         // A deadline after the wait ends: the scheduler sees it when it looks again.
-        _ = try await engine.submit(.hold("a", 1, forMicroseconds: minute)).get()
+        _ = try await engine.submit(.hold("a", 1, forMicroseconds: 2 * period)).get()
         #expect(await engine.schedulerWakesByCommits == 0)
         // A deadline before the wait ends wakes it.
         await waiting()
-        _ = try await engine.submit(.hold("a", 1, forMicroseconds: Engine<Ledger>.schedulerPeriod / 10)).get()
+        _ = try await engine.submit(.hold("a", 1, forMicroseconds: period / 10)).get()
         #expect(await engine.schedulerWakesByCommits == 1)
         // A deadline that is due by the clock wakes it too, though it was known before.
         await waiting()
-        clock.advance(byMicroseconds: 2 * minute)
+        clock.advance(byMicroseconds: 3 * period)
         let before = engine.snapshot.position
         _ = try await engine.submit(.deposit("a", 1)).get()
         #expect(await engine.schedulerWakesByCommits == 2)
