@@ -217,6 +217,58 @@ import Testing
         // Replay re-applies the offer; it does not decide it again.
         #expect(try harness.replayMatches())
     }
+
+    @Test func aQueueDelayThatNoLongerAppliesIsWithdrawnWhenTheProfileChanges() throws {
+        var harness = try RoutingTests.setUp(concurrency: 1)
+        let slowFlow = ChatHarness.queueingFlow.replacingOccurrences(of: "harness-queue", with: "slow")
+        _ = try harness.must(
+            .createContactFlow(
+                instanceId: Self.instance,
+                flowId: "slow-flow",
+                name: "Slow flow",
+                type: "CONTACT_FLOW",
+                description: "",
+                content: slowFlow
+            )
+        )
+        // Sam is busy with the one chat its profile allows, so routing runs but offers nothing.
+        try RoutingTests.available("sam", &harness)
+        let busy = try harness.startChat()
+        #expect(try harness.contact(busy.contactId).offeredTo == "sam")
+        let slow = try harness.startChat(ChatHarness.request { $0.contactFlowId = "slow-flow" })
+        let key = TimerKey(.queueDelay, chat: slow.contactId, participant: slow.contactId)
+        #expect(harness.state.timers[key] != nil)
+        #expect(harness.state.deadlines.queueDelayCount == 1)
+        // The profile no longer takes the slow queue: its delay no longer applies, and the deadline goes.
+        _ = try harness.must(
+            .updateRoutingProfile(
+                instanceId: Self.instance,
+                routingProfileId: "profile",
+                chatConcurrency: nil,
+                queueConfigs: [RoutingQueueConfig(queueId: ChatHarness.queueId, priority: 1, delaySeconds: 0)]
+            )
+        )
+        #expect(harness.state.timers[key] == nil, "the stale queue delay was withdrawn")
+        #expect(harness.state.deadlines.queueDelayCount == 0)
+        #expect(try harness.contact(slow.contactId).queued?.queueId == "slow", "the contact still waits")
+        #expect(try harness.replayMatches())
+    }
+
+    @Test func routingPassesOverManyWaitingContactsOfferNothingUntilAnAgentIsFree() throws {
+        // No agent is free: every chat start routes, and each pass must find nothing to offer and no deadline to
+        // arm or withdraw, however many contacts wait (each pass once copied every waiting contact's record).
+        var harness = try RoutingTests.setUp(concurrency: 1)
+        _ = try harness.must(.setAgentStatus(instanceId: Self.instance, userId: "sam", statusId: "break"))
+        var started: [Identifier] = []
+        for _ in 0..<400 { started.append(try harness.startChat().contactId) }
+        #expect(harness.state.waiting.count == 400)
+        #expect(harness.state.deadlines.queueDelayCount == 0)
+        #expect(try started.allSatisfy { try harness.contact($0).offeredTo == nil })
+        // Sam becomes available and takes one of them (its profile allows one chat).
+        try RoutingTests.available("sam", &harness)
+        #expect(try started.filter { try harness.contact($0).offeredTo == "sam" }.count == 1)
+        #expect(try harness.replayMatches())
+    }
 }
 
 /// Update and delete for queues, routing profiles, agent statuses and hours of operation.

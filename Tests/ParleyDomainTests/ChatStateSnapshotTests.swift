@@ -608,7 +608,7 @@ struct FieldCensus {
         // Storage only: a short array of entries, then a tree (the encoding writes the entries, as a map's).
         "CompactMap": ["small", "smallCount", "large"],
         // Derived, not written: the timers in firing order, rebuilt from `timers` when a snapshot loads.
-        "DeadlineIndex": ["chunks", "count"],
+        "DeadlineIndex": ["chunks", "count", "queueDelayCount"],
         "DeadlineIndex.Entry": ["deadline", "key"],
         "PasswordCredential": ["salt", "rounds", "digest"],
         "AgentLogin": ["userId", "since"],

@@ -20,7 +20,7 @@ import Testing
         for step in 0..<6000 {
             let growing = step < 3500
             let number = UInt64.random(in: 0..<2000, using: &random)
-            let key = Self.key(number, number % 3 == 0 ? .flowWait : .participantIdle)
+            let key = Self.key(number, number % 3 == 0 ? .queueDelay : .participantIdle)
             // Few distinct deadlines, so that equal deadlines are ordered by key.
             let deadline = Int64.random(in: 0..<300, using: &random) * 1000
             if Int.random(in: 0..<100, using: &random) < (growing ? 70 : 20) {
@@ -42,6 +42,7 @@ import Testing
                 let expected = open.map { Entry($0.value, $0.key) }.sorted()
                 #expect(Array(index) == expected, "seed \(seed) step \(step)")
                 #expect(index.count == expected.count && index.first == expected.first)
+                #expect(index.queueDelayCount == expected.count { $0.key.kind == .queueDelay })
                 #expect(index.isWellFormed, "seed \(seed) step \(step): a chunk is empty, over-full or out of order")
                 let now = Int64.random(in: -1000..<310_000, using: &random)
                 #expect(index.due(at: now) == expected.filter { $0.deadline <= now }, "due at \(now)")
@@ -58,13 +59,16 @@ import Testing
     }
 
     @Test func aRebuiltIndexEqualsOneGrownEntryByEntryWhateverItsChunks() {
-        let entries = (0..<1000 as Range<UInt64>).map { Entry(Int64($0 % 37) * 1000, Self.key($0)) }
+        let entries = (0..<1000 as Range<UInt64>).map {
+            Entry(Int64($0 % 37) * 1000, Self.key($0, $0 % 5 == 0 ? .queueDelay : .participantIdle))
+        }
         var grown = DeadlineIndex()
         for entry in entries.reversed() { grown.insert(entry) }
         let rebuilt = DeadlineIndex(entries)
         #expect(grown.chunkCount != rebuilt.chunkCount, "the two layouts should differ for this test to mean much")
         #expect(grown == rebuilt)
         #expect(rebuilt.isWellFormed && grown.isWellFormed)
+        #expect(rebuilt.queueDelayCount == 200 && grown.queueDelayCount == 200)
         var other = rebuilt
         other.remove(entries[500])
         #expect(other != rebuilt)

@@ -37,6 +37,10 @@ public struct DeadlineIndex: Sendable, Sequence {
     /// How many deadlines are open.
     public private(set) var count = 0
 
+    /// How many of them are queue delays (`TimerKind.queueDelay`): routing withdraws stale ones only when there are
+    /// any, instead of looking up every waiting contact's key on every pass.
+    public private(set) var queueDelayCount = 0
+
     /// An empty index.
     public init() {}
 
@@ -49,6 +53,7 @@ public struct DeadlineIndex: Sendable, Sequence {
             Array(sorted[$0..<Swift.min($0 + size, sorted.count)])
         }
         count = sorted.count
+        queueDelayCount = sorted.count { $0.key.kind == .queueDelay }
     }
 
     /// The earliest entry.
@@ -60,6 +65,7 @@ public struct DeadlineIndex: Sendable, Sequence {
     /// Adds `entry` (its key must not be in the index under another deadline: remove that first).
     public mutating func insert(_ entry: Entry) {
         count += 1
+        if entry.key.kind == .queueDelay { queueDelayCount += 1 }
         guard !chunks.isEmpty else {
             chunks = [[entry]]
             return
@@ -85,6 +91,7 @@ public struct DeadlineIndex: Sendable, Sequence {
         guard position < chunks[chunk].count, chunks[chunk][position] == entry else { return false }
         chunks[chunk].remove(at: position)
         count -= 1
+        if entry.key.kind == .queueDelay { queueDelayCount -= 1 }
         if chunks[chunk].isEmpty {
             chunks.remove(at: chunk)
         } else if chunks[chunk].count < Self.chunkCapacity / 4 {
@@ -148,19 +155,22 @@ public struct DeadlineIndex: Sendable, Sequence {
     /// How many chunks hold the entries (for tests of the layout).
     var chunkCount: Int { chunks.count }
 
-    /// Whether the layout holds: chunks non-empty, within capacity, sorted within and across (for tests).
+    /// Whether the layout holds: chunks non-empty, within capacity, sorted within and across, and the counts those
+    /// of the entries (for tests).
     var isWellFormed: Bool {
         var previous: Entry?
         var total = 0
+        var queueDelays = 0
         for chunk in chunks {
             guard !chunk.isEmpty, chunk.count <= Self.chunkCapacity else { return false }
             for entry in chunk {
                 if let previous, !(previous < entry) { return false }
                 previous = entry
+                if entry.key.kind == .queueDelay { queueDelays += 1 }
             }
             total += chunk.count
         }
-        return total == count
+        return total == count && queueDelays == queueDelayCount
     }
 }
 

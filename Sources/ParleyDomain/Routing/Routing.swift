@@ -410,39 +410,87 @@ extension Transaction {
         armQueueDelays()
     }
 
-    /// Contacts that routing may offer: waiting in a queue, not offered, their chat active and on this contact.
-    func routableContacts() -> [ContactRecord] {
-        state.waiting.keys.compactMap { contactId in
-            guard let contact = state.contacts[contactId], contact.queued != nil, contact.offeredTo == nil,
-                let chat = state.chats[contact.chatId], chat.isActive(at: now),
-                chat.currentContactId == contactId
-            else { return nil }
-            return contact
+    /// What routing reads of a waiting contact.
+    struct RoutableContact {
+        /// The contact.
+        var contactId: Identifier
+        /// Its chat.
+        var chatId: Identifier
+        /// Its queue, and since when.
+        var queued: QueuePosition
+        /// `queuePriority` of the contact.
+        var queuePriority: Int64
+        /// `queueTimeAdjustmentSeconds` of the contact.
+        var queueTimeAdjustmentSeconds: Int64
+    }
+
+    /// Contacts that routing may offer: waiting in a queue, not offered, their chat active and on this contact; of
+    /// those waiting, only the ones whose queue position `include` accepts.
+    ///
+    /// Each contact and chat is read where it lies, field by field: copying every waiting contact's record (as this
+    /// did) retained and released each of its references, on every routing pass, so a pass with a few thousand
+    /// waiting contacts cost milliseconds. See docs/performance.md, "2026-11-24 (seventh session)".
+    func routableContacts(where include: (QueuePosition) -> Bool = { _ in true }) -> [RoutableContact] {
+        var routable: [RoutableContact] = []
+        for (contactId, position) in state.waiting where include(position) {
+            let read = state.contacts[slot: contactId]?.withPointer { contact -> RoutableContact? in
+                guard let queued = contact.pointee.queued, contact.pointee.offeredTo == nil else { return nil }
+                return RoutableContact(
+                    contactId: contactId,
+                    chatId: contact.pointee.chatId,
+                    queued: queued,
+                    queuePriority: contact.pointee.queuePriority,
+                    queueTimeAdjustmentSeconds: contact.pointee.queueTimeAdjustmentSeconds
+                )
+            }
+            guard let contact = read ?? nil else { continue }
+            let onThisContact = state.chats[slot: contact.chatId]?.withPointer { chat in
+                ChatSession.isActive(chat.pointee.status, chat.pointee.expiresAt, at: now)
+                    && chat.pointee.currentContactId == contactId
+            }
+            if onThisContact == true { routable.append(contact) }
         }
+        return routable
     }
 
     /// A queue delay is a deadline: each waiting contact whose queue some routing profile takes only after a delay
     /// gets a `queueDelay` deadline at the next instant such a delay passes, so routing runs then even if nothing
     /// else happens. Stale ones are withdrawn.
+    ///
+    /// Only contacts in a queue that some profile delays are read, and the waiting contacts' keys are looked up for
+    /// stale deadlines only while any queue delay is open: most instances delay no queue, and then a pass costs no
+    /// more than reading the profiles, however many contacts wait.
     mutating func armQueueDelays() {
         let current = nextTimestamp
+        // The delays some profile sets on each queue.
+        var delays: [String: [Int64]] = [:]
+        for profile in state.routingProfiles.values {
+            for config in profile.queues where config.delaySeconds > 0 {
+                delays[config.queueId, default: []].append(config.delaySeconds)
+            }
+        }
         var wanted: [TimerKey: Int64] = [:]
-        for contact in routableContacts() {
-            guard let position = contact.queued, !position.queueId.hasPrefix("agent/") else { continue }
-            var next: Int64?
-            for profile in state.routingProfiles.values {
-                for config in profile.queues where config.queueId == position.queueId && config.delaySeconds > 0 {
-                    let due = position.since + config.delaySeconds * Duration.second
+        if !delays.isEmpty {
+            for contact in routableContacts(where: { !$0.queueId.hasPrefix("agent/") && delays[$0.queueId] != nil }) {
+                let position = contact.queued
+                guard let queueDelays = delays[position.queueId] else { continue }
+                var next: Int64?
+                for delay in queueDelays {
+                    let due = position.since + delay * Duration.second
                     if due > current { next = min(next ?? due, due) }
                 }
+                if let next {
+                    wanted[TimerKey(.queueDelay, chat: contact.chatId, participant: contact.contactId)] = next
+                }
             }
-            if let next { wanted[TimerKey(.queueDelay, chat: contact.chatId, participant: contact.contactId)] = next }
         }
         for (key, deadline) in wanted.sorted(by: { $0.key < $1.key }) where state.timers[key] != deadline {
             emit(.timerArmed(TimerArmed(key: key, deadline: deadline)))
         }
         // A contact that left the queue had its deadline withdrawn when it was offered or its chat ended; one
-        // still waiting whose delay no longer applies (a profile changed) loses it here.
+        // still waiting whose delay no longer applies (a profile changed) loses it here. With no queue delay open
+        // (the events just emitted included), there is none to withdraw.
+        guard state.deadlines.queueDelayCount > 0 else { return }
         for (contactId, _) in state.waiting {
             guard let chatId = state.contacts[contactId]?.chatId else { continue }
             let key = TimerKey(.queueDelay, chat: chatId, participant: contactId)
@@ -452,9 +500,9 @@ extension Transaction {
 
     /// The next routing decision: the agent idle longest with a free slot takes the best contact of its queues.
     func nextOffer() -> (String, Identifier, String)? {
-        // The waiting contacts first: usually there are none, and then the agents need not be looked at.
-        let waiting = routableContacts()
-        guard !waiting.isEmpty else { return nil }
+        // Usually nobody waits, or no agent is free: each is checked before the waiting contacts are read, which can
+        // number thousands while no agent is free (agents are fewer).
+        guard !state.waiting.isEmpty else { return nil }
         let available = state.agents.values
             .filter { session in
                 guard session.statusType == .routable, session.errorSince == nil,
@@ -464,14 +512,16 @@ extension Transaction {
             }
             .sorted { ($0.lastActivity, $0.userId) < ($1.lastActivity, $1.userId) }
         guard !available.isEmpty else { return nil }
+        let waiting = routableContacts()
+        guard !waiting.isEmpty else { return nil }
         // Events of this command are stamped after `now`, so compare waiting times against the next event's time.
         let current = nextTimestamp
         for session in available {
             guard let profile = state.users[session.userId].flatMap({ state.routingProfiles[$0.routingProfileId] })
             else { continue }
-            var best: (rank: (Int64, Int64, Int64, String), contact: ContactRecord, queue: String)?
+            var best: (rank: (Int64, Int64, Int64, String), contact: RoutableContact, queue: String)?
             for contact in waiting {
-                guard let position = contact.queued else { continue }
+                let position = contact.queued
                 let priority: Int64
                 if position.queueId == "agent/\(session.userId)" {
                     priority = 0
