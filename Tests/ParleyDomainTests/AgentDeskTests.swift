@@ -192,17 +192,7 @@ import Testing
 
     @Test func aQueueDelayIsADeadlineThatOffersTheContactWhenItPasses() throws {
         var harness = try RoutingTests.setUp(concurrency: 1)
-        let slowFlow = ChatHarness.queueingFlow.replacingOccurrences(of: "harness-queue", with: "slow")
-        _ = try harness.must(
-            .createContactFlow(
-                instanceId: Self.instance,
-                flowId: "slow-flow",
-                name: "Slow flow",
-                type: "CONTACT_FLOW",
-                description: "",
-                content: slowFlow
-            )
-        )
+        try RoutingTests.createSlowFlow(&harness)
         try RoutingTests.available("sam", &harness)
         let slow = try harness.startChat(ChatHarness.request { $0.contactFlowId = "slow-flow" })
         let key = TimerKey(.queueDelay, chat: slow.contactId, participant: slow.contactId)
@@ -220,17 +210,7 @@ import Testing
 
     @Test func aQueueDelayThatNoLongerAppliesIsWithdrawnWhenTheProfileChanges() throws {
         var harness = try RoutingTests.setUp(concurrency: 1)
-        let slowFlow = ChatHarness.queueingFlow.replacingOccurrences(of: "harness-queue", with: "slow")
-        _ = try harness.must(
-            .createContactFlow(
-                instanceId: Self.instance,
-                flowId: "slow-flow",
-                name: "Slow flow",
-                type: "CONTACT_FLOW",
-                description: "",
-                content: slowFlow
-            )
-        )
+        try RoutingTests.createSlowFlow(&harness)
         // Sam is busy with the one chat its profile allows, so routing runs but offers nothing.
         try RoutingTests.available("sam", &harness)
         let busy = try harness.startChat()

@@ -52,6 +52,21 @@ import Testing
         return harness
     }
 
+    /// A flow, "slow-flow", that queues the chat in the slow queue.
+    static func createSlowFlow(_ harness: inout ChatHarness) throws {
+        let slowFlow = ChatHarness.queueingFlow.replacingOccurrences(of: "harness-queue", with: "slow")
+        _ = try harness.must(
+            .createContactFlow(
+                instanceId: instance,
+                flowId: "slow-flow",
+                name: "Slow flow",
+                type: "CONTACT_FLOW",
+                description: "",
+                content: slowFlow
+            )
+        )
+    }
+
     static func available(_ user: String, _ harness: inout ChatHarness) throws {
         _ = try harness.must(.setAgentStatus(instanceId: instance, userId: user, statusId: "available"))
     }
@@ -145,17 +160,7 @@ import Testing
     @Test func priorityBeatsDelay() throws {
         var harness = try Self.setUp(concurrency: 1)
         // A contact waits in the slow queue (priority 2, 30 s delay) before one arrives in the first queue.
-        let slowFlow = ChatHarness.queueingFlow.replacingOccurrences(of: "harness-queue", with: "slow")
-        _ = try harness.must(
-            .createContactFlow(
-                instanceId: Self.instance,
-                flowId: "slow-flow",
-                name: "Slow flow",
-                type: "CONTACT_FLOW",
-                description: "",
-                content: slowFlow
-            )
-        )
+        try Self.createSlowFlow(&harness)
         let slow = try harness.startChat(ChatHarness.request { $0.contactFlowId = "slow-flow" })
         try Self.available("sam", &harness)
         #expect(try harness.contact(slow.contactId).offeredTo == nil, "the slow queue's delay has not passed")
