@@ -220,14 +220,7 @@ import Testing
         #expect(harness.state.timers[key] != nil)
         #expect(harness.state.deadlines.queueDelayCount == 1)
         // The profile no longer takes the slow queue: its delay no longer applies, and the deadline goes.
-        _ = try harness.must(
-            .updateRoutingProfile(
-                instanceId: Self.instance,
-                routingProfileId: "profile",
-                chatConcurrency: nil,
-                queueConfigs: [RoutingQueueConfig(queueId: ChatHarness.queueId, priority: 1, delaySeconds: 0)]
-            )
-        )
+        _ = try harness.must(RoutingTests.firstQueueOnly)
         #expect(harness.state.timers[key] == nil, "the stale queue delay was withdrawn")
         #expect(harness.state.deadlines.queueDelayCount == 0)
         #expect(try harness.contact(slow.contactId).queued?.queueId == "slow", "the contact still waits")
@@ -274,14 +267,7 @@ import Testing
             400
         )
         harness.expectRejected(.deleteQueue(instanceId: Self.instance, queueId: "slow"), "ResourceInUseException", 409)
-        _ = try harness.must(
-            .updateRoutingProfile(
-                instanceId: Self.instance,
-                routingProfileId: "profile",
-                chatConcurrency: nil,
-                queueConfigs: [RoutingQueueConfig(queueId: ChatHarness.queueId, priority: 1, delaySeconds: 0)]
-            )
-        )
+        _ = try harness.must(RoutingTests.firstQueueOnly)
         _ = try harness.must(.deleteQueue(instanceId: Self.instance, queueId: "slow"))
         #expect(harness.state.queues["slow"] == nil)
         harness.expectRejected(

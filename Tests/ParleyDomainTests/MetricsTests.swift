@@ -64,17 +64,7 @@ import Testing
                 .createAgentStatus(instanceId: instance, statusId: id, name: id.capitalized, type: type, enabled: true)
             )
         }
-        let slowFlow = ChatHarness.queueingFlow.replacingOccurrences(of: "harness-queue", with: "slow")
-        _ = try harness.must(
-            .createContactFlow(
-                instanceId: instance,
-                flowId: "slow-flow",
-                name: "Slow flow",
-                type: "CONTACT_FLOW",
-                description: "",
-                content: slowFlow
-            )
-        )
+        try RoutingTests.createSlowFlow(&harness)
         try status("bea", "available", &harness)
         harness.advance(Duration.second)
         _ = try harness.startConnectedChat()  // A: bea, connected

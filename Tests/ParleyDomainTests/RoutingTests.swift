@@ -67,6 +67,14 @@ import Testing
         )
     }
 
+    /// Changes the profile of `setUp` to take the first queue alone (no longer the slow one).
+    static let firstQueueOnly = ChatCommand.updateRoutingProfile(
+        instanceId: instance,
+        routingProfileId: "profile",
+        chatConcurrency: nil,
+        queueConfigs: [RoutingQueueConfig(queueId: ChatHarness.queueId, priority: 1, delaySeconds: 0)]
+    )
+
     static func available(_ user: String, _ harness: inout ChatHarness) throws {
         _ = try harness.must(.setAgentStatus(instanceId: instance, userId: user, statusId: "available"))
     }
