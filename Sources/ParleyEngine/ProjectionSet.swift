@@ -40,11 +40,13 @@ public struct ProjectionSet<Machine: EventSourcedMachine>: Sendable {
         self.init(types.map { $0.init() })
     }
 
-    /// Folds one event into every projection (`state` is the machine state after it).
+    /// Folds one event into every projection (`state` is the machine state after it) that does not ignore it
+    /// (`Projection.ignores(_:)`: a typing event or a timer leaves the contact records and the metrics as they are).
     mutating func apply(_ event: Machine.Event, at timestamp: Int64, state: Machine.State) {
         guard shares else {
+            var share = FoldShare(role: .none)
             for index in folded.indices {
-                folded[index].apply(event, at: timestamp, state: state)
+                folded[index].applyUnlessIgnoring(event, at: timestamp, state: state, share: &share)
             }
             return
         }
@@ -52,12 +54,8 @@ public struct ProjectionSet<Machine: EventSourcedMachine>: Sendable {
         // left for the event before is overwritten then (not cleared after each event: most are `FoldShare.nothing`).
         for index in folded.indices {
             let role = roles[index]
-            guard role != .none else {
-                folded[index].apply(event, at: timestamp, state: state)
-                continue
-            }
             var share = FoldShare(role: role, output: role == .take ? providers[index].flatMap { outputs[$0] } : nil)
-            folded[index].apply(event, at: timestamp, state: state, share: &share)
+            folded[index].applyUnlessIgnoring(event, at: timestamp, state: state, share: &share)
             if role == .provide { outputs[index] = share.output }
         }
     }

@@ -16,7 +16,7 @@ import Testing
     }
 
     /// Random routing traffic with conversations: chats, offers, accepts, rejects, misses, transfers, messages
-    /// from both sides, customer leaves, ACW, status changes and time passing.
+    /// from both sides with typing and read receipts, customer leaves, ACW, status changes and time passing.
     static func traffic(seed: UInt64) throws -> ChatHarness {
         var harness = try RoutingTests.setUp(concurrency: Int64(1 + seed % 2))
         var random = SeededGenerator(seed: seed &* 7_919)
@@ -60,7 +60,12 @@ import Testing
                 }
             case 8, 9:
                 if !customers.isEmpty {
-                    _ = try? harness.send(pick(customers), "a question \(random.next() % 1000)")
+                    // A question, then typing and a read receipt: events no projection folds unless a segment is parked.
+                    let customer = pick(customers)
+                    if let question = try? harness.send(customer, "a question \(random.next() % 1000)") {
+                        _ = try? harness.sendEvent(customer, ContentTypes.typing)
+                        _ = try? harness.sendEvent(customer, ContentTypes.read, "{\"messageId\":\"\(question.id)\"}")
+                    }
                 }
                 // Agents answer through their participant connections.
                 for contact in harness.state.contacts.values where contact.agentParticipantId != nil {
@@ -316,6 +321,79 @@ import Testing
     /// contact-records, metrics@1 and metrics@2 keep equal builders of open contact records, so a set folds the
     /// builder once for all three; a member whose builder differs folds its own, and a member installed later is
     /// planned again.
+    /// Folds `event` into `projection` and tells whether the projection said it ignores the event, and whether the
+    /// fold changed it.
+    static func fold<P: Projection & Equatable>(
+        _ projection: inout P,
+        _ event: ChatEvent,
+        at timestamp: Int64,
+        state: ChatState
+    ) -> (ignored: Bool, changed: Bool) where P.Machine == ChatMachine {
+        let before = projection
+        let ignored = projection.ignores(event)
+        projection.apply(event, at: timestamp, state: state)
+        return (ignored, projection != before)
+    }
+
+    /// A projection that says it ignores an event is left exactly as it was by folding it; the kinds ignored include
+    /// typing events, read receipts and timers, and the ones folded all the others that change records or metrics.
+    @Test(arguments: [3, 11] as [UInt64])
+    func anEventAProjectionIgnoresLeavesItAsItIs(seed: UInt64) throws {
+        let (harness, _) = try Self.trafficWithLateUpdates(seed: seed)
+        var state = ChatState()
+        var records = ContactRecordsProjection()
+        var v1 = HistoricalMetricsV1()
+        var v2 = HistoricalMetricsV2()
+        var ignoredKinds: Set<String> = []
+        var foldedKinds: Set<String> = []
+        for (timestamp, event) in harness.log {
+            ChatMachine.apply(event, at: timestamp, to: &state)
+            let kind = type(of: event.payload).name
+            for (ignored, changed) in [
+                Self.fold(&records, event, at: timestamp, state: state),
+                Self.fold(&v1, event, at: timestamp, state: state),
+                Self.fold(&v2, event, at: timestamp, state: state),
+            ] {
+                #expect(!(ignored && changed), "\(kind) said ignored, but changed a projection")
+                if ignored { ignoredKinds.insert(kind) } else { foldedKinds.insert(kind) }
+            }
+            #expect(records.ignores(event) == !ContactRecordBuilder.folds(event))
+        }
+        #expect(ignoredKinds.isSuperset(of: [EventSent.name, TimerArmed.name, TimerCancelled.name]))
+        #expect(foldedKinds.isSuperset(of: [MessageSent.name, ContactStarted.name, ChatEnded.name, OfferEnded.name]))
+    }
+
+    /// While a segment ended by a transfer is parked, the metrics ignore no event: any event may resolve it once its
+    /// grace has passed, a typing event too.
+    @Test func theMetricsIgnoreNoEventWhileASegmentIsParked() throws {
+        let harness = try Self.traffic(seed: 5)
+        let typing = try #require(
+            harness.log.first { if case .eventSent = $0.event { true } else { false } }?.event
+        )
+        var state = ChatState()
+        var records = ContactRecordsProjection()
+        var metrics = HistoricalMetricsV2()
+        for (timestamp, event) in harness.log {
+            ChatMachine.apply(event, at: timestamp, to: &state)
+            records.apply(event, at: timestamp, state: state)
+            metrics.apply(event, at: timestamp, state: state)
+        }
+        #expect(metrics.aggregate.pending.isEmpty)
+        #expect(metrics.ignores(typing))
+
+        // A segment parked as a transfer leaves it (reason OTHER, no next segment known).
+        let record = try #require(records.completed.records.values.first)
+        metrics.aggregate.pending[record.contactId] = SegmentFacts(record, next: nil)
+        let ignoredWhileParked = metrics.ignores(typing)
+        #expect(!ignoredWhileParked)
+        let before = metrics
+        let late = (harness.log.last?.timestamp ?? 0) + MetricsLimits.transferGrace + Duration.second
+        metrics.apply(typing, at: late, state: state)
+        #expect(metrics.aggregate.pending.isEmpty)
+        let changed = metrics != before
+        #expect(changed)
+    }
+
     @Test func theRecordsAndMetricsShareOneContactRecordFold() throws {
         let all = ProjectionSet<ChatMachine>(empty: ChatMachine.projections)
         let records = ContactRecordsProjection.key
@@ -379,7 +457,8 @@ import Testing
         let records = ContactRecordsProjection.self
         let orders: [[any Projection<ChatMachine>.Type]] = [
             ChatMachine.projections, [HistoricalMetricsV1.self, HistoricalMetricsV2.self, records],
-            [HistoricalMetricsV2.self, records], [records, HistoricalMetricsV1.self],
+            [HistoricalMetricsV2.self, records], [records, HistoricalMetricsV1.self], [records],
+            [HistoricalMetricsV2.self],
         ]
         var sets = orders.map { ProjectionSet<ChatMachine>(empty: $0) }
         var alone: [any Projection<ChatMachine>] = ChatMachine.projections.map { $0.init() }

@@ -24,6 +24,20 @@ public protocol Projection<Machine>: Sendable, SnapshotCodable {
     /// Folds one event like `apply`, providing or taking a shared fold's output (see `FoldSharing`; default `apply`).
     mutating func apply(_ event: Machine.Event, at timestamp: Int64, state: Machine.State, share: inout FoldShare)
 
+    /// Whether folding `event` would leave the projection (and any shared fold's output) exactly as it is, told
+    /// without folding it: a `ProjectionSet` then skips the projection for that event. Default false: fold every event.
+    func ignores(_ event: Machine.Event) -> Bool
+
+    /// Folds one event like `apply(_:at:state:share:)` unless `ignores(_:)` says it changes nothing; an ignoring
+    /// provider leaves `FoldShare.nothing`, what its fold would have yielded. What a `ProjectionSet` calls for each
+    /// member (default provided): asked and folded in one access to the member, specialized for its type.
+    mutating func applyUnlessIgnoring(
+        _ event: Machine.Event,
+        at timestamp: Int64,
+        state: Machine.State,
+        share: inout FoldShare
+    )
+
     /// The part of the projection it can share with other members of a set, if any (see `FoldSharing`).
     var shareableFold: (any Sendable)? { get }
 
@@ -89,6 +103,23 @@ final class FoldOutputBox<Output: Sendable>: Sendable {
 }
 
 extension Projection {
+    /// Ignores nothing: every event is folded.
+    public func ignores(_ event: Machine.Event) -> Bool { false }
+
+    /// Folds `event` unless the projection ignores it.
+    public mutating func applyUnlessIgnoring(
+        _ event: Machine.Event,
+        at timestamp: Int64,
+        state: Machine.State,
+        share: inout FoldShare
+    ) {
+        guard !ignores(event) else {
+            if share.role == .provide { share.output = FoldShare.nothing }
+            return
+        }
+        apply(event, at: timestamp, state: state, share: &share)
+    }
+
     /// Folds on its own: a projection that shares nothing.
     public mutating func apply(
         _ event: Machine.Event,

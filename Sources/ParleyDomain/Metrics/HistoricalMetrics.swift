@@ -32,6 +32,9 @@ extension HistoricalMetricsProjection {
         set { aggregate.builder = newValue }
     }
 
+    /// Whether the event leaves the aggregates as they are (`MetricsAggregate.ignores(_:)`).
+    public func ignores(_ event: ChatEvent) -> Bool { aggregate.ignores(event) }
+
     /// Folds one event into the contact record builder.
     public mutating func foldShared(
         _ event: ChatEvent,

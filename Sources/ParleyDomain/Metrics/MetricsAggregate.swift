@@ -53,6 +53,20 @@ public struct MetricsAggregate: Sendable, Equatable {
         applyAgentEvent(event, at: timestamp, state: state)
     }
 
+    /// Whether folding `event` leaves the aggregates as they are: the builder does not fold its kind (so no record
+    /// completes), no segment is parked (a parked one may resolve at any event once its grace has passed), and it is
+    /// not one of the agent events `applyAgentEvent` counts.
+    func ignores(_ event: ChatEvent) -> Bool {
+        guard pending.isEmpty, !ContactRecordBuilder.folds(event) else { return false }
+        switch event {
+        // The kinds `applyAgentEvent` names.
+        case .agentStatusChanged, .contactOffered, .offerEnded, .afterContactWorkChanged, .userUpdated, .userDeleted:
+            return false
+        default:
+            return true
+        }
+    }
+
     /// Counts a completed record, or parks it until its next segment is known.
     mutating func complete(_ record: ContactTraceRecord, state: ChatState) {
         let nextId = record.nextContactId ?? state.contacts[record.contactId]?.nextContactId
@@ -153,6 +167,7 @@ public struct MetricsAggregate: Sendable, Equatable {
             accrueAgent(event.userId, until: timestamp)
             agents[event.userId] = nil
         default:
+            // Every kind named above is named in `ignores(_:)` too.
             break
         }
     }

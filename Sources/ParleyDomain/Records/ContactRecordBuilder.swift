@@ -258,7 +258,24 @@ extension ContactRecordFolding {
                 return true
             }
         default:
+            // Every kind named above is in `ContactRecordBuilder.folds(_:)` too, and no other.
             break
+        }
+    }
+}
+
+extension ContactRecordBuilder {
+    /// Whether `dispatch` changes records for events of `event`'s kind: exactly the kinds its `switch` names. Any
+    /// other event (a typing event or receipt, a timer, a websocket) leaves every record, open or completed, as it is
+    /// and yields no output, so a `ProjectionSet` skips the projections built on it (`Projection.ignores(_:)`).
+    public static func folds(_ event: ChatEvent) -> Bool {
+        switch event {
+        case .contactStarted, .participantJoined, .participantLeft, .connectionCreated, .messageSent,
+            .attributesUpdated, .contactDisconnected, .chatEnded, .contactQueued, .flowStepped, .contactOffered,
+            .contactAssigned, .afterContactWorkChanged, .chatTransferred:
+            true
+        default:
+            false
         }
     }
 }

@@ -35,6 +35,10 @@ public struct ContactRecordsProjection: FoldSharing, Equatable {
         completed = CompletedContactRecords()
     }
 
+    /// Whether the event leaves every record as it is: the builder does not fold its kind, and so neither do the
+    /// completed records.
+    public func ignores(_ event: ChatEvent) -> Bool { !ContactRecordBuilder.folds(event) }
+
     /// Folds one event and returns the records it completed or re-emitted (what a record stream delivers).
     public mutating func applyReportingChanges(
         _ event: ChatEvent,
