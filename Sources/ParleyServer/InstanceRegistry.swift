@@ -113,9 +113,7 @@ public final class InstanceRegistry: Sendable {
         for state in [home] + others {
             // Read through the snapshot, not out of it: binding its state would copy every reference it holds.
             let snapshot = state.snapshot
-            if snapshot.state.participantTokens[token] != nil || snapshot.state.connectionTokens[token] != nil
-                || snapshot.state.websocketTokens[token] != nil
-            {
+            if snapshot.state.holdsToken(token) {
                 return state
             }
         }

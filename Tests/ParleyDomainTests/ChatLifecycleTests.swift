@@ -33,7 +33,9 @@ private let markdown = ContentTypes.markdown
         #expect(contact.attributes == ["tier": "gold"])
         #expect(contact.initiatedAt == start)
         #expect(response.continuedFromContactId == nil)
-        #expect(harness.state.participantTokens[response.participantToken]?.participantId == response.participantId)
+        #expect(
+            harness.state.participantTarget(ofToken: response.participantToken)?.participantId == response.participantId
+        )
         #expect(harness.state.activeChats == 1)
         #expect(try harness.replayMatches())
     }
@@ -1122,7 +1124,7 @@ private struct PastSession {
         let joined = try harness.chat(chat.contactId).participants[agentId]
         #expect(joined?.openSockets == [Identifier(high: 7, low: 1)])
         #expect(joined?.connected == true)
-        #expect(harness.state.participantTokens[agentParticipantToken]?.participantId == agentId)
+        #expect(harness.state.participantTarget(ofToken: agentParticipantToken)?.participantId == agentId)
         // With a disconnect flow the customer stays in the chat after the agent leaves.
         _ = try harness.must(.setDisconnectFlow(contactId: "\(chat.contactId)", flowId: "survey-flow"))
         let customerBefore = try harness.chat(chat.contactId).participants[chat.participantId]
@@ -1138,10 +1140,10 @@ private struct PastSession {
         #expect(agent.openSockets.isEmpty)
         #expect(agent.idle == false)
         #expect(agent.isPresent == false)
-        #expect(harness.state.participantTokens[agentParticipantToken] == nil)
+        #expect(harness.state.participantTarget(ofToken: agentParticipantToken) == nil)
         // The customer, its token and the chat stay as they were.
         #expect(session.participants[chat.participantId] == customerBefore)
-        #expect(harness.state.participantTokens[chat.participantToken]?.participantId == chat.participantId)
+        #expect(harness.state.participantTarget(ofToken: chat.participantToken)?.participantId == chat.participantId)
         #expect(session.status == .active)
         let leaving = session.items.filter { $0.contentType == ContentTypes.participantLeft }
         #expect(leaving.map(\.participantId) == [agentId])
@@ -1179,7 +1181,7 @@ private struct PastSession {
         #expect(newItems.first?.participantId == chat.participantId)
         #expect(newItems.dropFirst().first?.participantId == agentId)
         #expect(newItems.allSatisfy { $0.type == "EVENT" })
-        #expect(harness.state.participantTokens.isEmpty)
+        #expect(harness.state.participantTarget(ofToken: chat.participantToken) == nil)
         #expect(harness.state.timers.isEmpty)
         #expect(harness.state.activeChats == 0)
         // Both connection tokens still read the transcript.

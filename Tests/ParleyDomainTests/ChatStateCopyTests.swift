@@ -40,8 +40,24 @@ import Testing
             ("activeChats", { $0.activeChats -= 1 }),
             ("flows", { $0.flows = [:] }),
             ("queues", { $0.queues = [:] }),
-            ("participantTokens", { $0.participantTokens = [:] }),
-            ("connectionTokens", { $0.connectionTokens = TieredMap() }),
+            (
+                "participantTokens",
+                {
+                    $0.participantTokens["a token of another form"] = TokenTarget(
+                        chatId: .init(high: 1, low: 2),
+                        participantId: .init(high: 3, low: 4)
+                    )
+                }
+            ),
+            (
+                "connectionTokens",
+                {
+                    $0.connectionTokens["a token of another form"] = TokenTarget(
+                        chatId: .init(high: 1, low: 2),
+                        participantId: .init(high: 3, low: 4)
+                    )
+                }
+            ),
             ("chats", { $0.chats = TieredMap() }),
             ("contacts", { $0.contacts = TieredMap() }),
             ("timers", { state in for key in Array(state.timers.keys) { state.removeTimer(key) } }),

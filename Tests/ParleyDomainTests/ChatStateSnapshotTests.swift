@@ -202,7 +202,11 @@ import Testing
             note("role timers", chats.contains { !$0.activeRoleTimers.isEmpty })
             note("open websockets", participants.contains { !$0.openSockets.isEmpty })
             note("idle participants", participants.contains(where: \.idle))
-            note("websocket tokens", !state.websocketTokens.isEmpty)
+            note("websocket tokens", chats.contains { $0.connections.values.contains { $0.websocketToken != nil } })
+            // The token maps hold tokens of logs written before tokens named their chat (`ChatToken`).
+            note("participant tokens of the old form", !state.participantTokens.isEmpty)
+            note("connection tokens of the old form", !state.connectionTokens.isEmpty)
+            note("websocket tokens of the old form", !state.websocketTokens.isEmpty)
             note("start tokens", !state.startTokens.isEmpty)
             note("billing", state.billing.totalMessages > 0)
             note("fired timers", state.timersFired > 0)
@@ -257,6 +261,14 @@ import Testing
                 checked += 1
             }
             try Self.roundTrip(harness.state, "seed \(seed) at the end", hashes: seed % 4 == 0)
+            // The same history as a log written before tokens named their chat: its tokens fill the token maps.
+            var old = ChatState()
+            for entry in ChatTokenTests.legacyLog(harness.log).log {
+                ChatMachine.apply(entry.event, at: entry.timestamp, to: &old)
+            }
+            try Self.roundTrip(old, "seed \(seed) with tokens of the old form", hashes: seed % 4 == 0)
+            coverage.record(old)
+            fields.walk(old)
         }
         #expect(checked == 1_600)
         // The histories must reach every part of the state, or the round trips say little.

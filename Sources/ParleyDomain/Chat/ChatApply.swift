@@ -20,10 +20,13 @@ extension ChatMachine {
         case .contactStarted(let event):
             applyContactStarted(event, at: timestamp, to: &state)
         case .participantJoined(let event):
-            state.participantTokens[event.participantToken] = TokenTarget(
-                chatId: event.chatId,
-                participantId: event.participantId
-            )
+            // A token of the issued form is found through its chat (`ChatToken`); only other forms need the map.
+            if !ChatToken.isFoundThroughChat(event.participantToken, event.chatId) {
+                state.participantTokens[event.participantToken] = TokenTarget(
+                    chatId: event.chatId,
+                    participantId: event.participantId
+                )
+            }
             updateChat(event.chatId, in: &state) { chat in
                 chat.participants[event.participantId] = Participant(
                     participantId: event.participantId,
@@ -72,15 +75,19 @@ extension ChatMachine {
                     to: &chat
                 )
             }
-            if let token { state.participantTokens[token] = nil }
+            if let token, !ChatToken.isFoundThroughChat(token, event.chatId) { state.participantTokens[token] = nil }
         case .connectionCreated(let event):
             let target = TokenTarget(
                 chatId: event.chatId,
                 participantId: event.participantId,
                 connectionId: event.connectionId
             )
-            state.connectionTokens[event.connectionToken] = target
-            if let websocketToken = event.websocketToken { state.websocketTokens[websocketToken] = target }
+            if !ChatToken.isFoundThroughChat(event.connectionToken, event.chatId) {
+                state.connectionTokens[event.connectionToken] = target
+            }
+            if let websocketToken = event.websocketToken, !ChatToken.isFoundThroughChat(websocketToken, event.chatId) {
+                state.websocketTokens[websocketToken] = target
+            }
             var connectedContactId: Identifier?
             updateChat(event.chatId, in: &state) { chat in
                 chat.connections[event.connectionId] = Connection(
@@ -472,11 +479,15 @@ extension ChatMachine {
         do {
             guard let ended = state.chats[event.chatId] else { return }
             for contactId in ended.contactIds { state.waiting[contactId] = nil }
-            for participant in ended.participants.values where participant.isPresent {
+            // Tokens found through the chat stop working with its status; only other forms are in the maps.
+            for participant in ended.participants.values
+            where participant.isPresent && !ChatToken.isFoundThroughChat(participant.participantToken, event.chatId) {
                 state.participantTokens[participant.participantToken] = nil
             }
             for connection in ended.connections.values {
-                if let token = connection.websocketToken { state.websocketTokens[token] = nil }
+                if let token = connection.websocketToken, !ChatToken.isFoundThroughChat(token, event.chatId) {
+                    state.websocketTokens[token] = nil
+                }
             }
             // After-contact work outlives the chat; every other deadline of the chat goes with it. With many timers
             // the keys are built from the chat's participants and contacts (a scan of every timer made each chat's

@@ -117,7 +117,10 @@ struct Transaction {
 
     mutating func newId() -> Identifier { context.newIdentifier() }
 
-    /// An opaque 256-bit bearer token.
+    /// A participant, connection or websocket token of chat `chatId`: its id, then a new random id (`ChatToken`).
+    mutating func newToken(ofChat chatId: Identifier) -> String { ChatToken.make(chatId: chatId, secret: newId()) }
+
+    /// An opaque 256-bit bearer token (an agent's session).
     mutating func newToken() -> String {
         // The two ids' digits written straight into one string (filtering the dashed forms cost ~40 K instructions).
         let first = newId()
@@ -385,7 +388,7 @@ struct Transaction {
         _ typeNames: [String],
         _ connectParticipant: Bool
     ) throws(ChatError) -> ChatReply {
-        guard let target = state.participantTokens[token], let chat = state.chats[target.chatId],
+        guard let target = state.participantTarget(ofToken: token), let chat = state.chats[target.chatId],
             let participant = chat.participants[target.participantId], participant.isPresent
         else { throw ChatError(.accessDenied, "the participant token is not valid") }
         guard state.isActive(chat, at: now) else { throw ChatError(.accessDenied, "the chat has ended") }
@@ -404,8 +407,8 @@ struct Transaction {
             throw ChatError(.validation, "chat connections need WEBSOCKET or CONNECTION_CREDENTIALS")
         }
         let connectionId = newId()
-        let connectionToken = newToken()
-        let websocketToken = types.contains(.websocket) ? newToken() : nil
+        let connectionToken = newToken(ofChat: chat.chatId)
+        let websocketToken = types.contains(.websocket) ? newToken(ofChat: chat.chatId) : nil
         let created = ConnectionCreated(
             chatId: chat.chatId,
             participantId: participant.participantId,
@@ -434,7 +437,7 @@ struct Transaction {
     }
 
     mutating func openWebsocket(_ token: String, _ socketId: Identifier) throws(ChatError) -> ChatReply {
-        guard let target = state.websocketTokens[token], let connectionId = target.connectionId,
+        guard let target = state.websocketTarget(ofToken: token), let connectionId = target.connectionId,
             let chat = state.chats[target.chatId], let connection = chat.connections[connectionId],
             let participant = chat.participants[target.participantId]
         else { throw ChatError(.accessDenied, "the websocket URL is not valid") }
@@ -468,7 +471,7 @@ struct Transaction {
     mutating func closeWebsocket(_ token: String, _ socketId: Identifier) -> ChatReply {
         // Closing is idempotent: an unknown token or a socket already closed (e.g. by the chat's end) records nothing.
         // The token index finds the connection (a scan of every chat made each close cost O(history)).
-        guard let target = state.websocketTokens[token], let connectionId = target.connectionId,
+        guard let target = state.websocketTarget(ofToken: token), let connectionId = target.connectionId,
             let chat = state.chats[target.chatId], chat.status == .active,
             let connection = chat.connections[connectionId], connection.websocketToken == token,
             let participant = chat.participants[connection.participantId],
@@ -506,7 +509,7 @@ struct Transaction {
             )
         }
         let participantId = newId()
-        let token = newToken()
+        let token = newToken(ofChat: chat.chatId)
         emit(
             .participantJoined(
                 ParticipantJoined(
@@ -626,7 +629,7 @@ struct Transaction {
         _ clientToken: String?,
         _ contentType: String
     ) throws(ChatError) -> SendTarget {
-        guard let target = state.connectionTokens[token], let connectionId = target.connectionId else {
+        guard let target = state.connectionTarget(ofToken: token), let connectionId = target.connectionId else {
             throw ChatQueries.invalidConnectionToken
         }
         let key = clientToken.map { ClientTokenKey(target.participantId, kind, $0) }

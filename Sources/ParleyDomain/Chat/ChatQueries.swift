@@ -168,7 +168,7 @@ public enum ChatQueries {
         in state: ChatState,
         now: Int64
     ) throws(ChatError) -> (ChatSession, Participant, Connection) {
-        guard let target = state.connectionTokens[token], let connectionId = target.connectionId,
+        guard let target = state.connectionTarget(ofToken: token), let connectionId = target.connectionId,
             let chat = state.chats[target.chatId], let connection = chat.connections[connectionId],
             let participant = chat.participants[target.participantId]
         else { throw invalidConnectionToken }

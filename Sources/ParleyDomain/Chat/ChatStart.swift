@@ -118,7 +118,7 @@ extension Transaction {
 
         let contactId = newId()
         let participantId = newId()
-        let participantToken = newToken()
+        let participantToken = newToken(ofChat: contactId)
         emit(
             .contactStarted(
                 ContactStarted(

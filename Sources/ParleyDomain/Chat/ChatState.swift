@@ -592,6 +592,102 @@ public struct TokenTarget: Sendable, Equatable, Encodable {
     public var connectionId: Identifier?
 }
 
+/// The bearer tokens Parley issues to participants, connections and websocket URLs: the 32 hex digits of the chat's
+/// id, then the 32 of a new random id (122 random bits, the secret part). A token of this form is found through its
+/// chat: the chat's participants and connections hold their tokens, so no map from tokens to chats has to be kept,
+/// changed and freed for them. Tokens of any other form (logs written before 2026-11-25 issued 64 random digits) are
+/// kept in the state's token maps as before; `ChatState.participantTarget(ofToken:)` and its siblings look in both.
+public enum ChatToken {
+    /// A token of chat `chatId` whose secret part is `secret`.
+    static func make(chatId: Identifier, secret: Identifier) -> String { chatId.digits(followedBy: secret) }
+
+    /// The chat a token of the issued form names, or nil for a token of another form.
+    public static func chatId(of token: String) -> Identifier? {
+        guard token.utf8.count == 64 else { return nil }
+        return Identifier.leadingDigits(of: token)
+    }
+
+    /// Whether `token` of chat `chatId` is found through the chat, rather than kept in a token map.
+    static func isFoundThroughChat(_ token: String, _ chatId: Identifier) -> Bool { Self.chatId(of: token) == chatId }
+}
+
+extension ChatSession {
+    /// Where participant token `token` leads in the chat at `chat`: a participant still present in a chat that has
+    /// not ended (the token maps drop a participant's token when it leaves and every token when the chat ends).
+    static func participantTarget(ofToken token: String, in chat: UnsafePointer<ChatSession>) -> TokenTarget? {
+        guard chat.pointee.status != .ended else { return nil }
+        for participant in chat.pointee.participants.values where participant.participantToken == token {
+            guard participant.isPresent else { return nil }
+            return TokenTarget(chatId: chat.pointee.chatId, participantId: participant.participantId)
+        }
+        return nil
+    }
+
+    /// Where connection token `token` leads in the chat at `chat`: its connection, also after the chat ended (a
+    /// connection token reads the transcript until it expires; its expiry is checked where it is used).
+    static func connectionTarget(ofToken token: String, in chat: UnsafePointer<ChatSession>) -> TokenTarget? {
+        for connection in chat.pointee.connections.values where connection.connectionToken == token {
+            return TokenTarget(
+                chatId: chat.pointee.chatId,
+                participantId: connection.participantId,
+                connectionId: connection.connectionId
+            )
+        }
+        return nil
+    }
+
+    /// Where websocket token `token` leads in the chat at `chat`: its connection, while the chat has not ended.
+    static func websocketTarget(ofToken token: String, in chat: UnsafePointer<ChatSession>) -> TokenTarget? {
+        guard chat.pointee.status != .ended else { return nil }
+        for connection in chat.pointee.connections.values where connection.websocketToken == token {
+            return TokenTarget(
+                chatId: chat.pointee.chatId,
+                participantId: connection.participantId,
+                connectionId: connection.connectionId
+            )
+        }
+        return nil
+    }
+}
+
+extension ChatState {
+    /// Where a participant token leads: a present participant of a chat that has not ended; nil for any other token.
+    public func participantTarget(ofToken token: String) -> TokenTarget? {
+        if let chatId = ChatToken.chatId(of: token),
+            let found = chats[slot: chatId]?.withPointer({ ChatSession.participantTarget(ofToken: token, in: $0) })
+        {
+            return found
+        }
+        return participantTokens[token]
+    }
+
+    /// Where a connection token leads: its connection (expired or not; of an ended chat too); nil for any other token.
+    public func connectionTarget(ofToken token: String) -> TokenTarget? {
+        if let chatId = ChatToken.chatId(of: token),
+            let found = chats[slot: chatId]?.withPointer({ ChatSession.connectionTarget(ofToken: token, in: $0) })
+        {
+            return found
+        }
+        return connectionTokens[token]
+    }
+
+    /// Where a websocket URL's token leads: its connection, while its chat has not ended; nil for any other token.
+    public func websocketTarget(ofToken token: String) -> TokenTarget? {
+        if let chatId = ChatToken.chatId(of: token),
+            let found = chats[slot: chatId]?.withPointer({ ChatSession.websocketTarget(ofToken: token, in: $0) })
+        {
+            return found
+        }
+        return websocketTokens[token]
+    }
+
+    /// Whether `token` is a participant, connection or websocket token of this state.
+    public func holdsToken(_ token: String) -> Bool {
+        participantTarget(ofToken: token) != nil || connectionTarget(ofToken: token) != nil
+            || websocketTarget(ofToken: token) != nil
+    }
+}
+
 /// Every projection of the chat domain, folded from events by `ChatMachine.apply`.
 ///
 /// The fields sit behind one reference (copy on write): the state is one word to pass, so a generic call (the
@@ -665,7 +761,7 @@ public struct ChatState: Sendable, Equatable {
         }
     }
 
-    /// Participant tokens of present participants.
+    /// Participant tokens of present participants, of the forms not found through their chat (`ChatToken`).
     public var participantTokens: TreeDictionary<String, TokenTarget> {
         _read { yield box.stored.participantTokens }
         _modify {
@@ -674,7 +770,8 @@ public struct ChatState: Sendable, Equatable {
         }
     }
 
-    /// Connection tokens (they stay valid for reading transcripts until they expire).
+    /// Connection tokens (they stay valid for reading transcripts until they expire), of the forms not found through
+    /// their chat (`ChatToken`).
     public var connectionTokens: TieredMap<String, TokenTarget> {
         _read { yield box.stored.connectionTokens }
         _modify {
@@ -683,7 +780,7 @@ public struct ChatState: Sendable, Equatable {
         }
     }
 
-    /// Websocket URL tokens.
+    /// Websocket URL tokens of chats that have not ended, of the forms not found through their chat (`ChatToken`).
     public var websocketTokens: TreeDictionary<String, TokenTarget> {
         _read { yield box.stored.websocketTokens }
         _modify {

@@ -40,7 +40,7 @@ enum ParticipantWebSocket {
         var generator = SystemRandomNumberGenerator()
         let socketId = Identifier.random(using: &generator)
         guard case .success = await server.engine.submit(.openWebsocket(websocketToken: token, socketId: socketId)),
-            let tokenTarget = server.snapshot.state.websocketTokens[token],
+            let tokenTarget = server.snapshot.state.websocketTarget(ofToken: token),
             let chat = server.snapshot.state.chats[tokenTarget.chatId]
         else { return .dontUpgrade }
         let opened = Opened(token: token, socketId: socketId, chatId: chat.chatId, itemsAtOpen: chat.items.count)
