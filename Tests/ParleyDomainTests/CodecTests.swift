@@ -202,6 +202,19 @@ private struct Sample: Equatable {
         }
     }
 
+    @Test func leadingDigitsReadTheIdentifierATokenStartsWith() throws {
+        let id = try #require(Identifier("6513270e-269e-0d37-f2a7-4de452e6b438"))
+        let other = Identifier(high: 0x0123_4567_89ab_cdef, low: 0xfedc_ba98_7654_3210)
+        let token = id.digits(followedBy: other)
+        #expect(Identifier.leadingDigits(of: token) == id)
+        #expect(Identifier.leadingDigits(of: String(token.dropFirst(32))) == other)
+        #expect(Identifier.leadingDigits(of: token.uppercased()) == id)
+        #expect(Identifier.leadingDigits(of: id.digits()) == id)
+        for bad in ["", String(id.digits().dropLast()), "g" + id.digits().dropFirst(), id.description, "é" + token] {
+            #expect(Identifier.leadingDigits(of: bad) == nil, "\(bad)")
+        }
+    }
+
     @Test func randomIdentifiersAreVersion4() {
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<100 {

@@ -29,18 +29,22 @@ public struct Identifier: Hashable, Sendable, Comparable, CustomStringConvertibl
     /// The identifier that the first 32 bytes of `text` spell as hex digits without dashes (as `digits()` writes
     /// them), or nil when `text` is shorter or they are not all hex digits.
     public static func leadingDigits(of text: String) -> Identifier? {
-        var text = text
-        return text.withUTF8 { bytes -> Identifier? in
-            guard bytes.count >= 32, let base = bytes.baseAddress else { return nil }
-            let raw = UnsafeRawPointer(base)
-            func load64(_ offset: Int) -> UInt64 {
-                UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-            }
-            var flags = HexWord.Flags()
-            let high = UInt64(HexWord.value(load64(0), &flags)) << 32 | UInt64(HexWord.value(load64(8), &flags))
-            let low = UInt64(HexWord.value(load64(16), &flags)) << 32 | UInt64(HexWord.value(load64(24), &flags))
-            return flags.valid ? Identifier(high: high, low: low) : nil
+        // Not `withUTF8`: it is mutating, and the string's copy and uniqueness check cost more than the parse.
+        if let parsed = text.utf8.withContiguousStorageIfAvailable(leadingDigits(in:)) { return parsed }
+        return Array(text.utf8).withUnsafeBufferPointer(leadingDigits(in:))
+    }
+
+    /// `leadingDigits(of:)` of UTF-8 `bytes`.
+    static func leadingDigits(in bytes: UnsafeBufferPointer<UInt8>) -> Identifier? {
+        guard bytes.count >= 32, let base = bytes.baseAddress else { return nil }
+        let raw = UnsafeRawPointer(base)
+        func load64(_ offset: Int) -> UInt64 {
+            UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
         }
+        var flags = HexWord.Flags()
+        let high = UInt64(HexWord.value(load64(0), &flags)) << 32 | UInt64(HexWord.value(load64(8), &flags))
+        let low = UInt64(HexWord.value(load64(16), &flags)) << 32 | UInt64(HexWord.value(load64(24), &flags))
+        return flags.valid ? Identifier(high: high, low: low) : nil
     }
 
     /// What a `8-4-4-4-12` hex string spells, and which cases of letters it uses.
