@@ -26,8 +26,19 @@ public struct BinaryReader: ~Copyable {
         return base[offset]
     }
 
-    /// A LEB128 varint; at most 10 bytes, and the tenth may only carry the top bit.
+    /// A LEB128 varint; at most 10 bytes, and the tenth may only carry the top bit. A value below 128 (a length,
+    /// a count, a flag) is read inline; longer ones call `readLongVarUInt`.
+    @inline(__always)
     public mutating func readVarUInt() throws(DecodeError) -> UInt64 {
+        if offset < base.count, base[offset] < 0x80 {
+            defer { offset += 1 }
+            return UInt64(base[offset])
+        }
+        return try readLongVarUInt()
+    }
+
+    /// `readVarUInt` of any length.
+    private mutating func readLongVarUInt() throws(DecodeError) -> UInt64 {
         let start = offset
         var result: UInt64 = 0
         var shift: UInt64 = 0
@@ -122,7 +133,8 @@ public struct BinaryReader: ~Copyable {
         return high & 0x8080_8080_8080_8080 == 0
     }
 
-    /// A 16-byte identifier.
+    /// A 16-byte identifier. Inlined: most events hold several, and the call cost about as much as the read.
+    @inline(__always)
     public mutating func readIdentifier() throws(DecodeError) -> Identifier {
         guard remaining >= 16 else { throw truncated("an identifier") }
         defer { offset += 16 }
