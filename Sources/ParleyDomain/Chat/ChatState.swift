@@ -623,23 +623,17 @@ extension ChatSession {
         return nil
     }
 
-    /// Where connection token `token` leads in the chat at `chat`: its connection, also after the chat ended (a
-    /// connection token reads the transcript until it expires; its expiry is checked where it is used).
-    static func connectionTarget(ofToken token: String, in chat: UnsafePointer<ChatSession>) -> TokenTarget? {
-        for connection in chat.pointee.connections.values where connection.connectionToken == token {
-            return TokenTarget(
-                chatId: chat.pointee.chatId,
-                participantId: connection.participantId,
-                connectionId: connection.connectionId
-            )
-        }
-        return nil
-    }
-
-    /// Where websocket token `token` leads in the chat at `chat`: its connection, while the chat has not ended.
-    static func websocketTarget(ofToken token: String, in chat: UnsafePointer<ChatSession>) -> TokenTarget? {
-        guard chat.pointee.status != .ended else { return nil }
-        for connection in chat.pointee.connections.values where connection.websocketToken == token {
+    /// Where connection token `token` leads in the chat at `chat`, or with `websocket` where websocket token `token`
+    /// does: its connection. A connection token works after the chat ended too (it reads the transcript until it
+    /// expires; its expiry is checked where it is used), a websocket token only while the chat has not ended.
+    static func connectionTarget(
+        ofToken token: String,
+        websocket: Bool = false,
+        in chat: UnsafePointer<ChatSession>
+    ) -> TokenTarget? {
+        if websocket, chat.pointee.status == .ended { return nil }
+        for connection in chat.pointee.connections.values
+        where token == (websocket ? connection.websocketToken : connection.connectionToken) {
             return TokenTarget(
                 chatId: chat.pointee.chatId,
                 participantId: connection.participantId,
@@ -674,7 +668,9 @@ extension ChatState {
     /// Where a websocket URL's token leads: its connection, while its chat has not ended; nil for any other token.
     public func websocketTarget(ofToken token: String) -> TokenTarget? {
         if let chatId = ChatToken.chatId(of: token),
-            let found = chats[slot: chatId]?.withPointer({ ChatSession.websocketTarget(ofToken: token, in: $0) })
+            let found = chats[slot: chatId]?.withPointer({
+                ChatSession.connectionTarget(ofToken: token, websocket: true, in: $0)
+            })
         {
             return found
         }
