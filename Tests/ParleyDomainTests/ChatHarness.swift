@@ -142,13 +142,19 @@ struct ChatHarness {
         return connection
     }
 
-    /// An agent joins and connects; returns its connection token.
-    mutating func joinAgent(_ contactId: Identifier, name: String = "Sam") throws -> (Identifier, String) {
+    /// An agent joins (not yet connected); returns its participant id and participant token.
+    mutating func joinAgentParticipant(_ contactId: Identifier, name: String = "Sam") throws -> (Identifier, String) {
         guard
             case .participantJoined(let id, let token) = try must(
                 .joinAgent(contactId: "\(contactId)", displayName: name)
             )
         else { throw HarnessError("no agent") }
+        return (id, token)
+    }
+
+    /// An agent joins and connects; returns its connection token.
+    mutating func joinAgent(_ contactId: Identifier, name: String = "Sam") throws -> (Identifier, String) {
+        let (id, token) = try joinAgentParticipant(contactId, name: name)
         let connection = try connect(token)
         return (id, connection.connectionToken!)
     }

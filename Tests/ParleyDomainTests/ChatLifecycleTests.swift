@@ -1112,11 +1112,7 @@ private struct PastSession {
     @Test func anAgentLeavingChangesThatParticipantAndForgetsItsToken() throws {
         var harness = ChatHarness()
         let (chat, customerToken) = try harness.startConnectedChat()
-        guard
-            case .participantJoined(let agentId, let agentParticipantToken) = try harness.must(
-                .joinAgent(contactId: "\(chat.contactId)", displayName: "Sam")
-            )
-        else { throw HarnessError("no agent") }
+        let (agentId, agentParticipantToken) = try harness.joinAgentParticipant(chat.contactId)
         let connection = try harness.connect(agentParticipantToken)
         let agentToken = try #require(connection.connectionToken)
         let websocket = try #require(connection.websocketToken)

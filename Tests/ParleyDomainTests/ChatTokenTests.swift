@@ -46,11 +46,7 @@ import Testing
     @Test func issuedTokensNameTheirChatAndNeedNoMap() throws {
         var harness = ChatHarness()
         let (chat, customerConnection) = try harness.startConnectedChat()
-        guard
-            case .participantJoined(let agentId, let agentToken) = try harness.must(
-                .joinAgent(contactId: "\(chat.contactId)", displayName: "Sam")
-            )
-        else { throw HarnessError("no agent") }
+        let (agentId, agentToken) = try harness.joinAgentParticipant(chat.contactId)
         let connection = try harness.connect(agentToken)
         let websocket = try #require(connection.websocketToken)
         for token in [chat.participantToken, customerConnection, agentToken, websocket] {
@@ -142,11 +138,7 @@ import Testing
     @Test func tokensOfALogWrittenBeforeStillWork() throws {
         var harness = ChatHarness()
         let (chat, customer) = try harness.startConnectedChat()
-        guard
-            case .participantJoined(_, let agentToken) = try harness.must(
-                .joinAgent(contactId: "\(chat.contactId)", displayName: "Sam")
-            )
-        else { throw HarnessError("no agent") }
+        let (_, agentToken) = try harness.joinAgentParticipant(chat.contactId)
         try harness.send(customer, "before")
         let (legacy, replaced) = Self.legacyLog(harness.log)
         harness.state = ChatState()

@@ -647,40 +647,38 @@ extension ChatSession {
 extension ChatState {
     /// Where a participant token leads: a present participant of a chat that has not ended; nil for any other token.
     public func participantTarget(ofToken token: String) -> TokenTarget? {
-        if let chatId = ChatToken.chatId(of: token),
-            let found = chats[slot: chatId]?.withPointer({ ChatSession.participantTarget(ofToken: token, in: $0) })
-        {
-            return found
-        }
-        return participantTokens[token]
+        throughChat(token) { ChatSession.participantTarget(ofToken: token, in: $0) } ?? participantTokens[token]
     }
 
     /// Where a connection token leads: its connection (expired or not; of an ended chat too); nil for any other token.
     public func connectionTarget(ofToken token: String) -> TokenTarget? {
-        if let chatId = ChatToken.chatId(of: token),
-            let found = chats[slot: chatId]?.withPointer({ ChatSession.connectionTarget(ofToken: token, in: $0) })
-        {
-            return found
-        }
-        return connectionTokens[token]
+        throughChat(token) { ChatSession.connectionTarget(ofToken: token, in: $0) } ?? connectionTokens[token]
     }
 
     /// Where a websocket URL's token leads: its connection, while its chat has not ended; nil for any other token.
     public func websocketTarget(ofToken token: String) -> TokenTarget? {
-        if let chatId = ChatToken.chatId(of: token),
-            let found = chats[slot: chatId]?.withPointer({
-                ChatSession.connectionTarget(ofToken: token, websocket: true, in: $0)
-            })
-        {
-            return found
-        }
-        return websocketTokens[token]
+        throughChat(token) { ChatSession.connectionTarget(ofToken: token, websocket: true, in: $0) }
+            ?? websocketTokens[token]
     }
 
-    /// Whether `token` is a participant, connection or websocket token of this state.
+    /// Whether `token` is a participant, connection or websocket token of this state (its chat found once).
     public func holdsToken(_ token: String) -> Bool {
-        participantTarget(ofToken: token) != nil || connectionTarget(ofToken: token) != nil
-            || websocketTarget(ofToken: token) != nil
+        let inChat = throughChat(token) { chat in
+            ChatSession.participantTarget(ofToken: token, in: chat)
+                ?? ChatSession.connectionTarget(ofToken: token, in: chat)
+                ?? ChatSession.connectionTarget(ofToken: token, websocket: true, in: chat)
+        }
+        return inChat != nil || participantTokens[token] != nil || connectionTokens[token] != nil
+            || websocketTokens[token] != nil
+    }
+
+    /// What `find` says of the chat `token` names (`ChatToken`), read in place; nil when the token names no chat here.
+    private func throughChat(
+        _ token: String,
+        _ find: (UnsafePointer<ChatSession>) -> TokenTarget?
+    ) -> TokenTarget? {
+        guard let chatId = ChatToken.chatId(of: token) else { return nil }
+        return chats[slot: chatId]?.withPointer(find) ?? nil
     }
 }
 
