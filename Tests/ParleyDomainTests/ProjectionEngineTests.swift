@@ -260,7 +260,7 @@ import Testing
             writer.write(bool: true)
             records.records.snapshotEncode(to: &writer)
             records.completed.chains.snapshotEncode(to: &writer)
-            records.builder.progress.snapshotEncode(to: &writer)
+            ContactRecordLayoutTests.progress(of: records.builder).snapshotEncode(to: &writer)
         }
 
         init(snapshotFrom reader: inout BinaryReader) throws(DecodeError) {

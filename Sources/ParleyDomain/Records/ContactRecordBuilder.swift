@@ -35,25 +35,30 @@ public struct ContactRecordBuilder: Sendable, Equatable {
         contentType == ContentTypes.plainText || contentType == ContentTypes.markdown
     }
 
-    /// The open records by contact id.
-    public private(set) var records = TieredMap<Identifier, ContactTraceRecord>()
+    /// The open records by contact id, each in one slot with what its fold needs beyond it (`SegmentProgress`).
+    private(set) var open = TieredMap<Identifier, OpenContactRecord>()
     /// The open segment ids of each chat (keyed by its initial contact id), oldest first.
     public private(set) var chains = TieredMap<Identifier, [Identifier]>()
-    /// What open records need beyond the record itself.
-    var progress: TreeDictionary<Identifier, SegmentProgress> = [:]
 
     /// Creates an empty builder.
     public init() {}
 
-    init(
-        records: TieredMap<Identifier, ContactTraceRecord>,
-        chains: TieredMap<Identifier, [Identifier]>,
-        progress: TreeDictionary<Identifier, SegmentProgress>
-    ) {
-        self.records = records
+    init(open: TieredMap<Identifier, OpenContactRecord>, chains: TieredMap<Identifier, [Identifier]>) {
+        self.open = open
         self.chains = chains
-        self.progress = progress
     }
+
+    /// The open record of `contactId`.
+    public func record(_ contactId: Identifier) -> ContactTraceRecord? { open[contactId]?.record }
+
+    /// Whether the record of `contactId` is open here.
+    public func isOpen(_ contactId: Identifier) -> Bool { open.contains(contactId) }
+
+    /// The open records, in no particular order.
+    public var records: [ContactTraceRecord] { open.values.map(\.record) }
+
+    /// How many records are open.
+    public var openCount: Int { open.count }
 
     /// Whole seconds from `start` to `end` (µs), rounded to the nearest second, never negative.
     public static func roundedSeconds(from start: Int64, to end: Int64) -> Int64 {
@@ -283,7 +288,7 @@ extension ContactRecordBuilder {
 extension ContactRecordBuilder: ContactRecordFolding {
     /// Opens the segment's record unless it has one.
     mutating func start(_ started: ContactStarted, at timestamp: Int64, state: ChatState) -> Bool {
-        guard records[started.contactId] == nil else { return false }
+        guard !open.contains(started.contactId) else { return false }
         var record = ContactTraceRecord(
             contactId: started.contactId,
             initialContactId: started.chatId,
@@ -302,15 +307,14 @@ extension ContactRecordBuilder: ContactRecordFolding {
                 participantType: .customer
             )
         }
-        records[started.contactId] = record
-        progress[started.contactId] = SegmentProgress()
+        open[started.contactId] = OpenContactRecord(record: record)
         chains[started.chatId, default: []].append(started.contactId)
         return true
     }
 
     /// The chat's segments whose record is open.
     func openSegments(ofChat chatId: Identifier) -> [Identifier] {
-        (chains[chatId] ?? []).filter { progress[$0] != nil }
+        (chains[chatId] ?? []).filter { open.contains($0) }
     }
 
     /// Runs `body` on an open record (and its progress) in place, stamps `LastUpdateTimestamp` when `body` reports
@@ -323,95 +327,39 @@ extension ContactRecordBuilder: ContactRecordFolding {
         _ output: inout ContactRecordFoldOutput,
         _ body: RecordChange
     ) {
-        let outcome: UpdateOutcome
-        if records.modifiesInPlace(contactId) {
-            outcome = Self.update(contactId, &records, &progress, at: timestamp, state, &output.changes, body)
-        } else {
-            // A map loaded from a checkpoint (with a cold tier): write back only what changed.
-            var record = records[contactId]
-            var segment = progress[contactId]
-            outcome = Self.update(&record, &segment, at: timestamp, state, &output.changes, body)
-            if outcome.wrote { records[contactId] = record }
-            progress[contactId] = segment
+        guard let completed = Self.update(contactId, &open, at: timestamp, state, &output.changes, body) else {
+            output.notOpen.append(contactId)
+            return
         }
-        if !outcome.held { output.notOpen.append(contactId) }
-        guard let dropped = outcome.droppedFromChat else { return }
-        chains[dropped]?.removeAll { $0 == contactId }
-        if chains[dropped]?.isEmpty == true { chains[dropped] = nil }
+        guard let chatId = completed else { return }
+        open[contactId] = nil
+        chains[chatId]?.removeAll { $0 == contactId }
+        if chains[chatId]?.isEmpty == true { chains[chatId] = nil }
     }
 
-    /// What `update` did to a record's slot.
-    private struct UpdateOutcome {
-        /// Whether the slot held a record.
-        var held = true
-        /// Whether it changed the slot.
-        var wrote = false
-        /// The chat of the record it completed and dropped.
-        var droppedFromChat: Identifier?
-    }
-
-    /// `update` on the slots of a hot record and its progress, lent where they lie by the maps' closure-based updates
-    /// (their subscripts' `_modify` copy each entry out of its tree node and back). `state` is borrowed: captured by
-    /// the closures, a copy of it would cost more than the lookups save.
+    /// `update` on the slot of an open record, lent where it lies by the map's closure-based update (its subscript's
+    /// `_modify` would copy the entry out of its tree node and back). Returns nil when the record is not open, else
+    /// the chat of the record if it completed (its caller drops it). `state` is borrowed: captured by the closure, a
+    /// copy of it would cost more than the lookup saves.
     private static func update(
         _ contactId: Identifier,
-        _ records: inout TieredMap<Identifier, ContactTraceRecord>,
-        _ progress: inout TreeDictionary<Identifier, SegmentProgress>,
+        _ open: inout TieredMap<Identifier, OpenContactRecord>,
         at timestamp: Int64,
         _ state: borrowing ChatState,
         _ changes: inout [ContactRecordChange],
         _ body: RecordChange
-    ) -> UpdateOutcome {
-        let outcome: UpdateOutcome? = records.update(contactId) { record in
-            progress.updateValue(forKey: contactId, default: SegmentProgress()) { segment in
-                update(&record, &segment, at: timestamp, state, &changes, body)
-            }
+    ) -> Identifier?? {
+        open.update(contactId) { entry in
+            let changed = body(&entry.record, &entry.progress, state)
+            if changed { entry.record.lastUpdateTimestamp = max(entry.record.lastUpdateTimestamp, timestamp) }
+            guard entry.record.disconnectTimestamp != nil, entry.progress.closed,
+                entry.progress.afterContactWork.isEmpty
+            else { return Identifier?.none }
+            entry.record.completed = true
+            entry.record.lastUpdateTimestamp = max(entry.record.lastUpdateTimestamp, timestamp)
+            changes.append(.completed(entry.record))
+            return entry.record.initialContactId
         }
-        guard let outcome else { return UpdateOutcome(held: false) }
-        if outcome.droppedFromChat != nil {
-            records[contactId] = nil
-            progress.removeValue(forKey: contactId)
-        }
-        return outcome
-    }
-
-    /// `update` on a record and its progress; a completed record is reported, and its caller drops it.
-    private static func update(
-        _ record: inout ContactTraceRecord,
-        _ progress: inout SegmentProgress,
-        at timestamp: Int64,
-        _ state: borrowing ChatState,
-        _ changes: inout [ContactRecordChange],
-        _ body: RecordChange
-    ) -> UpdateOutcome {
-        let changed = body(&record, &progress, state)
-        if changed { record.lastUpdateTimestamp = max(record.lastUpdateTimestamp, timestamp) }
-        guard record.disconnectTimestamp != nil, progress.closed, progress.afterContactWork.isEmpty else {
-            return UpdateOutcome(wrote: changed)
-        }
-        record.completed = true
-        record.lastUpdateTimestamp = max(record.lastUpdateTimestamp, timestamp)
-        changes.append(.completed(record))
-        return UpdateOutcome(wrote: true, droppedFromChat: record.initialContactId)
-    }
-
-    /// `update` on the record's and the progress's slots (a map with a cold tier).
-    private static func update(
-        _ slot: inout ContactTraceRecord?,
-        _ progressSlot: inout SegmentProgress?,
-        at timestamp: Int64,
-        _ state: ChatState,
-        _ changes: inout [ContactRecordChange],
-        _ body: RecordChange
-    ) -> UpdateOutcome {
-        guard slot != nil else { return UpdateOutcome(held: false) }
-        if progressSlot == nil { progressSlot = SegmentProgress() }
-        let outcome = update(&slot!, &progressSlot!, at: timestamp, state, &changes, body)
-        if outcome.droppedFromChat != nil {
-            slot = nil
-            progressSlot = nil
-        }
-        return outcome
     }
 }
 
@@ -641,6 +589,15 @@ enum ConversationSide: UInt8, SnapshotCodableEnumeration, Sendable {
     case customer = 1
     /// Agents, bots and the system.
     case others = 2
+}
+
+/// An open record with what its fold needs beyond the record, in one slot of the builder's map: one lookup, insert
+/// and removal serve both.
+struct OpenContactRecord: Sendable, Equatable {
+    /// The record.
+    var record: ContactTraceRecord
+    /// What the fold needs beyond it.
+    var progress = SegmentProgress()
 }
 
 /// What an open record needs beyond the record itself.

@@ -243,6 +243,19 @@ extension SegmentProgress: SnapshotCodable {
     }
 }
 
+extension OpenContactRecord: SnapshotCodable {
+    /// Writes the record, then its progress (the builder writes the two apart).
+    func snapshotEncode(to writer: inout BinaryWriter) {
+        record.snapshotEncode(to: &writer)
+        progress.snapshotEncode(to: &writer)
+    }
+
+    /// Reads what `snapshotEncode` wrote.
+    init(snapshotFrom reader: inout BinaryReader) throws(DecodeError) {
+        self.init(record: try reader.readRecordField(), progress: try reader.readRecordField())
+    }
+}
+
 extension ContactRecordBuilder: SnapshotCodable {
     /// Writes a `false` flag (contact-records@2 stored a builder keeping completed records under `true`), the open
     /// records, the chains and the progress.
@@ -253,11 +266,23 @@ extension ContactRecordBuilder: SnapshotCodable {
 
     /// Writes the builder; a split encoding would move completed records, and the chains whose records all
     /// completed, into cold tables (none: the builder holds open records only).
+    ///
+    /// The records and their progress share one map, but are written as the two maps they were kept in before (the
+    /// records as a `TieredMap`, the progress as a `TreeDictionary`), so checkpoints stay as they were.
     public func snapshotEncode(to writer: inout BinaryWriter, cold: inout ColdSplit) {
         writer.writeRecordField(false)
-        records.snapshotEncode(to: &writer, cold: &cold) { _, record in record.completed }
-        chains.snapshotEncode(to: &writer, cold: &cold) { _, chain in chain.allSatisfy { progress[$0] == nil } }
-        writer.writeRecordField(progress)
+        open.snapshotEncode(to: &writer, cold: &cold) { _, open in
+            open.record.completed
+        } writePart: { open, writer in
+            open.record.snapshotEncode(to: &writer)
+        }
+        chains.snapshotEncode(to: &writer, cold: &cold) { _, chain in chain.allSatisfy { !isOpen($0) } }
+        let progress = open.entries.sorted { $0.key < $1.key }
+        writer.write(varUInt: UInt64(progress.count))
+        for (contactId, open) in progress {
+            contactId.snapshotEncode(to: &writer)
+            open.progress.snapshotEncode(to: &writer)
+        }
     }
 
     /// Reads a builder written by `snapshotEncode`.
@@ -266,17 +291,35 @@ extension ContactRecordBuilder: SnapshotCodable {
     }
 
     /// Reads a builder written by either encoding, its cold tiers from `cold`; one that keeps completed records
-    /// (written before contact-records@3) is an error.
+    /// (written before contact-records@3), or whose records and progress name different contacts, is an error.
     public init(snapshotFrom reader: inout BinaryReader, cold: ColdTables) throws(DecodeError) {
         let offset = reader.offset
         let keepsCompleted: Bool = try reader.readRecordField()
         guard !keepsCompleted else {
             throw DecodeError(.invalidValue, "a contact record builder that keeps completed records", offset: offset)
         }
-        self.init(
-            records: try TieredMap(snapshotFrom: &reader, cold: cold),
-            chains: try TieredMap(snapshotFrom: &reader, cold: cold),
-            progress: try reader.readRecordField()
-        )
+        let records = try TieredMap<Identifier, ContactTraceRecord>(snapshotFrom: &reader, cold: cold)
+        let chains = try TieredMap<Identifier, [Identifier]>(snapshotFrom: &reader, cold: cold)
+        let progressOffset = reader.offset
+        let progress: TreeDictionary<Identifier, SegmentProgress> = try reader.readRecordField()
+        guard progress.count == records.count else {
+            throw DecodeError(
+                .invalidValue,
+                "a contact record builder with \(records.count) open records and \(progress.count) progress entries",
+                offset: progressOffset
+            )
+        }
+        var open = TieredMap<Identifier, OpenContactRecord>()
+        for (contactId, record) in records.entries {
+            guard let segment = progress[contactId] else {
+                throw DecodeError(
+                    .invalidValue,
+                    "the open contact record \(contactId) has no progress",
+                    offset: progressOffset
+                )
+            }
+            open[contactId] = OpenContactRecord(record: record, progress: segment)
+        }
+        self.init(open: open, chains: chains)
     }
 }

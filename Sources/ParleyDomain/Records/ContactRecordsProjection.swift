@@ -78,13 +78,13 @@ public struct ContactRecordsProjection: FoldSharing, Equatable {
     /// Every record, open or completed, by contact id (a copy of the completed records with the open ones added).
     public var records: TieredMap<Identifier, ContactTraceRecord> {
         var all = completed.records
-        for (contactId, record) in builder.records.entries { all[contactId] = record }
+        for record in builder.records { all[record.contactId] = record }
         return all
     }
 
     /// The record of one contact segment.
     public func record(_ contactId: Identifier) -> ContactTraceRecord? {
-        builder.records[contactId] ?? completed.records[contactId]
+        builder.record(contactId) ?? completed.records[contactId]
     }
 
     /// The records of a chat (its initial contact id), oldest segment first.
@@ -115,7 +115,7 @@ public struct ContactRecordsProjection: FoldSharing, Equatable {
             }
         }
         consider(completed.records.values)
-        if !completedOnly { consider(builder.records.values) }
+        if !completedOnly { consider(builder.records) }
         found.sort { ($0.time, $0.record.contactId) < ($1.time, $1.record.contactId) }
         return found.map(\.record)
     }
@@ -134,7 +134,7 @@ extension ContactRecordsProjection: SnapshotCodable {
         builder.snapshotEncode(to: &writer, cold: &cold)
         completed.records.snapshotEncode(to: &writer, cold: &cold) { _, _ in true }
         completed.chains.snapshotEncode(to: &writer, cold: &cold) { _, chain in
-            chain.allSatisfy { builder.progress[$0] == nil }
+            chain.allSatisfy { !builder.isOpen($0) }
         }
     }
 

@@ -295,6 +295,13 @@ public struct TieredMap<Key: ColdKey, Value: SnapshotCodable & Sendable & Equata
     /// Entries in the hot tier.
     public var hotCount: Int { hot.count }
 
+    /// Whether the map holds a value for `key` (a cold one is not decoded).
+    public func contains(_ key: Key) -> Bool {
+        if hot.index(forKey: key) != nil { return true }
+        guard let cold, !removed.contains(key) else { return false }
+        return cold.index(of: key.coldFingerprint) != nil
+    }
+
     /// The value of `key` if it is in the hot tier (no cold lookup).
     public func hotValue(_ key: Key) -> Value? { hot[key]?.value }
 
@@ -556,6 +563,39 @@ extension TieredMap: SnapshotCodable {
         for entry in live {
             entry.key.snapshotEncode(to: &writer)
             entry.value.snapshotEncode(to: &writer)
+        }
+    }
+
+    /// Writes the map as a map of `Key` to one part of each value would write itself (`writePart` encodes the part),
+    /// without building that map. A split encoding's cold table is a new one, holding every settled entry (a cold
+    /// tier's entries are decoded, since the table stores whole values).
+    public func snapshotEncode(
+        to writer: inout BinaryWriter,
+        cold sink: inout ColdSplit,
+        settled: (Key, Value) -> Bool,
+        writePart: (Value, inout BinaryWriter) -> Void
+    ) {
+        var live = entries.map { (fingerprint: $0.key.coldFingerprint, key: $0.key, value: $0.value) }
+        live.sort { $0.fingerprint < $1.fingerprint }
+        if sink.splits {
+            var build = ColdTableBuild(base: nil, kept: [], added: [])
+            live.removeAll { entry in
+                guard settled(entry.key, entry.value) else { return false }
+                var entryWriter = BinaryWriter(capacity: 256)
+                entry.key.snapshotEncode(to: &entryWriter)
+                writePart(entry.value, &entryWriter)
+                build.added.append((entry.fingerprint, entryWriter.bytes))
+                return true
+            }
+            writer.write(byte: 1)
+            writer.write(varUInt: UInt64(sink.add(build)))
+        } else {
+            writer.write(byte: 0)
+        }
+        writer.write(varUInt: UInt64(live.count))
+        for entry in live {
+            entry.key.snapshotEncode(to: &writer)
+            writePart(entry.value, &writer)
         }
     }
 
