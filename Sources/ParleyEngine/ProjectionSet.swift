@@ -7,8 +7,10 @@ import ParleyDomain
 /// leave their own part stale, and `members` hands them the provider's part. Which members share is decided whenever
 /// the membership changes, by comparing their parts.
 public struct ProjectionSet<Machine: EventSourcedMachine>: Sendable {
-    /// The projections as folded: a member that takes a shared fold holds a stale shared part.
-    private var folded: [any Projection<Machine>]
+    /// The projections as folded, each in a holder of its own: a member that takes a shared fold holds a stale shared
+    /// part. A fold reaches a member through its holder's method, where changing it inside an existential's box
+    /// checked and projected the box through the runtime (about 150 instructions per member and event).
+    private var folded: [ProjectionHolder<Machine>]
     /// What each member does with a shared fold.
     private var roles: [FoldShare.Role] = []
     /// For a member that takes a shared fold, the member that provides it.
@@ -20,10 +22,10 @@ public struct ProjectionSet<Machine: EventSourcedMachine>: Sendable {
 
     /// The projections, in registration order, each with its shared part up to date.
     public var members: [any Projection<Machine>] {
-        guard shares else { return folded }
-        var current = folded
+        var current = folded.map { $0.member }
+        guard shares else { return current }
         for (index, provider) in providers.enumerated() {
-            guard let provider, let fold = folded[provider].shareableFold else { continue }
+            guard let provider, let fold = folded[provider].member.shareableFold else { continue }
             current[index].adoptFold(fold)
         }
         return current
@@ -31,7 +33,7 @@ public struct ProjectionSet<Machine: EventSourcedMachine>: Sendable {
 
     /// A set of the given projections.
     public init(_ members: [any Projection<Machine>] = []) {
-        folded = members
+        folded = members.map { Self.holder($0) }
         planSharing()
     }
 
@@ -46,7 +48,7 @@ public struct ProjectionSet<Machine: EventSourcedMachine>: Sendable {
         guard shares else {
             var share = FoldShare(role: .none)
             for index in folded.indices {
-                folded[index].applyUnlessIgnoring(event, at: timestamp, state: state, share: &share)
+                fold(index, event, at: timestamp, state: state, share: &share)
             }
             return
         }
@@ -55,9 +57,30 @@ public struct ProjectionSet<Machine: EventSourcedMachine>: Sendable {
         for index in folded.indices {
             let role = roles[index]
             var share = FoldShare(role: role, output: role == .take ? providers[index].flatMap { outputs[$0] } : nil)
-            folded[index].applyUnlessIgnoring(event, at: timestamp, state: state, share: &share)
+            fold(index, event, at: timestamp, state: state, share: &share)
             if role == .provide { outputs[index] = share.output }
         }
+    }
+
+    /// Folds one event into member `index`, copying its holder first when a copy of the set shares it (copy on write).
+    private mutating func fold(
+        _ index: Int,
+        _ event: Machine.Event,
+        at timestamp: Int64,
+        state: Machine.State,
+        share: inout FoldShare
+    ) {
+        if !isKnownUniquelyReferenced(&folded[index]) { folded[index] = Self.holder(folded[index].member) }
+        // The set keeps the holder alive through the call: no retain for it.
+        Unmanaged.passUnretained(folded[index])._withUnsafeGuaranteedRef {
+            $0.apply(event, at: timestamp, state: state, share: &share)
+        }
+    }
+
+    /// A holder of `projection` (called with an existential, which it opens).
+    private static func holder<P: Projection>(_ projection: P) -> ProjectionHolder<Machine>
+    where P.Machine == Machine {
+        TypedProjectionHolder(projection)
     }
 
     /// The projection of type `type`, if the set holds it.
@@ -77,13 +100,13 @@ public struct ProjectionSet<Machine: EventSourcedMachine>: Sendable {
     public var sharedFolds: [String: String] {
         var found: [String: String] = [:]
         for (index, provider) in providers.enumerated() {
-            if let provider { found[type(of: folded[index]).key] = type(of: folded[provider]).key }
+            if let provider { found[type(of: folded[index].member).key] = type(of: folded[provider].member).key }
         }
         return found
     }
 
     /// The keys ("name@version") of the members.
-    public var keys: [String] { folded.map { type(of: $0).key } }
+    public var keys: [String] { folded.map { type(of: $0.member).key } }
 
     /// Adds `projection`, replacing a member with the same key.
     mutating func install(_ projection: any Projection<Machine>) {
@@ -94,7 +117,7 @@ public struct ProjectionSet<Machine: EventSourcedMachine>: Sendable {
         } else {
             current.append(projection)
         }
-        folded = current
+        folded = current.map { Self.holder($0) }
         planSharing()
     }
 
@@ -102,7 +125,7 @@ public struct ProjectionSet<Machine: EventSourcedMachine>: Sendable {
     mutating func remove(key: String) {
         var current = members
         current.removeAll { type(of: $0).key == key }
-        folded = current
+        folded = current.map { Self.holder($0) }
         planSharing()
     }
 
@@ -113,17 +136,55 @@ public struct ProjectionSet<Machine: EventSourcedMachine>: Sendable {
         providers = Array(repeating: nil, count: folded.count)
         outputs = Array(repeating: nil, count: folded.count)
         for index in folded.indices {
-            guard folded[index].shareableFold != nil else { continue }
+            guard folded[index].member.shareableFold != nil else { continue }
             for earlier in 0..<index where roles[earlier] != .take {
-                guard let fold = folded[earlier].shareableFold, folded[index].sharesFold(with: fold) else { continue }
+                guard let fold = folded[earlier].member.shareableFold, folded[index].member.sharesFold(with: fold)
+                else { continue }
                 roles[earlier] = .provide
                 roles[index] = .take
                 providers[index] = earlier
                 // The taker's own part now shares the provider's storage instead of keeping a copy alive.
-                folded[index].adoptFold(fold)
+                var member = folded[index].member
+                member.adoptFold(fold)
+                folded[index] = Self.holder(member)
                 break
             }
         }
         shares = roles.contains { $0 != .none }
+    }
+}
+
+/// One member of a `ProjectionSet`, in a class of its own (the base of `TypedProjectionHolder`, which holds a member of
+/// one type). The set changes a holder only while it holds the only reference to it (and copies it first otherwise),
+/// so a holder is never changed while another thread can read it. A class rather than a protocol: the set's
+/// uniqueness check needs a class type (through an existential it sees its own temporary reference too).
+class ProjectionHolder<Machine: EventSourcedMachine>: @unchecked Sendable {
+    /// The member.
+    var member: any Projection<Machine> { preconditionFailure("only TypedProjectionHolder is instantiated") }
+
+    /// Folds one event into the member (`Projection.applyUnlessIgnoring`).
+    func apply(_ event: Machine.Event, at timestamp: Int64, state: Machine.State, share: inout FoldShare) {
+        preconditionFailure("only TypedProjectionHolder is instantiated")
+    }
+}
+
+/// The holder of a member of type `P`: its fold is the type's own, reached through one class method call.
+private final class TypedProjectionHolder<P: Projection>: ProjectionHolder<P.Machine>, @unchecked Sendable {
+    /// The member, changed only by the set that alone holds this holder: no other access can overlap a change, so
+    /// the run-time exclusivity check (about 120 instructions per fold) is left out.
+    @exclusivity(unchecked) private var value: P
+
+    /// A holder of `value`.
+    init(_ value: P) { self.value = value }
+
+    override var member: any Projection<P.Machine> { value }
+
+    override func apply(
+        _ event: P.Machine.Event,
+        at timestamp: Int64,
+        state: P.Machine.State,
+        share: inout FoldShare
+    ) {
+        value.applyUnlessIgnoring(event, at: timestamp, state: state, share: &share)
     }
 }

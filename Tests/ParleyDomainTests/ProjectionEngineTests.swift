@@ -426,6 +426,37 @@ import Testing
         )
     }
 
+    /// A set is a value: folding into a copy (the engine's working batch, a snapshot it published) leaves the
+    /// original's members as they were, whether they share a fold or not, and the original folds on alone.
+    @Test func aCopyOfASetFoldsWithoutChangingTheOriginal() throws {
+        let harness = try Self.traffic(seed: 5)
+        let events = harness.log
+        let half = events.count / 2
+        for types in [ChatMachine.projections, [ContactRecordsProjection.self]] {
+            var original = ProjectionSet<ChatMachine>(empty: types)
+            var state = ChatState()
+            for (timestamp, event) in events[..<half] {
+                ChatMachine.apply(event, at: timestamp, to: &state)
+                original.apply(event, at: timestamp, state: state)
+            }
+            let hashes = original.members.map { $0.stateHash() }
+            var copy = original
+            var copyState = state
+            for (timestamp, event) in events[half...] {
+                ChatMachine.apply(event, at: timestamp, to: &copyState)
+                copy.apply(event, at: timestamp, state: copyState)
+            }
+            #expect(copy.members.map { $0.stateHash() } != hashes)
+            #expect(original.members.map { $0.stateHash() } == hashes)
+            // The original, folded on alone, ends where the copy did.
+            for (timestamp, event) in events[half...] {
+                ChatMachine.apply(event, at: timestamp, to: &state)
+                original.apply(event, at: timestamp, state: state)
+            }
+            #expect(original.members.map { $0.stateHash() } == copy.members.map { $0.stateHash() })
+        }
+    }
+
     /// `traffic(seed:)`, then attribute updates of the first chats that ended (their records completed long before:
     /// each update re-emits one), some more traffic, and the chat ids updated.
     static func trafficWithLateUpdates(seed: UInt64) throws -> (harness: ChatHarness, updated: [Identifier]) {
