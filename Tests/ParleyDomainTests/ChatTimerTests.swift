@@ -729,14 +729,30 @@ private func participantTimers(_ harness: ChatHarness, _ chat: Identifier) -> [T
         )
         // Participant timers run once an agent joined.
         _ = try harness.joinAgent(ending)
+        // A deadline of every kind the end removes, each naming what its kind names (`TimerKind.slot`): flow Wait,
+        // offer and queue delay deadlines name the contact.
+        let chat = try harness.chat(ending)
+        let removed = TimerKind.allCases.filter { $0 != .afterContactWork }
+        for kind in removed {
+            let slot: Identifier? =
+                switch kind.slot {
+                case .none: nil
+                case .participant: chat.customerParticipantId
+                case .contact: chat.contactIds.first
+                }
+            let armed = TimerArmed(
+                key: TimerKey(kind, chat: ending, participant: slot),
+                deadline: harness.now + 60_000_000
+            )
+            ChatMachine.apply(.timerArmed(armed), at: harness.now, to: &harness.state)
+            harness.log.append((harness.now, .timerArmed(armed)))
+        }
         let others = harness.state.timers.filter { $0.key.chatId != ending }
         let own = harness.state.timers.keys.filter { $0.chatId == ending }
-        // Enough timers that the end takes the keyed path, and the chat has timers of several kinds.
-        let chat = try harness.chat(ending)
-        let slots = 1 + chat.participants.count + chat.contactIds.count
-        #expect(harness.state.timers.count > slots * (TimerKind.allCases.count - 1))
-        #expect(Set(own.map(\.kind)).count >= 2)
-        #expect(own.contains { $0.participantId != nil })
+        // Enough timers that the end takes the keyed path, and the chat has timers of every kind it removes.
+        #expect(harness.state.timers.count > 7 * (1 + chat.participants.count + chat.contactIds.count))
+        #expect(Set(own.map(\.kind)) == Set(removed))
+        #expect(own.contains { $0.participantId == chat.participants.keys.first { $0 != chat.customerParticipantId } })
 
         _ = try harness.must(.stopContact(instanceId: ChatHarness.instanceId, contactId: ending.description))
         #expect(!harness.state.timers.keys.contains { $0.chatId == ending && $0.kind != .afterContactWork })
@@ -821,5 +837,40 @@ private func participantTimers(_ harness: ChatHarness, _ chat: Identifier) -> [T
         #expect(!harness.state.timers.values.contains { $0 <= harness.now })
         #expect(harness.state.activeChats == 0)
         #expect(try harness.replayMatches())
+    }
+}
+
+// MARK: - Timer keys
+
+@Suite struct TimerKeyShapeTests {
+    /// A key names what its kind names in the participant slot, and only keys of that shape decode: a chat's end
+    /// removes its deadlines by building exactly those keys.
+    @Test func onlyKeysWhoseSlotFitsTheirKindDecode() throws {
+        let chat = Identifier(high: 7, low: 9)
+        let other = Identifier(high: 3, low: 4)
+        for kind in TimerKind.allCases {
+            let fitting = TimerKey(kind, chat: chat, participant: kind.slot == .none ? nil : other)
+            let misfit = TimerKey(kind, chat: chat, participant: kind.slot == .none ? other : nil)
+            for event in [
+                ChatEvent.timerArmed(TimerArmed(key: fitting, deadline: 5)),
+                .timerCancelled(TimerCancelled(key: fitting)),
+            ] {
+                let (tag, payload) = event.encoded()
+                #expect(try ChatEventCatalogue.decode(tag: tag, payload: payload) == event)
+            }
+            for event in [
+                ChatEvent.timerArmed(TimerArmed(key: misfit, deadline: 5)),
+                .timerCancelled(TimerCancelled(key: misfit)),
+            ] {
+                let (tag, payload) = event.encoded()
+                #expect(throws: DecodeError.self, "\(kind)") {
+                    try ChatEventCatalogue.decode(tag: tag, payload: payload)
+                }
+            }
+            #expect(try TimerKey(snapshotBytes: fitting.snapshotBytes()) == fitting)
+            #expect(throws: DecodeError.self, "\(kind)") { try TimerKey(snapshotBytes: misfit.snapshotBytes()) }
+        }
+        #expect(TimerKind.allCases.filter { $0.slot == .none } == [.chatCeiling, .connectWindow])
+        #expect(TimerKind.allCases.filter { $0.slot == .participant } == [.participantIdle, .participantDisconnect])
     }
 }

@@ -493,8 +493,7 @@ extension ChatMachine {
             // the keys are built from the chat's participants and contacts (a scan of every timer made each chat's
             // end cost O(active chats)); with few, the scan is cheaper. The keys are collected before any is
             // removed: removing while iterating the map would copy its nodes. Debug builds check none was missed.
-            let slots = 1 + ended.participants.count + ended.contactIds.count
-            if state.timers.count <= slots * (TimerKind.allCases.count - 1) {
+            if state.timers.count <= timerKeyCount(of: ended) {
                 timersToRemove = state.timers.keys.filter { $0.chatId == event.chatId && $0.kind != .afterContactWork }
             } else {
                 timersToRemove = timerKeys(of: ended)
@@ -527,17 +526,40 @@ extension ChatMachine {
         for id in invocations { state.pendingInvocations[id] = nil }
     }
 
-    /// Every key a deadline of `chat` other than after-contact work can have: each such kind with no participant,
-    /// with each participant of the chat, and with each of its contacts (flow Wait, offer and queue delay timers
-    /// name a contact in the participant slot).
+    /// Every key a deadline of `chat` other than after-contact work can have, by what its kind names in the
+    /// participant slot (`TimerKind.slot`): the chat's own deadlines, each participant's role timers, and each contact's
+    /// flow Wait, offer and queue delay timers. Keys of other shapes are not decoded.
     private static func timerKeys(of chat: ChatSession) -> [TimerKey] {
-        let slots: [Identifier?] = [nil] + chat.participants.keys.map { $0 } + chat.contactIds.map { $0 }
         var keys: [TimerKey] = []
-        keys.reserveCapacity(slots.count * TimerKind.allCases.count)
+        keys.reserveCapacity(timerKeyCount(of: chat))
         for kind in TimerKind.allCases where kind != .afterContactWork {
-            for slot in slots { keys.append(TimerKey(kind, chat: chat.chatId, participant: slot)) }
+            switch kind.slot {
+            case .none:
+                keys.append(TimerKey(kind, chat: chat.chatId))
+            case .participant:
+                for participantId in chat.participants.keys {
+                    keys.append(TimerKey(kind, chat: chat.chatId, participant: participantId))
+                }
+            case .contact:
+                for contactId in chat.contactIds {
+                    keys.append(TimerKey(kind, chat: chat.chatId, participant: contactId))
+                }
+            }
         }
         return keys
+    }
+
+    /// How many keys `timerKeys(of:)` builds.
+    private static func timerKeyCount(of chat: ChatSession) -> Int {
+        var count = 0
+        for kind in TimerKind.allCases where kind != .afterContactWork {
+            switch kind.slot {
+            case .none: count += 1
+            case .participant: count += chat.participants.count
+            case .contact: count += chat.contactIds.count
+            }
+        }
+        return count
     }
 
     private static func updateChat(

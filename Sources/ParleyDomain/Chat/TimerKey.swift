@@ -22,6 +22,26 @@ public enum TimerKind: UInt8, Sendable, Encodable, CaseIterable, CustomStringCon
     /// slot holds the contact's id.
     case queueDelay = 8
 
+    /// What a key of this kind names in its participant slot.
+    public enum Slot: Sendable {
+        /// Nothing: the chat's own deadline.
+        case none
+        /// A participant of the chat.
+        case participant
+        /// A contact (segment) of the chat.
+        case contact
+    }
+
+    /// What a key of this kind names in its participant slot: every key the machine arms follows it, and a decoded
+    /// key must (a chat's end removes its deadlines by building their keys from this).
+    public var slot: Slot {
+        switch self {
+        case .chatCeiling, .connectWindow: .none
+        case .participantIdle, .participantDisconnect: .participant
+        case .flowWait, .offer, .afterContactWork, .queueDelay: .contact
+        }
+    }
+
     /// A readable name.
     public var description: String {
         switch self {
@@ -91,10 +111,27 @@ public struct TimerKey: Hashable, Sendable, Comparable, CustomStringConvertible 
         writer.write(optionalIdentifier: participantId)
     }
 
+    /// Reads a key written by `encode(into:)`; one whose participant slot does not fit its kind (`TimerKind.slot`) is
+    /// an error.
     static func decode(from reader: inout BinaryReader) throws(DecodeError) -> TimerKey {
+        let start = reader.offset
         let kind = try reader.readEnumeration(TimerKind.self)
         let chat = try reader.readIdentifier()
-        return TimerKey(kind, chat: chat, participant: try reader.readOptionalIdentifier())
+        return try decoded(kind, chat, try reader.readOptionalIdentifier(), offset: start)
+    }
+
+    /// The key of decoded parts, unless its participant slot does not fit its kind (`TimerKind.slot`).
+    static func decoded(
+        _ kind: TimerKind,
+        _ chat: Identifier,
+        _ participant: Identifier?,
+        offset: Int
+    ) throws(DecodeError) -> TimerKey {
+        guard (kind.slot == .none) == (participant == nil) else {
+            let problem = participant == nil ? "without the id its slot needs" : "with an id in its empty slot"
+            throw DecodeError(.invalidValue, "a \(kind) timer key \(problem)", offset: offset)
+        }
+        return TimerKey(kind, chat: chat, participant: participant)
     }
 }
 

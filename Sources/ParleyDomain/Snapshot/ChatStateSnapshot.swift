@@ -156,11 +156,12 @@ extension TimerKey: SnapshotCodable {
         writer.writeSnapshot(participantId)
     }
 
-    /// Reads a timer key.
+    /// Reads a timer key; one whose participant slot does not fit its kind is an error.
     public init(snapshotFrom reader: inout BinaryReader) throws(DecodeError) {
+        let start = reader.offset
         let kind: TimerKind = try reader.readSnapshot()
         let chatId: Identifier = try reader.readSnapshot()
-        self.init(kind, chat: chatId, participant: try reader.readSnapshot())
+        self = try TimerKey.decoded(kind, chatId, try reader.readSnapshot(), offset: start)
     }
 }
 
