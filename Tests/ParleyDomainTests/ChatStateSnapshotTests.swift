@@ -559,6 +559,8 @@ struct FieldCensus {
             "connectionId", "participantId", "connectionToken", "expiry", "websocketToken", "websocketExpiry",
         ],
         "Receipt": ["deliveredAt", "readAt"],
+        // Storage only: the receipts in recipient order (the encoding writes them as a map's).
+        "ReceiptMap": ["entries"],
         "TranscriptItem": [
             "id", "timestamp", "type", "contentType", "content", "participantId", "displayName", "role", "contactId",
             "receipts",

@@ -326,6 +326,31 @@ extension TranscriptItem: SnapshotCodable {
     }
 }
 
+extension ReceiptMap: SnapshotCodable {
+    /// Writes the count, then the entries in recipient order (as `[Identifier: Receipt]` writes itself).
+    public func snapshotEncode(to writer: inout BinaryWriter) {
+        writer.write(varUInt: UInt64(count))
+        for (recipient, receipt) in self {
+            recipient.snapshotEncode(to: &writer)
+            receipt.snapshotEncode(to: &writer)
+        }
+    }
+
+    /// Reads receipts in any order; a repeated recipient is an error.
+    public init(snapshotFrom reader: inout BinaryReader) throws(DecodeError) {
+        self.init()
+        let count = try reader.readCount()
+        for _ in 0..<count {
+            let recipient = try Identifier(snapshotFrom: &reader)
+            let receipt = try Receipt(snapshotFrom: &reader)
+            guard self[recipient] == nil else {
+                throw DecodeError(.invalidValue, "a repeated key in a snapshot map", offset: reader.offset)
+            }
+            self[recipient] = receipt
+        }
+    }
+}
+
 extension Rehydration: SnapshotCodable {
     /// Writes the rehydration type and the contacts it names.
     public func snapshotEncode(to writer: inout BinaryWriter) {

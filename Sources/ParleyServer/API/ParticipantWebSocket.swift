@@ -190,8 +190,8 @@ enum ParticipantWebSocket {
     }
 
     /// The receipts of every message that has any.
-    static func receiptsByMessage(_ chat: ChatSession) -> [Identifier: [Identifier: Receipt]] {
-        var receipts: [Identifier: [Identifier: Receipt]] = [:]
+    static func receiptsByMessage(_ chat: ChatSession) -> [Identifier: ReceiptMap] {
+        var receipts: [Identifier: ReceiptMap] = [:]
         for item in chat.items where !item.receipts.isEmpty { receipts[item.id] = item.receipts }
         return receipts
     }
