@@ -30,11 +30,17 @@ import Testing
         return writer.bytes
     }
 
-    /// `formerLayout` of a builder.
-    static func formerLayout(of builder: ContactRecordBuilder, cold: inout ColdSplit) -> [UInt8] {
+    /// The builder's open records as the map they were kept in before.
+    static func records(of builder: ContactRecordBuilder) -> TieredMap<Identifier, ContactTraceRecord> {
         var records = TieredMap<Identifier, ContactTraceRecord>()
         for (contactId, open) in builder.open.entries { records[contactId] = open.record }
-        return formerLayout(records: records, chains: builder.chains, progress: progress(of: builder), cold: &cold)
+        return records
+    }
+
+    /// `formerLayout` of a builder.
+    static func formerLayout(of builder: ContactRecordBuilder, cold: inout ColdSplit) -> [UInt8] {
+        let (records, progress) = (records(of: builder), progress(of: builder))
+        return formerLayout(records: records, chains: builder.chains, progress: progress, cold: &cold)
     }
 
     /// Builders part-way through a random traffic log: records open in every stage, with agents, queues, messages.
@@ -78,8 +84,7 @@ import Testing
     @Test func recordsAndProgressOfDifferentContactsAreAnError() throws {
         let builder = try #require(try Self.builders(seed: 5).max { $0.openCount < $1.openCount })
         let contactId = try #require(builder.open.keys.first)
-        var records = TieredMap<Identifier, ContactTraceRecord>()
-        for (id, open) in builder.open.entries { records[id] = open.record }
+        let records = Self.records(of: builder)
         var inline = ColdSplit.inline
 
         var missing = Self.progress(of: builder)
