@@ -409,38 +409,47 @@ extension ChatMachine {
     // The closures below capture the fields they read, never the event: capturing the event copied it first (its
     // strings retained, then released), about 300 instructions a message or event on every replay.
 
+    @inline(__always)
     private static func applyMessageSent(_ event: MessageSent, at timestamp: Int64, to state: inout ChatState) {
         state.billing.countMessage(at: timestamp)
         let contactId = event.contactId
         let messageId = event.messageId
         let participantId = event.participantId
-        var item = TranscriptItem(
-            id: messageId,
-            timestamp: timestamp,
-            type: "MESSAGE",
-            contentType: event.contentType,
-            content: event.content,
-            participantId: participantId,
-            displayName: event.systemDisplayName,
-            role: participantId == nil ? .system : nil,
-            contactId: contactId,
-            receipts: [:]
-        )
-        let token = participantId.flatMap { id in event.token.map { ClientTokenKey(id, .message, $0) } }
+        let (contentType, content, systemDisplayName) = (event.contentType, event.content, event.systemDisplayName)
+        var token: ClientTokenKey?
+        if let participantId, let sent = event.token { token = ClientTokenKey(participantId, .message, sent) }
         updateChat(event.chatId, in: &state) { chat in
             // Its segment is nearly always the chat's last.
             if let segment = chat.contactIds.lastIndex(of: contactId) {
                 chat.contactBillableMessages[segment] += 1
             }
+            var displayName = systemDisplayName
+            var role: ParticipantRole? = participantId == nil ? .system : nil
             if let participantId, let sender = chat.participants[participantId] {
-                item.displayName = sender.displayName
-                item.role = sender.role
+                displayName = sender.displayName
+                role = sender.role
                 if let token { chat.sentByClientToken[token] = SentRecord(id: messageId, time: timestamp) }
             }
-            appendItem(item, to: &chat)
+            // Made here and handed on, not captured: a captured item is copied when it is appended.
+            appendItem(
+                TranscriptItem(
+                    id: messageId,
+                    timestamp: timestamp,
+                    type: "MESSAGE",
+                    contentType: contentType,
+                    content: content,
+                    participantId: participantId,
+                    displayName: displayName,
+                    role: role,
+                    contactId: contactId,
+                    receipts: [:]
+                ),
+                to: &chat
+            )
         }
     }
 
+    @inline(__always)
     private static func applyEventSent(_ event: EventSent, at timestamp: Int64, to state: inout ChatState) {
         let participantId = event.participantId
         let eventId = event.eventId
