@@ -11,19 +11,17 @@ public struct ProjectionSet<Machine: EventSourcedMachine>: Sendable {
     /// part. A fold reaches a member through its holder's method, where changing it inside an existential's box
     /// checked and projected the box through the runtime (about 150 instructions per member and event).
     private var folded: [ProjectionHolder<Machine>]
-    /// What each member does with a shared fold.
-    private var roles: [FoldShare.Role] = []
+    /// How many members provide a shared fold.
+    private var providerCount = 0
     /// For a member that takes a shared fold, the member that provides it.
     private var providers: [Int?] = []
     /// The output each provider left for the current event (or the one before, until it folds this one).
     private var outputs: [(any AnyObject & Sendable)?] = []
-    /// Whether any member shares a fold.
-    private var shares = false
 
     /// The projections, in registration order, each with its shared part up to date.
     public var members: [any Projection<Machine>] {
         var current = folded.map { $0.member }
-        guard shares else { return current }
+        guard providerCount > 0 else { return current }
         for (index, provider) in providers.enumerated() {
             guard let provider, let fold = folded[provider].member.shareableFold else { continue }
             current[index].adoptFold(fold)
@@ -45,42 +43,55 @@ public struct ProjectionSet<Machine: EventSourcedMachine>: Sendable {
     /// Folds one event into every projection (`state` is the machine state after it) that does not ignore it
     /// (`Projection.ignores(_:)`: a typing event or a timer leaves the contact records and the metrics as they are).
     mutating func apply(_ event: Machine.Event, at timestamp: Int64, state: Machine.State) {
-        guard shares else {
-            var share = FoldShare(role: .none)
-            for index in folded.indices {
-                fold(index, event, at: timestamp, state: state, share: &share)
+        guard providerCount <= 1 else { return applyWithOutputs(event, at: timestamp, state: state) }
+        // No member shares, or one provides for the others and comes before them: one share carries its output of
+        // this event to them, with no array of outputs to copy it into and out of (a retain and release per member).
+        var share = FoldShare(role: .none)
+        folded.withUnsafeMutableBufferPointer { holders in
+            for index in holders.indices {
+                Self.fold(&holders[index], event, at: timestamp, state: state, share: &share)
             }
-            return
         }
+    }
+
+    /// `apply` when several members provide shared folds: each taker reads its own provider's output.
+    private mutating func applyWithOutputs(_ event: Machine.Event, at timestamp: Int64, state: Machine.State) {
         // A provider comes before its takers and leaves its output of this event before they read it; the output it
         // left for the event before is overwritten then (not cleared after each event: most are `FoldShare.nothing`).
         for index in folded.indices {
-            let role = roles[index]
+            let role = folded[index].role
             var share = FoldShare(role: role, output: role == .take ? providers[index].flatMap { outputs[$0] } : nil)
-            fold(index, event, at: timestamp, state: state, share: &share)
+            Self.fold(&folded[index], event, at: timestamp, state: state, share: &share)
             if role == .provide { outputs[index] = share.output }
         }
     }
 
-    /// Folds one event into member `index`, copying its holder first when a copy of the set shares it (copy on write).
-    private mutating func fold(
-        _ index: Int,
+    /// Folds one event into the member `holder` holds, as its role says, copying the holder first when a copy of the
+    /// set shares it (copy on write).
+    private static func fold(
+        _ holder: inout ProjectionHolder<Machine>,
         _ event: Machine.Event,
         at timestamp: Int64,
         state: Machine.State,
         share: inout FoldShare
     ) {
-        if !isKnownUniquelyReferenced(&folded[index]) { folded[index] = Self.holder(folded[index].member) }
+        if !isKnownUniquelyReferenced(&holder) { holder = Self.holder(holder.member, role: holder.role) }
+        share.role = holder.role
         // The set keeps the holder alive through the call: no retain for it.
-        Unmanaged.passUnretained(folded[index])._withUnsafeGuaranteedRef {
+        Unmanaged.passUnretained(holder)._withUnsafeGuaranteedRef {
             $0.apply(event, at: timestamp, state: state, share: &share)
         }
     }
 
     /// A holder of `projection` (called with an existential, which it opens).
-    private static func holder<P: Projection>(_ projection: P) -> ProjectionHolder<Machine>
+    private static func holder<P: Projection>(
+        _ projection: P,
+        role: FoldShare.Role = .none
+    ) -> ProjectionHolder<Machine>
     where P.Machine == Machine {
-        TypedProjectionHolder(projection)
+        let holder = TypedProjectionHolder(projection)
+        holder.role = role
+        return holder
     }
 
     /// The projection of type `type`, if the set holds it.
@@ -132,7 +143,7 @@ public struct ProjectionSet<Machine: EventSourcedMachine>: Sendable {
     /// Decides which members share a fold: a member takes the fold of the first earlier member (that does not take
     /// one itself) whose shared part equals its own. `folded` must be up to date (no member taking) when it runs.
     private mutating func planSharing() {
-        roles = Array(repeating: .none, count: folded.count)
+        var roles = Array(repeating: FoldShare.Role.none, count: folded.count)
         providers = Array(repeating: nil, count: folded.count)
         outputs = Array(repeating: nil, count: folded.count)
         for index in folded.indices {
@@ -150,7 +161,9 @@ public struct ProjectionSet<Machine: EventSourcedMachine>: Sendable {
                 break
             }
         }
-        shares = roles.contains { $0 != .none }
+        // Every holder was made by this set just now (here or by the caller): none is shared yet.
+        for index in folded.indices { folded[index].role = roles[index] }
+        providerCount = roles.count(where: { $0 == .provide })
     }
 }
 
@@ -159,6 +172,9 @@ public struct ProjectionSet<Machine: EventSourcedMachine>: Sendable {
 /// so a holder is never changed while another thread can read it. A class rather than a protocol: the set's
 /// uniqueness check needs a class type (through an existential it sees its own temporary reference too).
 class ProjectionHolder<Machine: EventSourcedMachine>: @unchecked Sendable {
+    /// What the member does with a shared fold (set by the set's plan, carried over when the holder is copied).
+    var role: FoldShare.Role = .none
+
     /// The member.
     var member: any Projection<Machine> { preconditionFailure("only TypedProjectionHolder is instantiated") }
 

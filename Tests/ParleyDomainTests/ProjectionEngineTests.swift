@@ -426,6 +426,34 @@ import Testing
         )
     }
 
+    /// Two members that provide a shared fold each (fresh metrics@1 for a fresh contact-records, metrics@2 for a
+    /// contact-records whose builder folded the same events): each taker folds its own provider's output, so every
+    /// member ends equal to the same projection folded alone.
+    @Test func eachTakerFoldsItsOwnProvidersOutput() throws {
+        let harness = try Self.traffic(seed: 7)
+        let events = harness.log
+        let start = min(200, events.count / 3)
+        var v2 = HistoricalMetricsV2()
+        var folded = ContactRecordsProjection()
+        var state = ChatState()
+        for (timestamp, event) in events[..<start] {
+            ChatMachine.apply(event, at: timestamp, to: &state)
+            v2.apply(event, at: timestamp, state: state)
+            folded.apply(event, at: timestamp, state: state)
+        }
+        var alone: [any Projection<ChatMachine>] = [HistoricalMetricsV1(), v2, ContactRecordsProjection(), folded]
+        var set = ProjectionSet<ChatMachine>(alone)
+        // Both records members take a fold (the second one's entry, keyed like the first, is the one kept).
+        #expect(set.sharedFolds == [ContactRecordsProjection.key: HistoricalMetricsV2.key])
+        for (timestamp, event) in events[start...] {
+            ChatMachine.apply(event, at: timestamp, to: &state)
+            set.apply(event, at: timestamp, state: state)
+            for index in alone.indices { alone[index].apply(event, at: timestamp, state: state) }
+        }
+        #expect(set.members.map { $0.stateHash() } == alone.map { $0.stateHash() })
+        #expect(alone[2].stateHash() != alone[3].stateHash(), "the two records members fold different histories")
+    }
+
     /// A set is a value: folding into a copy (the engine's working batch, a snapshot it published) leaves the
     /// original's members as they were, whether they share a fold or not, and the original folds on alone.
     @Test func aCopyOfASetFoldsWithoutChangingTheOriginal() throws {
