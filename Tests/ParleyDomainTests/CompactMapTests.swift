@@ -60,6 +60,43 @@ import Testing
         }
     }
 
+    /// The filter that lets a search skip the array never hides a key the map holds: keys equal as values (a text
+    /// ClientToken in either Unicode normalization form) are found through each other, among many other keys and after
+    /// removals, and keys that differ (a UUID token in upper and in lower case) stay apart.
+    @Test func keysEqualAsValuesAreFoundThroughEachOther() {
+        var generator = SplitMix(seed: 41)
+        let participant = Self.key(7)
+        let composed = ClientTokenKey(participant, .message, "caf\u{E9}-retry")
+        let decomposed = ClientTokenKey(participant, .message, "cafe\u{301}-retry")
+        #expect(composed == decomposed)
+        let lower = ClientTokenKey(participant, .event, "0f8e1c6a-2b3d-4e5f-8a9b-0c1d2e3f4a5b")
+        let upper = ClientTokenKey(participant, .event, "0F8E1C6A-2B3D-4E5F-8A9B-0C1D2E3F4A5B")
+        #expect(lower != upper)
+        var map = CompactMap<ClientTokenKey, SentRecord>()
+        var others: [ClientTokenKey] = []
+        for index in 0..<(CompactMap<ClientTokenKey, SentRecord>.smallLimit - 4) {
+            let key = ClientTokenKeyTests.randomKey(using: &generator)
+            guard key != composed, key != lower, key != upper, map[key] == nil else { continue }
+            map[key] = SentRecord(id: Self.key(index), time: Int64(index))
+            others.append(key)
+        }
+        map[composed] = SentRecord(id: Self.key(100), time: 100)
+        map[lower] = SentRecord(id: Self.key(101), time: 101)
+        #expect(!map.isLarge)
+        #expect(map[decomposed] == SentRecord(id: Self.key(100), time: 100))
+        #expect(map[upper] == nil)
+        map[decomposed] = SentRecord(id: Self.key(102), time: 102)
+        map[upper] = SentRecord(id: Self.key(103), time: 103)
+        #expect(map.count == others.count + 3)
+        #expect(map[composed] == SentRecord(id: Self.key(102), time: 102))
+        #expect(map[lower] == SentRecord(id: Self.key(101), time: 101))
+        for key in others.prefix(others.count / 2) { map[key] = nil }
+        #expect(map[decomposed] == SentRecord(id: Self.key(102), time: 102))
+        #expect(map[upper] == SentRecord(id: Self.key(103), time: 103))
+        #expect(others.dropFirst(others.count / 2).allSatisfy { map[$0] != nil })
+        #expect(others.prefix(others.count / 2).allSatisfy { map[$0] == nil })
+    }
+
     @Test func theLatestValueOfARepeatedKeyWinsInTheArrayForm() {
         var map: CompactMap<Identifier, Int> = [Self.key(1): 1, Self.key(2): 2]
         map[Self.key(1)] = 10

@@ -441,7 +441,7 @@ public struct ChatSession: Sendable, Equatable, Encodable {
 /// Snapshots and JSON write it as the text `participant/kind/token` (what the map was keyed by before), and it
 /// orders as that text does, so a chat's snapshot bytes are what they were. Kept apart, the parts cost no string
 /// building per message and hash fewer bytes.
-public struct ClientTokenKey: Hashable, Sendable, Comparable, CodingKeyRepresentable, Encodable, SnapshotCodable {
+public struct ClientTokenKey: CompactMapKey, Comparable, CodingKeyRepresentable, Encodable, SnapshotCodable {
     /// The request the token came with.
     public enum Kind: String, Sendable, Comparable {
         /// SendEvent.
@@ -506,6 +506,11 @@ public struct ClientTokenKey: Hashable, Sendable, Comparable, CodingKeyRepresent
     public func _rawHashValue(seed: Int) -> Int {
         let participant = participantId._rawHashValue(seed: seed ^ Int(kind.code) &* 0x100_0000_01B3)
         return clientToken.rawHashValue(seed: participant)
+    }
+
+    /// A word equal keys share, for a `CompactMap`'s filter: the participant's and the token's, and the kind.
+    public var filterWord: UInt64 {
+        participantId.filterWord ^ (clientToken.filterWord &* 0xD6E8_FEB8_6659_FD93) ^ UInt64(kind.code)
     }
 
     /// Parses `participant/kind/token`; nil for anything else.

@@ -63,6 +63,15 @@ public struct ClientToken: Hashable, Sendable, Encodable {
         }
     }
 
+    /// A word equal tokens share, for a `CompactMap`'s filter: a UUID's bits (the case flips one), a text's hash.
+    var filterWord: UInt64 {
+        switch form {
+        case .lowerUUID(let id): id.filterWord
+        case .upperUUID(let id): ~id.filterWord
+        case .text(let text): UInt64(UInt(bitPattern: text.hashValue))
+        }
+    }
+
     /// Encodes the text.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()

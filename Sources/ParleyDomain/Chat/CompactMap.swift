@@ -25,10 +25,17 @@
 
 import HashTreeCollections
 
+/// A key of a `CompactMap`: hashable, with a cheap word for the map's filter.
+public protocol CompactMapKey: Hashable, Sendable {
+    /// A word that equal keys share (different keys rarely): the map mixes it to pick the key's bit in its filter. It
+    /// must cost far less than a search of the array, so no `Hasher`: a random identifier's own bits will do.
+    var filterWord: UInt64 { get }
+}
+
 /// A map that keeps up to `smallLimit` entries in an array (searched newest first) and more in a `TreeDictionary`
 /// beside an array of the newest ones. Equality, iteration content, the snapshot encoding and the JSON encoding are
 /// those of the same entries in a `TreeDictionary`: which form holds them never shows.
-public struct CompactMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+public struct CompactMap<Key: CompactMapKey, Value: Sendable>: Sendable {
     typealias Entry = (key: Key, value: Value)
 
     /// Entries in insertion order, the first `smallCount` slots: all of them while the map is small; once `large` is
@@ -39,6 +46,10 @@ public struct CompactMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private var smallCount = 0
     /// The older entries, once more than `smallLimit` were held at the same time.
     private var large: TreeDictionary<Key, Value>?
+    /// One bit of 128 for each key of the array this copy holds (`filterBit(_:)`), the low half then the high: a key
+    /// whose bit is clear is not in the array, so an insert of a new key (a ClientToken, a message id) usually skips
+    /// the search of up to `smallLimit` keys. Cleared when the array's entries move to the tree.
+    private var filter: (low: UInt64, high: UInt64) = (0, 0)
 
     /// The most entries the array form holds.
     public static var smallLimit: Int { 32 }
@@ -61,23 +72,39 @@ public struct CompactMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// The value of `key`; setting nil removes the entry.
     public subscript(key: Key) -> Value? {
         get {
-            if let index = smallIndex(of: key) { return small.unsafelyUnwrapped.elements[index].value }
+            if let index = smallIndex(of: key, Self.filterBit(key)) {
+                return small.unsafelyUnwrapped.elements[index].value
+            }
             return large?[key]
         }
         set {
-            if let index = smallIndex(of: key) {
+            let bit = Self.filterBit(key)
+            if let index = smallIndex(of: key, bit) {
                 if let newValue { setSmallValue(newValue, at: index) } else { removeSmall(at: index) }
             } else if large?.index(forKey: key) != nil {
                 large![key] = newValue
             } else if let newValue {
-                insertNew(key, newValue)
+                insertNew(key, newValue, bit)
             }
         }
     }
 
-    /// The position of `key` in `small`, searched from the newest entry.
-    private func smallIndex(of key: Key) -> Int? {
+    /// The half of `filter` and the bit in it that stand for `key`.
+    @inline(__always)
+    private static func filterBit(_ key: Key) -> (high: Bool, mask: UInt64) {
+        let mixed = key.filterWord &* 0x9E37_79B9_7F4A_7C15
+        return (mixed >> 63 != 0, 1 << ((mixed >> 57) & 63))
+    }
+
+    /// Sets `bit` (a key's `filterBit(_:)`) in `filter`.
+    private mutating func addToFilter(_ bit: (high: Bool, mask: UInt64)) {
+        if bit.high { filter.high |= bit.mask } else { filter.low |= bit.mask }
+    }
+
+    /// The position of `key` in `small`, searched from the newest entry unless `bit` (its `filterBit(_:)`) is clear.
+    private func smallIndex(of key: Key, _ bit: (high: Bool, mask: UInt64)) -> Int? {
         guard let small else { return nil }
+        guard (bit.high ? filter.high : filter.low) & bit.mask != 0 else { return nil }
         var index = smallCount
         while index > 0 {
             index -= 1
@@ -111,11 +138,13 @@ public struct CompactMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         }
         smallCount -= 1
         small = smallCount == 0 ? nil : storage
+        filter = (0, 0)
+        for entry in smallEntries { addToFilter(Self.filterBit(entry.key)) }
     }
 
-    /// Adds an entry whose key the map does not hold; the entry past `smallLimit` in the array moves them all to the
-    /// tree.
-    private mutating func insertNew(_ key: Key, _ value: Value) {
+    /// Adds an entry whose key the map does not hold (`bit` is its `filterBit(_:)`); the entry past `smallLimit` in the
+    /// array moves them all to the tree.
+    private mutating func insertNew(_ key: Key, _ value: Value, _ bit: (high: Bool, mask: UInt64)) {
         if smallCount < Self.smallLimit {
             if small == nil {
                 small = ChunkStorage(capacity: large == nil ? 4 : Self.smallLimit)
@@ -130,6 +159,7 @@ public struct CompactMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
             }
             (small.unsafelyUnwrapped.elements + smallCount).initialize(to: (key, value))
             smallCount += 1
+            addToFilter(bit)
             return
         }
         // Taken out of `self`: a tree no snapshot shares changes in place.
@@ -138,6 +168,7 @@ public struct CompactMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         tree[key] = value
         small = nil
         smallCount = 0
+        filter = (0, 0)
         large = tree
     }
 

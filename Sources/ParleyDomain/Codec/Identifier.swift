@@ -1,5 +1,5 @@
 /// A 128-bit identifier (contact, participant, message, token…), stored as 16 bytes and shown as a UUID string.
-public struct Identifier: Hashable, Sendable, Comparable, CustomStringConvertible {
+public struct Identifier: CompactMapKey, Comparable, CustomStringConvertible {
     /// The first 8 bytes, big-endian.
     public var high: UInt64
     /// The last 8 bytes, big-endian.
@@ -123,6 +123,9 @@ public struct Identifier: Hashable, Sendable, Comparable, CustomStringConvertibl
     public func _rawHashValue(seed: Int) -> Int {
         keyedHash(seed: seed, secret: Identifier.hashSecret)
     }
+
+    /// Both halves folded into one word (for a `CompactMap`'s filter; a version-4 identifier's bits are random).
+    public var filterWord: UInt64 { high ^ low }
 
     /// The mix behind `_rawHashValue(seed:)`, with the secret given (tests check the spread for fixed secrets).
     @inline(__always) func keyedHash(seed: Int, secret: UInt64) -> Int {
