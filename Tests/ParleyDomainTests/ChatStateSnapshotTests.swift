@@ -619,8 +619,9 @@ struct FieldCensus {
         "ChunkedArray": ["chunks", "count"],
         // Storage only: one chunk, reflected as the elements it holds (its own mirror; the encoding writes the items).
         "ChunkStorage": ["elements"],
-        // Storage only: a short array of entries, then a tree (the encoding writes the entries, as a map's).
-        "CompactMap": ["small", "smallCount", "large"],
+        // Storage only: a short array of entries, then a tree (the encoding writes the entries, as a map's), and a
+        // filter derived from the array's keys (rebuilt as the decoded entries are inserted).
+        "CompactMap": ["small", "smallCount", "large", "filter"],
         // Derived, not written: the timers in firing order, rebuilt from `timers` when a snapshot loads.
         "DeadlineIndex": ["chunks", "count", "queueDelayCount"],
         "DeadlineIndex.Entry": ["deadline", "key"],
