@@ -89,20 +89,23 @@ public struct CompactMap<Key: CompactMapKey, Value: Sendable>: Sendable {
         }
     }
 
+    /// A key's place in `filter`: which half, and the bit in it.
+    private typealias FilterBit = (high: Bool, mask: UInt64)
+
     /// The half of `filter` and the bit in it that stand for `key`.
     @inline(__always)
-    private static func filterBit(_ key: Key) -> (high: Bool, mask: UInt64) {
+    private static func filterBit(_ key: Key) -> FilterBit {
         let mixed = key.filterWord &* 0x9E37_79B9_7F4A_7C15
         return (mixed >> 63 != 0, 1 << ((mixed >> 57) & 63))
     }
 
     /// Sets `bit` (a key's `filterBit(_:)`) in `filter`.
-    private mutating func addToFilter(_ bit: (high: Bool, mask: UInt64)) {
+    private mutating func addToFilter(_ bit: FilterBit) {
         if bit.high { filter.high |= bit.mask } else { filter.low |= bit.mask }
     }
 
     /// The position of `key` in `small`, searched from the newest entry unless `bit` (its `filterBit(_:)`) is clear.
-    private func smallIndex(of key: Key, _ bit: (high: Bool, mask: UInt64)) -> Int? {
+    private func smallIndex(of key: Key, _ bit: FilterBit) -> Int? {
         guard let small else { return nil }
         guard (bit.high ? filter.high : filter.low) & bit.mask != 0 else { return nil }
         var index = smallCount
@@ -144,7 +147,7 @@ public struct CompactMap<Key: CompactMapKey, Value: Sendable>: Sendable {
 
     /// Adds an entry whose key the map does not hold (`bit` is its `filterBit(_:)`); the entry past `smallLimit` in the
     /// array moves them all to the tree.
-    private mutating func insertNew(_ key: Key, _ value: Value, _ bit: (high: Bool, mask: UInt64)) {
+    private mutating func insertNew(_ key: Key, _ value: Value, _ bit: FilterBit) {
         if smallCount < Self.smallLimit {
             if small == nil {
                 small = ChunkStorage(capacity: large == nil ? 4 : Self.smallLimit)
