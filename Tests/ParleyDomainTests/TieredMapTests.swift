@@ -59,7 +59,7 @@ import Testing
         var map = Map()
         for step in 0..<600 {
             let key = "key-\(random.next() % 60)"
-            switch random.next() % 10 {
+            switch random.next() % 12 {
             case 0, 1:
                 let value = [Int64(step)]
                 map[key] = value
@@ -96,6 +96,19 @@ import Testing
                 }
                 model[key]?.append(Int64(step))
                 #expect(answer == model[key]?.count, "step \(step): update's answer")
+            case 9:
+                // The closure-based update with a default: inserts when missing (whichever tier), else in place.
+                let answer = map.update(key, default: [-1]) { value -> Int in
+                    value.append(Int64(step))
+                    return value.count
+                }
+                model[key, default: [-1]].append(Int64(step))
+                #expect(answer == model[key]?.count, "step \(step): update's answer")
+            case 10:
+                // A value moved into its slot: a new key, or one held (replaced), in either tier.
+                let value = [Int64(step), 10]
+                map.insertNew(key, value)
+                model[key] = value
             case 6:
                 let settle = random.next() % 2 == 0
                 map = try Self.reload(map) { _, value in settle || value.count % 2 == 0 }
@@ -125,6 +138,43 @@ import Testing
         #expect(changed.update("held") { $0.append(3) } != nil)
         #expect(changed["held"] == [1, 2, 3] && changed.hotCount == 1 && changed.count == 1)
         #expect(split["held"] == [1, 2])
+    }
+
+    @Test func updateWithADefaultInsertsOnceAndInsertNewMovesTheValueIn() throws {
+        var map = Map()
+        var defaults = 0
+        func fresh() -> [Int64] {
+            defaults += 1
+            return [0]
+        }
+        #expect(
+            map.update("a", default: fresh()) { value -> Int in
+                value.append(1)
+                return value.count
+            } == 2
+        )
+        #expect(
+            map.update("a", default: fresh()) { value -> Int in
+                value.append(2)
+                return value.count
+            } == 3
+        )
+        #expect(defaults == 1, "the default is built only for a missing key")
+        #expect(map == Self.plain(["a": [0, 1, 2]]))
+        let before = map
+        map.insertNew("b", [5])
+        #expect(map.count == 2 && map["b"] == [5])
+        #expect(before.count == 1 && before["b"] == nil, "a copy taken before keeps its content")
+        // Over a cold tier: a cold key is copied up and changed; a new key counts once; the table is untouched.
+        let split = try Self.reload(map) { _, _ in true }
+        var changed = split
+        changed.update("a", default: fresh()) { $0.append(3) }
+        changed.update("c", default: fresh()) { $0.append(4) }
+        changed.insertNew("b", [6])
+        #expect(defaults == 2)
+        #expect(changed.count == 3 && changed.hotCount == 3 && changed.coldCount == 0)
+        #expect(changed == Self.plain(["a": [0, 1, 2, 3], "b": [6], "c": [0, 4]]))
+        #expect(split == Self.plain(["a": [0, 1, 2], "b": [5]]))
     }
 }
 
