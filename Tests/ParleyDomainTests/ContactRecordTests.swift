@@ -784,7 +784,10 @@ struct RecordFold {
             #expect(try ContactTraceRecord(snapshotBytes: record.snapshotBytes()) == record)
             for change in [ContactRecordChange.completed(record), .updated(record)] {
                 #expect(try ContactRecordChange(snapshotBytes: change.snapshotBytes()) == change)
+                #expect(change.record == record)
             }
+            #expect(ContactRecordChange.completed(record).isCompletion)
+            #expect(!ContactRecordChange.updated(record).isCompletion)
         }
         // Folding on from the decoded snapshot gives what folding on live gives.
         var resumed = projection

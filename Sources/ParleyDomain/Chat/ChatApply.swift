@@ -107,7 +107,7 @@ extension ChatMachine {
                 }
             }
             if let contactId = connectedContactId, state.contacts[contactId]?.status == .initiated {
-                state.contacts[contactId]?.status = .connected
+                state.contacts.update(contactId) { $0.status = .connected }
             }
         case .websocketOpened(let event):
             updateChat(event.chatId, in: &state) { chat in
@@ -194,10 +194,10 @@ extension ChatMachine {
                 contact.flowRun?.waitEvents = event.events
             }
         case .targetQueueSet(let event):
-            state.contacts[event.contactId]?.targetQueue = event.queueId
+            state.contacts.update(event.contactId) { $0.targetQueue = event.queueId }
         case .contactQueued(let event):
             let position = QueuePosition(queueId: event.queueId, since: timestamp)
-            state.contacts[event.contactId]?.queued = position
+            state.contacts.update(event.contactId) { $0.queued = position }
             state.waiting[event.contactId] = position
         case .lambdaFunctionRegistered(let event):
             state.lambdaFunctions[event.function] = event.url
@@ -232,7 +232,7 @@ extension ChatMachine {
                 appendItem(item, to: &chat)
             }
         case .customerQueueFlowSet(let event):
-            state.contacts[event.contactId]?.customerQueueFlowId = event.flowId
+            state.contacts.update(event.contactId) { $0.customerQueueFlowId = event.flowId }
         case .contactAssigned(let event):
             state.contacts.update(event.contactId) { contact in
                 contact.agentId = event.agentId
@@ -298,31 +298,34 @@ extension ChatMachine {
         if let opening = event.chat {
             if let token = opening.clientToken { state.startTokens[token] = event.contactId }
             state.activeChats += 1
-            state.chats[event.chatId] = ChatSession(
-                chatId: event.chatId,
-                instanceId: event.instanceId,
-                currentContactId: event.contactId,
-                contactIds: [event.contactId],
-                status: .active,
-                startedAt: timestamp,
-                expiresAt: timestamp + opening.durationMinutes * Duration.minute,
-                durationMinutes: opening.durationMinutes,
-                supportedContentTypes: opening.supportedContentTypes,
-                responseMode: opening.responseMode,
-                disconnectOnCustomerExit: opening.disconnectOnCustomerExit,
-                customerParticipantId: Identifier(high: 0, low: 0),
-                participants: [:],
-                connections: [:],
-                items: [],
-                itemIndex: [:],
-                rehydration: opening.rehydration,
-                roleTimers: [:],
-                activeRoleTimers: [:],
-                customerConnected: false,
-                sentByClientToken: [:],
-                startClientToken: opening.clientToken,
-                startRequestDigest: opening.requestDigest,
-                contactBillableMessages: [0]
+            state.chats.insertNew(
+                event.chatId,
+                ChatSession(
+                    chatId: event.chatId,
+                    instanceId: event.instanceId,
+                    currentContactId: event.contactId,
+                    contactIds: [event.contactId],
+                    status: .active,
+                    startedAt: timestamp,
+                    expiresAt: timestamp + opening.durationMinutes * Duration.minute,
+                    durationMinutes: opening.durationMinutes,
+                    supportedContentTypes: opening.supportedContentTypes,
+                    responseMode: opening.responseMode,
+                    disconnectOnCustomerExit: opening.disconnectOnCustomerExit,
+                    customerParticipantId: Identifier(high: 0, low: 0),
+                    participants: [:],
+                    connections: [:],
+                    items: [],
+                    itemIndex: [:],
+                    rehydration: opening.rehydration,
+                    roleTimers: [:],
+                    activeRoleTimers: [:],
+                    customerConnected: false,
+                    sentByClientToken: [:],
+                    startClientToken: opening.clientToken,
+                    startRequestDigest: opening.requestDigest,
+                    contactBillableMessages: [0]
+                )
             )
         } else {
             updateChat(event.chatId, in: &state) { chat in
@@ -332,19 +335,25 @@ extension ChatMachine {
                 if chat.customerConnected { status = .connected }
             }
         }
-        if let previous = event.previousContactId { state.contacts[previous]?.nextContactId = event.contactId }
-        state.contacts[event.contactId] = ContactRecord(
-            contactId: event.contactId,
-            chatId: event.chatId,
-            instanceId: event.instanceId,
-            flowId: event.flowId,
-            initiationMethod: event.initiationMethod,
-            previousContactId: event.previousContactId,
-            relatedContactId: event.relatedContactId,
-            customerId: event.customerId,
-            initiatedAt: timestamp,
-            attributes: event.attributes,
-            status: status
+        if let previous = event.previousContactId {
+            state.contacts.update(previous) { $0.nextContactId = event.contactId }
+        }
+        // Moved into its slot (`insertNew`), not copied there and released, as the subscript's setter would.
+        state.contacts.insertNew(
+            event.contactId,
+            ContactRecord(
+                contactId: event.contactId,
+                chatId: event.chatId,
+                instanceId: event.instanceId,
+                flowId: event.flowId,
+                initiationMethod: event.initiationMethod,
+                previousContactId: event.previousContactId,
+                relatedContactId: event.relatedContactId,
+                customerId: event.customerId,
+                initiatedAt: timestamp,
+                attributes: event.attributes,
+                status: status
+            )
         )
     }
 

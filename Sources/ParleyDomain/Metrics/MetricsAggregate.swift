@@ -45,9 +45,10 @@ public struct MetricsAggregate: Sendable, Equatable {
     /// Folds one event given what the builder's fold of it returned (`HistoricalMetricsProjection` folds the builder,
     /// or takes a shared fold): completed contact records into cells, agent events into agent time and offers.
     mutating func applyRest(_ event: ChatEvent, at timestamp: Int64, state: ChatState, changes: [ContactRecordChange]) {
-        for change in changes {
-            guard case .completed(let record) = change else { continue }
-            complete(record, state: state)
+        // By index, the record read where it lies: iterating the array, or binding the record in a pattern, copies the
+        // change and the record it holds.
+        for index in changes.indices where changes[index].isCompletion {
+            complete(changes[index].record, state: state)
         }
         if !pending.isEmpty { resolvePending(at: timestamp, state: state) }
         applyAgentEvent(event, at: timestamp, state: state)
@@ -69,8 +70,8 @@ public struct MetricsAggregate: Sendable, Equatable {
 
     /// Counts a completed record, or parks it until its next segment is known.
     mutating func complete(_ record: ContactTraceRecord, state: ChatState) {
-        let nextId = record.nextContactId ?? state.contacts[record.contactId]?.nextContactId
-        let next = nextId.flatMap { state.contacts[$0]?.initiationMethod }
+        let nextId = record.nextContactId ?? Self.nextContactId(of: record.contactId, in: state)
+        let next = nextId.flatMap { Self.initiationMethod(of: $0, in: state) }
         let facts = SegmentFacts(record, next: next)
         if next == nil, record.disconnectReason == .other {
             // A transfer ends its segment (reason OTHER) just before the next one starts.
@@ -80,12 +81,23 @@ public struct MetricsAggregate: Sendable, Equatable {
         }
     }
 
+    /// The segment after `contactId`, read where the contact lies: a chain `state.contacts[id]?.nextContactId` copies
+    /// the map and the contact (about 600 instructions with their release).
+    private static func nextContactId(of contactId: Identifier, in state: ChatState) -> Identifier? {
+        state.contacts[slot: contactId]?.withPointer { $0.pointee.nextContactId } ?? nil
+    }
+
+    /// How the segment `contactId` was initiated, read where the contact lies (see `nextContactId(of:in:)`).
+    private static func initiationMethod(of contactId: Identifier, in state: ChatState) -> InitiationMethod? {
+        state.contacts[slot: contactId]?.withPointer { $0.pointee.initiationMethod }
+    }
+
     /// Counts parked segments whose next segment has started (or that waited past the grace period).
     mutating func resolvePending(at timestamp: Int64, state: ChatState) {
         for (contactId, facts) in pending.sorted(by: { $0.key < $1.key }) {
             var resolved = facts
-            if let nextId = state.contacts[contactId]?.nextContactId,
-                let method = state.contacts[nextId]?.initiationMethod
+            if let nextId = Self.nextContactId(of: contactId, in: state),
+                let method = Self.initiationMethod(of: nextId, in: state)
             {
                 resolved.nextMethod = method.rawValue
             } else if timestamp - facts.disconnect < MetricsLimits.transferGrace {

@@ -34,7 +34,8 @@ public struct CompletedContactRecords: Sendable, Equatable {
         // Only a record the builder does not hold open can be here; and a new segment joins its chat's chain.
         let starts = if case .contactStarted = event { true } else { false }
         if starts || !open.notOpen.isEmpty { dispatch(event, at: timestamp, state: state, &output) }
-        for case .completed(let record) in open.changes { records[record.contactId] = record }
+        // Moved into its slot (`insertNew`), not copied there and released, as the subscript's setter would.
+        for case .completed(let record) in open.changes { records.insertNew(record.contactId, record) }
         return output.changes
     }
 }
@@ -43,7 +44,7 @@ extension CompletedContactRecords: ContactRecordFolding {
     /// Adds the segment to its chat's chain (the builder opens its record).
     mutating func start(_ started: ContactStarted, at timestamp: Int64, state: ChatState) -> Bool {
         guard chains[started.chatId]?.contains(started.contactId) != true else { return false }
-        chains[started.chatId, default: []].append(started.contactId)
+        chains.update(started.chatId, default: []) { $0.append(started.contactId) }
         return true
     }
 

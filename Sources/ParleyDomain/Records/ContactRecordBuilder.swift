@@ -166,7 +166,9 @@ extension ContactRecordFolding {
             }
         case .connectionCreated(let created):
             // The customer's first connection: ConnectedToSystemTimestamp of the chat's initial (API) segment.
-            guard state.chats[created.chatId]?.customerParticipantId == created.participantId else { break }
+            // Read where the chat lies: the chain `state.chats[id]?.customerParticipantId` copies the map and the chat.
+            let customerId = state.chats[slot: created.chatId]?.withPointer { $0.pointee.customerParticipantId }
+            guard customerId == created.participantId else { break }
             update(created.chatId, at: timestamp, state, &output) { record, _, _ in
                 guard record.connectedToSystemTimestamp == nil, record.disconnectTimestamp == nil else { return false }
                 record.connectedToSystemTimestamp = timestamp
@@ -212,24 +214,24 @@ extension ContactRecordFolding {
             }
         case .contactQueued(let queued):
             update(queued.contactId, at: timestamp, state, &output) { record, _, state in
-                let contact = state.contacts[queued.contactId]
+                let routing = Builder.routing(of: queued.contactId, in: state)
                 let name = state.queues[queued.queueId]?.name ?? ""
                 let queue = Builder.assign(
                     &record.queue,
                     CTRQueue(queueId: queued.queueId, name: name, enqueueTimestamp: timestamp)
                 )
-                let priority = Builder.assign(&record.queuePriority, contact?.queuePriority)
-                let adjustment = Builder.assign(&record.queueTimeAdjustmentSeconds, contact?.queueTimeAdjustmentSeconds)
+                let priority = Builder.assign(&record.queuePriority, routing?.priority)
+                let adjustment = Builder.assign(&record.queueTimeAdjustmentSeconds, routing?.adjustment)
                 return queue || priority || adjustment
             }
         case .flowStepped(let step):
             guard step.recorded.keys.contains(where: { $0.hasPrefix("routing.") }),
-                let contact = state.contacts[step.contactId]
+                let routing = Builder.routing(of: step.contactId, in: state)
             else { break }
             update(step.contactId, at: timestamp, state, &output) { record, _, _ in
                 guard record.queue != nil else { return false }
-                let priority = Builder.assign(&record.queuePriority, contact.queuePriority)
-                let adjustment = Builder.assign(&record.queueTimeAdjustmentSeconds, contact.queueTimeAdjustmentSeconds)
+                let priority = Builder.assign(&record.queuePriority, routing.priority)
+                let adjustment = Builder.assign(&record.queueTimeAdjustmentSeconds, routing.adjustment)
                 return priority || adjustment
             }
         case .contactOffered(let offered):
@@ -300,15 +302,20 @@ extension ContactRecordBuilder: ContactRecordFolding {
         record.relatedContactId = started.relatedContactId
         record.attributes = started.attributes
         record.customerId = started.customerId
-        // Later segments start with the customer already in the chat; the API segment gets it when it joins.
-        if let chat = state.chats[started.chatId], let customer = chat.participants[chat.customerParticipantId] {
+        // Later segments start with the customer already in the chat; the API segment gets it when it joins. The chat
+        // is read where it lies: bound to a name, it would be copied (about 3 K instructions with its release).
+        let customer = state.chats[slot: started.chatId]?.withPointer { chat -> Identifier? in
+            let customerId = chat.pointee.customerParticipantId
+            return chat.pointee.participants.index(forKey: customerId) == nil ? nil : customerId
+        }
+        if let customerId = customer ?? nil {
             record.chatMetrics.customerMetrics = CTRParticipantMetrics(
-                participantId: customer.participantId,
+                participantId: customerId,
                 participantType: .customer
             )
         }
-        open[started.contactId] = OpenContactRecord(record: record)
-        chains[started.chatId, default: []].append(started.contactId)
+        open.insertNew(started.contactId, OpenContactRecord(record: record))
+        chains.update(started.chatId, default: []) { $0.append(started.contactId) }
         return true
     }
 
@@ -333,8 +340,12 @@ extension ContactRecordBuilder: ContactRecordFolding {
         }
         guard let chatId = completed else { return }
         open[contactId] = nil
-        chains[chatId]?.removeAll { $0 == contactId }
-        if chains[chatId]?.isEmpty == true { chains[chatId] = nil }
+        // Through the closure-based update: the subscript's `_modify` moves the chain out of its tree node and back.
+        let emptied = chains.update(chatId) { chain in
+            chain.removeAll { $0 == contactId }
+            return chain.isEmpty
+        }
+        if emptied == true { chains[chatId] = nil }
     }
 
     /// `update` on the slot of an open record, lent where it lies by the map's closure-based update (its subscript's
@@ -364,6 +375,17 @@ extension ContactRecordBuilder: ContactRecordFolding {
 }
 
 extension ContactRecordBuilder {
+    /// The contact's queue priority and time adjustment, read where the contact lies (bound to a name, the contact
+    /// would be copied whole); nil when the state has no such contact.
+    fileprivate static func routing(
+        of contactId: Identifier,
+        in state: borrowing ChatState
+    ) -> (priority: Int64, adjustment: Int64)? {
+        state.contacts[slot: contactId]?.withPointer { contact in
+            (contact.pointee.queuePriority, contact.pointee.queueTimeAdjustmentSeconds)
+        }
+    }
+
     /// Returns whether it changed the record.
     fileprivate static func join(
         _ role: ParticipantRole,

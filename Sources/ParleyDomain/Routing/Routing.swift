@@ -241,7 +241,7 @@ extension ChatMachine {
         case .contactOffered(let event):
             state.agents[event.userId]?.slots[event.contactId] = AgentSlot(state: .offered, since: timestamp)
             state.agents[event.userId]?.lastActivity = timestamp
-            state.contacts[event.contactId]?.offeredTo = event.userId
+            state.contacts.update(event.contactId) { $0.offeredTo = event.userId }
             appendAgentFeed(
                 event.userId,
                 AgentFeedEntry(contactId: event.contactId, state: "CONNECTING", queueId: event.queueId),
@@ -249,7 +249,7 @@ extension ChatMachine {
                 to: &state
             )
         case .offerEnded(let event):
-            state.contacts[event.contactId]?.offeredTo = nil
+            state.contacts.update(event.contactId) { $0.offeredTo = nil }
             switch event.outcome {
             case nil:
                 state.agents[event.userId]?.slots[event.contactId] = AgentSlot(state: .connected, since: timestamp)
