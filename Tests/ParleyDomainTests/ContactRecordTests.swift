@@ -144,9 +144,9 @@ struct RecordFold {
     /// The records each change carries, as (kind, contact id).
     static func kinds(_ changes: [ContactRecordChange]) -> [String] {
         changes.map { change in
-            switch change {
-            case .completed(let record): "completed \(record.contactId)"
-            case .updated(let record): "updated \(record.contactId)"
+            switch change.kind {
+            case .completed: "completed \(change.record.contactId)"
+            case .updated: "updated \(change.record.contactId)"
             }
         }
     }
@@ -362,9 +362,10 @@ struct RecordFold {
             )
         )
         fold.catchUp(harness)
-        guard case .updated(let updated)? = fold.changes.last, fold.changes.count == 3 else {
+        guard let last = fold.changes.last, last.kind == .updated, fold.changes.count == 3 else {
             throw HarnessError("no re-emission: \(Self.kinds(fold.changes))")
         }
+        let updated = last.record
         #expect(updated.contactId == c1)
         #expect(updated.attributes == ["customerTier": "gold", "survey": "5"])
         #expect(Self.iso(updated.lastUpdateTimestamp) == "2026-11-21T10:10:00.000Z")

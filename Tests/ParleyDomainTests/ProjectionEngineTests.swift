@@ -548,15 +548,16 @@ import Testing
 
         // The stream: each record completed once, as the builder alone reports it; a re-emitted record completed
         // before; the last change of each completed record is the record kept.
-        #expect(changes.filter { if case .completed = $0 { true } else { false } } == builderChanges)
+        #expect(changes.filter(\.isCompletion) == builderChanges)
         var last: [Identifier: ContactTraceRecord] = [:]
         var reEmitted: [Identifier] = []
         for change in changes {
-            switch change {
-            case .completed(let record):
+            let record = change.record
+            switch change.kind {
+            case .completed:
                 #expect(last[record.contactId] == nil, "completed twice")
                 last[record.contactId] = record
-            case .updated(let record):
+            case .updated:
                 #expect(last[record.contactId] != nil, "re-emitted before it completed")
                 #expect(record.lastUpdateTimestamp >= last[record.contactId]?.lastUpdateTimestamp ?? .max)
                 last[record.contactId] = record

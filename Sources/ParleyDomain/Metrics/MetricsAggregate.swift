@@ -45,8 +45,7 @@ public struct MetricsAggregate: Sendable, Equatable {
     /// Folds one event given what the builder's fold of it returned (`HistoricalMetricsProjection` folds the builder,
     /// or takes a shared fold): completed contact records into cells, agent events into agent time and offers.
     mutating func applyRest(_ event: ChatEvent, at timestamp: Int64, state: ChatState, changes: [ContactRecordChange]) {
-        // By index, the record read where it lies: iterating the array, or binding the record in a pattern, copies the
-        // change and the record it holds.
+        // By index, the record read where it lies: iterating the array copies each change and the record it holds.
         for index in changes.indices where changes[index].isCompletion {
             complete(changes[index].record, state: state)
         }

@@ -34,8 +34,11 @@ public struct CompletedContactRecords: Sendable, Equatable {
         // Only a record the builder does not hold open can be here; and a new segment joins its chat's chain.
         let starts = if case .contactStarted = event { true } else { false }
         if starts || !open.notOpen.isEmpty { dispatch(event, at: timestamp, state: state, &output) }
-        // Moved into its slot (`insertNew`), not copied there and released, as the subscript's setter would.
-        for case .completed(let record) in open.changes { records.insertNew(record.contactId, record) }
+        // By index, each record read where it lies and copied once, into its slot (`insertNew`): iterating the changes
+        // copies each, and the subscript's setter copies the record again.
+        for index in open.changes.indices where open.changes[index].isCompletion {
+            records.insertNew(open.changes[index].record.contactId, open.changes[index].record)
+        }
         return output.changes
     }
 }

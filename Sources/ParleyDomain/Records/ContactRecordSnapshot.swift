@@ -194,14 +194,8 @@ extension ContactTraceRecord: SnapshotCodable {
 extension ContactRecordChange: SnapshotCodable {
     /// Writes the kind (1 completed, 2 updated), then the record.
     public func snapshotEncode(to writer: inout BinaryWriter) {
-        switch self {
-        case .completed(let record):
-            writer.write(byte: 1)
-            record.snapshotEncode(to: &writer)
-        case .updated(let record):
-            writer.write(byte: 2)
-            record.snapshotEncode(to: &writer)
-        }
+        writer.write(byte: isCompletion ? 1 : 2)
+        record.snapshotEncode(to: &writer)
     }
 
     /// Reads a change written by `snapshotEncode`.

@@ -174,23 +174,31 @@ public struct ContactTraceRecord: Sendable, Equatable {
     }
 }
 
-/// What one event did to the contact trace records.
-public enum ContactRecordChange: Sendable, Equatable {
+/// What one event did to the contact trace records: a record and what became of it.
+///
+/// A struct, not an enum with the record as each case's payload: a fold that reads the record of a change
+/// (`MetricsAggregate`, `CompletedContactRecords`) bound it in a pattern, which copied the change and the record, about
+/// 1.1 K instructions with their release; a stored property is read where it lies.
+public struct ContactRecordChange: Sendable, Equatable {
+    /// What became of the record.
+    public enum Kind: Sendable, Equatable {
+        /// The record became complete (emitted once per record).
+        case completed
+        /// A complete record changed again (e.g. attributes); re-emitted with a later `LastUpdateTimestamp`.
+        case updated
+    }
+
+    /// What became of the record.
+    public var kind: Kind
+    /// The record after the change.
+    public var record: ContactTraceRecord
+
     /// The record became complete (emitted once per record).
-    case completed(ContactTraceRecord)
+    public static func completed(_ record: ContactTraceRecord) -> Self { Self(kind: .completed, record: record) }
+
     /// A complete record changed again (e.g. attributes); re-emitted with a later `LastUpdateTimestamp`.
-    case updated(ContactTraceRecord)
+    public static func updated(_ record: ContactTraceRecord) -> Self { Self(kind: .updated, record: record) }
 
     /// Whether the record became complete with this change.
-    public var isCompletion: Bool { if case .completed = self { true } else { false } }
-
-    /// The record, lent where it lies: binding it in a pattern (`case .completed(let record) = change`) copies the
-    /// change and the record, about 1.1 K instructions with their release.
-    public var record: ContactTraceRecord {
-        _read {
-            switch self {
-            case .completed(let record), .updated(let record): yield record
-            }
-        }
-    }
+    public var isCompletion: Bool { kind == .completed }
 }

@@ -307,8 +307,9 @@ public struct TieredMap<Key: ColdKey, Value: SnapshotCodable & Sendable & Equata
 
     /// The value of `key`, from the hot tier or else the cold one.
     public subscript(key: Key) -> Value? {
-        // Read in place: a hot value is lent from its slot, not copied (a chain like `chats[id]?.participants[p]`
-        // copies only what it ends on).
+        // A hot value is lent from its slot. Whether a chain through it (`state.chats[id]?.customerParticipantId`)
+        // copies is up to the optimizer: in the contact-record and metrics folds, whose `ChatState` is a parameter,
+        // such chains copied the map's fields and the whole value, while `self[slot:]` with `withPointer` did not.
         _read {
             if let slot = hot[key] {
                 yield slot.optional
